@@ -1,0 +1,108 @@
+mod generate;
+mod ingest;
+mod sql;
+mod stats;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  xaudit ingest --store ./store twitter-2026-03-06-abc.zip hooks.jsonl trends.jsonl
+  xaudit stats --store ./store
+  xaudit sql --store ./store \"SELECT kind, count(*) FROM events GROUP BY kind\"
+  xaudit gen --accounts 20 --days 30 --seed 7 --out ./synthetic
+  xaudit schema
+
+Exit codes: 0 success, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
+
+/// Audit archived X (Twitter) account activity against the X Automation Rules.
+#[derive(Parser)]
+#[command(name = "xaudit", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read inputs into a store (created if absent). Atomic: all or nothing, unless --lenient.
+    #[command(after_help = ingest::AFTER_HELP)]
+    Ingest(ingest::Args),
+    /// Run SQL against a store's tables.
+    #[command(after_help = sql::AFTER_HELP)]
+    Sql(sql::Args),
+    /// Events per account and kind, and each account's time range.
+    Stats(stats::Args),
+    /// Print the store's tables and columns (Markdown).
+    Schema,
+    /// Write synthetic activity in the real formats, with planted violations and a labels file.
+    #[command(after_help = generate::AFTER_HELP)]
+    Gen(generate::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(ingest::run(a))),
+        Command::Sql(a) => runtime().and_then(|rt| rt.block_on(sql::run(a))),
+        Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),
+        Command::Schema => print(&xaudit::model::schema::markdown()),
+        Command::Gen(a) => generate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn print(s: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    std::io::stdout().write_all(s.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.to_string().contains("Broken pipe")
+    })
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (cron, CI, pipes).
+fn progress(what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {human_pos} events [{elapsed}] {per_sec}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+#[derive(clap::Args, Clone)]
+struct StoreArg {
+    /// The store folder.
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+}

@@ -1,0 +1,48 @@
+use std::process::ExitCode;
+
+use xaudit::output::{TableFormat, write_batches};
+use xaudit::store::{SessionOptions, Store};
+
+pub const AFTER_HELP: &str = "\
+Tables: events, accounts, connected_apps, trends, snapshots, lists, rejects, inputs
+(`xaudit schema` describes every column).
+
+Examples:
+  xaudit sql --store ./store \"SELECT account_id, kind, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2\"
+  xaudit sql --store ./store --format csv \"SELECT client, count(*) FROM events WHERE kind = 'post' GROUP BY client\"
+  xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"";
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: super::StoreArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: TableFormat,
+    /// Read the events table as it was at this store version.
+    #[arg(long, value_name = "N")]
+    as_of_version: Option<u64>,
+    /// The query.
+    query: String,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let store = Store::existing(&a.store.store)?;
+    let ctx = store
+        .session(&SessionOptions {
+            as_of_version: a.as_of_version,
+        })
+        .await?;
+    let batches = ctx
+        .sql(&a.query)
+        .await
+        .map_err(xaudit::Error::Query)?
+        .collect()
+        .await
+        .map_err(xaudit::Error::Query)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write_batches(&batches, a.format, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,321 @@
+//! `xaudit ingest`: inputs → events → store, atomically. Readers run in parallel (rayon) and
+//! stream events through a bounded channel into the writer; side tables are committed first and
+//! the events table last, so the store version moves only once everything else is in, and every
+//! table de-duplicates on its key, so a rerun after a crash completes without duplicates.
+
+mod snapshots;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, InputError, Result};
+use crate::model::schema::{ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS};
+use crate::model::{Event, hash_id};
+use crate::readers::archive::{self, ZipLimits};
+use crate::readers::generic::{self, Format};
+use crate::readers::{InputKind, Output, Side, detect, trends, webhook};
+use crate::store::{EventWriter, Store};
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Keep going past bad records, recording each in `rejects`.
+    pub lenient: bool,
+    /// Skip content detection.
+    pub kind: Option<InputKind>,
+    pub limits: ZipLimits,
+}
+
+/// What one input contributed.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub kind: String,
+    pub content_hash: String,
+    pub records: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub inputs: Vec<InputSummary>,
+    /// Events read (before de-duplication).
+    pub events_read: u64,
+    /// Events new to the store.
+    pub events_added: u64,
+    /// Events already in the store (or twice in this ingest).
+    pub duplicates: u64,
+    pub snapshot_events: u64,
+    pub trends_added: usize,
+    pub rejects: usize,
+    pub version_before: Option<u64>,
+    pub version_after: Option<u64>,
+    pub notices: Vec<String>,
+    /// Manifest counts that did not match what was read: (file, manifest count, records read).
+    pub count_mismatches: Vec<(String, u64, u64)>,
+}
+
+#[derive(Serialize)]
+struct InputRow<'a> {
+    row_id: String,
+    content_hash: &'a str,
+    path: &'a str,
+    input_kind: &'a str,
+    records: i64,
+    rejected: i64,
+    ingested_at: i64,
+}
+
+/// Ingest `inputs` into `store`. Strict mode (the default) stops at the first bad record and
+/// commits nothing.
+pub async fn ingest(
+    store: &Store,
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    progress: &ProgressBar,
+) -> Result<IngestReport> {
+    if inputs.is_empty() {
+        return Err(Error::Usage("no inputs given".into()));
+    }
+    // Detect every input before anything is written, so a wrong path fails fast.
+    let mut kinds = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        if !p.exists() {
+            return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
+        }
+        kinds.push(match opts.kind {
+            Some(k) => k,
+            None => detect(p)?,
+        });
+    }
+    let version_before = store.version().await?;
+    store.init().await?;
+    let mut writer = EventWriter::new(store).await?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Event>>(4);
+    let jobs: Vec<(PathBuf, InputKind)> = inputs.iter().cloned().zip(kinds).collect();
+    let lenient = opts.lenient;
+    let limits = opts.limits;
+    let readers = std::thread::spawn(move || {
+        jobs.par_iter()
+            .map(|(path, kind)| {
+                let (side, hash) = rayon::join(
+                    || read_input(path, *kind, lenient, limits, &tx),
+                    || content_hash(path),
+                );
+                let side = side?;
+                let records = side.events + side.trends.len() as u64;
+                let rejected = side.rejects.len() as u64;
+                let summary = InputSummary {
+                    path: path.display().to_string(),
+                    kind: kind.as_str().to_string(),
+                    content_hash: hash.map_err(|e| {
+                        InputError::file(path.display().to_string(), format!("cannot read: {e}"))
+                    })?,
+                    records,
+                    rejected,
+                };
+                Ok((summary, side))
+            })
+            .collect::<Vec<std::result::Result<(InputSummary, Side), InputError>>>()
+    });
+
+    let mut write_error = None;
+    while let Some(chunk) = rx.recv().await {
+        progress.inc(chunk.len() as u64);
+        if write_error.is_none()
+            && let Err(e) = writer.write(chunk).await
+        {
+            write_error = Some(e);
+        }
+    }
+    let results = readers
+        .join()
+        .map_err(|_| Error::Internal("a reader thread panicked".into()))?;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let mut side = Side::default();
+    let mut summaries = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok((s, sd)) => {
+                summaries.push(s);
+                side.merge(sd);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        // Nothing is committed: the files written so far are referenced by no version.
+        return Err(if errors.len() == 1 {
+            Error::Input(errors.remove(0))
+        } else {
+            Error::Inputs(errors)
+        });
+    }
+
+    let mut report = IngestReport {
+        version_before,
+        ..Default::default()
+    };
+    let created: BTreeMap<String, i64> = side
+        .accounts
+        .iter()
+        .filter_map(|a| a.created_at.map(|c| (a.account_id.clone(), c)))
+        .collect();
+    let snapshots = std::mem::take(&mut side.snapshots);
+    let (snap_events, snap_rows) = snapshots::diff(
+        store,
+        snapshots,
+        &writer.relations,
+        &created,
+        &mut side.notices,
+    )
+    .await?;
+    report.snapshot_events = snap_events.len() as u64;
+    for chunk in snap_events.chunks(crate::readers::CHUNK) {
+        writer.write(chunk.to_vec()).await?;
+    }
+
+    let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
+    store.append_rows(&ACCOUNTS, &side.accounts, &meta).await?;
+    store
+        .append_rows(&CONNECTED_APPS, &side.apps, &meta)
+        .await?;
+    report.trends_added = store.append_rows(&TRENDS, &side.trends, &meta).await?;
+    store.append_rows(&LISTS, &side.lists, &meta).await?;
+    store.append_rows(&SNAPSHOTS, &snap_rows, &meta).await?;
+    report.rejects = side.rejects.len();
+    store.append_rows(&REJECTS, &side.rejects, &meta).await?;
+
+    report.events_added = writer.added;
+    report.duplicates = writer.duplicates;
+    let committed = writer.commit(&meta).await?;
+    report.version_after = committed.or(store.version().await?);
+
+    let now = chrono::Utc::now().timestamp_micros();
+    let version = report.version_after.unwrap_or_default().to_string();
+    let rows: Vec<InputRow> = summaries
+        .iter()
+        .map(|s| InputRow {
+            row_id: hash_id(&["input", &s.content_hash, &version]),
+            content_hash: &s.content_hash,
+            path: &s.path,
+            input_kind: &s.kind,
+            records: s.records as i64,
+            rejected: s.rejected as i64,
+            ingested_at: now,
+        })
+        .collect();
+    store.append_rows(&INPUTS, &rows, &meta).await?;
+
+    report.events_read = side.events;
+    report.notices = side.notices;
+    report.count_mismatches = side
+        .manifest_checks
+        .into_iter()
+        .filter(|(_, want, got)| want != got)
+        .collect();
+    report.inputs = summaries;
+    Ok(report)
+}
+
+fn read_input(
+    path: &Path,
+    kind: InputKind,
+    lenient: bool,
+    limits: ZipLimits,
+    tx: &crate::readers::EventTx,
+) -> std::result::Result<Side, InputError> {
+    let shown = path.display().to_string();
+    if kind == InputKind::Archive {
+        return archive::read(path, limits, lenient, tx);
+    }
+    let mut out = Output::new(tx.clone(), lenient);
+    let open = || {
+        std::fs::File::open(path).map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match kind {
+        InputKind::Webhook => {
+            webhook::read(&shown, open()?, &mut out)?;
+        }
+        InputKind::Generic => {
+            let mut magic = [0u8; 4];
+            let is_parquet = open()?.read_exact(&mut magic).is_ok() && &magic == b"PAR1";
+            let format = if is_parquet {
+                Format::Parquet
+            } else if ext == "csv" || !looks_like_json(path) {
+                Format::Csv
+            } else {
+                Format::Jsonl
+            };
+            generic::read(path, &shown, format, &mut out)?;
+        }
+        InputKind::Trends => {
+            let csv = ext == "csv" || !looks_like_json(path);
+            trends::read(&shown, open()?, csv, &mut out)?;
+        }
+        InputKind::Archive => unreachable!("handled above"),
+    }
+    Ok(out.finish())
+}
+
+fn looks_like_json(path: &Path) -> bool {
+    let mut buf = [0u8; 256];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut buf))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n])
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '['])
+}
+
+/// BLAKE3 of an input's bytes; for a folder, of every file's relative path and bytes in order.
+fn content_hash(path: &Path) -> std::io::Result<String> {
+    let mut h = blake3::Hasher::new();
+    if path.is_dir() {
+        let mut files = Vec::new();
+        collect_files(path, path, &mut files)?;
+        files.sort();
+        for rel in files {
+            h.update(rel.as_bytes());
+            h.update(&[0]);
+            h.update_reader(std::fs::File::open(path.join(&rel))?)?;
+        }
+    } else {
+        h.update_reader(std::fs::File::open(path)?)?;
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            collect_files(root, &entry.path(), out)?;
+        } else if ft.is_file() {
+            out.push(
+                entry
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap_or(&entry.path())
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    Ok(())
+}

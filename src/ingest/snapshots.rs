@@ -1,0 +1,235 @@
+//! Snapshot files (followers, following, likes, blocks, mutes) carry no dates. Each becomes events
+//! by diffing it against the state before it: a member first seen in snapshot B, absent from the
+//! state at the previous snapshot A, is an event with the time interval (A, B]. The state at A is
+//! a projection: the replay of every committed event of that relation up to A (so timed webhook
+//! follows count too, and re-ingesting a snapshot yields no new events).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::DataType;
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{Event, Origin, hash_id, time};
+use crate::readers::{Relation, SnapshotObs};
+use crate::store::{RelationEvent, SessionOptions, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotRow {
+    pub row_id: String,
+    pub account_id: String,
+    pub relation: String,
+    pub taken_at: i64,
+    pub members: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub source: String,
+}
+
+/// Which column of an event names the member of a relation.
+fn member_column(r: Relation) -> &'static str {
+    match r {
+        Relation::Following | Relation::Block | Relation::Mute => "target_user_id",
+        Relation::Follower => "actor_id",
+        Relation::Like => "target_post_id",
+    }
+}
+
+fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Diff the snapshots of this ingest against the store, in time order per account and relation.
+/// `created_at` gives each account's creation time, the lower bound for members of a first snapshot.
+pub async fn diff(
+    store: &Store,
+    snapshots: Vec<SnapshotObs>,
+    pending: &[RelationEvent],
+    created_at: &BTreeMap<String, i64>,
+    notices: &mut Vec<String>,
+) -> Result<(Vec<Event>, Vec<SnapshotRow>)> {
+    let mut groups: BTreeMap<(String, Relation), Vec<SnapshotObs>> = BTreeMap::new();
+    for s in snapshots {
+        if s.taken_at.is_none() {
+            notices.push(format!("{}: snapshot skipped: the archive has no generation date (no manifest.js) and no dated record", s.source));
+            continue;
+        }
+        groups
+            .entry((s.account_id.clone(), s.relation))
+            .or_default()
+            .push(s);
+    }
+    let ctx = store.session(&SessionOptions::default()).await?;
+    let mut events = Vec::new();
+    let mut rows = Vec::new();
+    for ((account, relation), mut snaps) in groups {
+        snaps.sort_by_key(|s| s.taken_at);
+        let first_at = snaps[0].taken_at.expect("filtered above");
+        let (add_kind, remove_kind) = relation.kinds();
+        let col = member_column(relation);
+        // The state just before the first snapshot of this ingest, and when it was last observed.
+        let q = format!(
+            "SELECT CAST({col} AS VARCHAR) AS member, kind, ts FROM events WHERE account_id = {a} AND kind IN ('{add}', '{rem}') AND ts <= {t} AND {col} IS NOT NULL",
+            a = sql_str(&account),
+            add = add_kind.as_str(),
+            rem = remove_kind.as_str(),
+            t = format!("to_timestamp_micros({first_at})"),
+        );
+        // (ts, is_add, member) from the store and from this ingest, replayed in time order.
+        let mut history: Vec<(i64, bool, String)> = Vec::new();
+        let mut stream = ctx.sql(&q).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let members = b.column(0).as_string::<i32>();
+            let kinds = datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8)?;
+            let kinds = kinds.as_string::<i32>();
+            let ts = datafusion::arrow::compute::cast(b.column(2), &DataType::Int64)?;
+            let ts = ts.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            for i in 0..b.num_rows() {
+                if !members.is_null(i) {
+                    history.push((
+                        ts.value(i),
+                        kinds.value(i) == add_kind.as_str(),
+                        members.value(i).to_string(),
+                    ));
+                }
+            }
+        }
+        for r in pending.iter().filter(|r| {
+            r.account_id == account
+                && r.ts <= first_at
+                && (r.kind == add_kind || r.kind == remove_kind)
+        }) {
+            history.push((r.ts, r.kind == add_kind, r.member.clone()));
+        }
+        // At equal times a removal sorts before an addition, so the member stays.
+        history.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut state: HashSet<String> = HashSet::new();
+        for (_, add, m) in history {
+            if add {
+                state.insert(m);
+            } else {
+                state.remove(&m);
+            }
+        }
+        let q = format!(
+            "SELECT max(taken_at) FROM snapshots WHERE account_id = {a} AND relation = '{r}' AND taken_at < to_timestamp_micros({first_at})",
+            a = sql_str(&account),
+            r = relation.as_str()
+        );
+        let mut prev_at: Option<i64> = None;
+        for b in ctx.sql(&q).await?.collect().await? {
+            let c = datafusion::arrow::compute::cast(b.column(0), &DataType::Int64)?;
+            let c = c.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            if c.len() > 0 && c.is_valid(0) {
+                prev_at = Some(c.value(0));
+            }
+        }
+        let q = format!(
+            "SELECT count(*) FROM snapshots WHERE account_id = {a} AND relation = '{r}' AND taken_at > to_timestamp_micros({first_at})",
+            a = sql_str(&account),
+            r = relation.as_str()
+        );
+        let later = ctx.sql(&q).await?.collect().await?;
+        if later.first().is_some_and(|b| {
+            b.column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(0)
+                > 0
+        }) {
+            notices.push(format!(
+                "{}: a later {} snapshot of account {account} is already in the store; ingest archives of one account oldest first, or the intervals of the diff events overlap",
+                snaps[0].source,
+                relation.as_str()
+            ));
+        }
+        let mut lower = prev_at.unwrap_or_else(|| {
+            created_at
+                .get(&account)
+                .copied()
+                .unwrap_or(time::X_EPOCH_MICROS)
+        });
+        for snap in snaps {
+            let taken_at = snap.taken_at.expect("filtered above");
+            let current: HashSet<&str> = snap.members.iter().map(String::as_str).collect();
+            let mut added = 0i64;
+            let mut removed = 0i64;
+            let source: Arc<str> = snap.source.clone();
+            for (i, m) in snap.members.iter().enumerate() {
+                if state.contains(m) {
+                    continue;
+                }
+                let mut e = Event::new(
+                    &account,
+                    add_kind,
+                    taken_at,
+                    Origin::Snapshot,
+                    source.clone(),
+                    i as i64,
+                );
+                e.ts_lower = lower.min(taken_at);
+                set_member(&mut e, relation, &account, m);
+                e.text = snap.texts.get(i).cloned().flatten();
+                events.push(e);
+                added += 1;
+            }
+            let mut gone: Vec<&String> = state
+                .iter()
+                .filter(|m| !current.contains(m.as_str()))
+                .collect();
+            gone.sort();
+            for m in gone {
+                let mut e = Event::new(
+                    &account,
+                    remove_kind,
+                    taken_at,
+                    Origin::Snapshot,
+                    source.clone(),
+                    -1,
+                );
+                e.ts_lower = lower.min(taken_at);
+                set_member(&mut e, relation, &account, m);
+                events.push(e);
+                removed += 1;
+            }
+            rows.push(SnapshotRow {
+                row_id: hash_id(&[
+                    "snapshot",
+                    &account,
+                    relation.as_str(),
+                    &taken_at.to_string(),
+                ]),
+                account_id: account.clone(),
+                relation: relation.as_str().to_string(),
+                taken_at,
+                members: snap.members.len() as i64,
+                added,
+                removed,
+                source: snap.source.to_string(),
+            });
+            state = snap.members.into_iter().collect();
+            lower = taken_at;
+        }
+    }
+    Ok((events, rows))
+}
+
+fn set_member(e: &mut Event, r: Relation, account: &str, member: &str) {
+    match r {
+        Relation::Follower => {
+            e.actor_id = Some(member.to_string());
+            e.target_user_id = Some(account.to_string());
+        }
+        Relation::Like => {
+            e.actor_id = Some(account.to_string());
+            e.target_post_id = Some(member.to_string());
+        }
+        _ => {
+            e.actor_id = Some(account.to_string());
+            e.target_user_id = Some(member.to_string());
+        }
+    }
+}

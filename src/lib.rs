@@ -1,0 +1,15 @@
+//! xaudit audits archived X (Twitter) account activity against the X Automation Rules.
+//!
+//! The pipeline: [`readers`] turn inputs (archives, webhook logs, generic logs, trend snapshots)
+//! into normalized [`model::Event`]s; [`ingest`] streams them into the [`store`] (Delta Lake);
+//! DataFusion SQL reads the store.
+
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod readers;
+pub mod store;
+pub mod synth;
+
+pub use error::{Error, InputError, Result};

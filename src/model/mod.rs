@@ -1,0 +1,11 @@
+//! The normalized event model: one Arrow schema for all activity (DESIGN.md, "The events table").
+
+mod batch;
+mod event;
+mod kind;
+pub mod schema;
+pub mod time;
+
+pub use batch::events_to_batch;
+pub use event::{Event, Mention, Origin, UrlEntity, hash_id};
+pub use kind::Kind;

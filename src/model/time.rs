@@ -1,0 +1,130 @@
+//! Every timestamp representation of FORMATS.md, parsed to microseconds since the epoch (UTC).
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+/// X's snowflake epoch (2010-11-04T01:42:54.657Z) in milliseconds.
+const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
+/// Snowflake ids before this are pre-2010 sequential ids that carry no time.
+const MIN_SNOWFLAKE: u64 = 1 << 40;
+
+/// Parse any timestamp X data uses:
+/// - the tweet format `Wed Mar 22 07:41:49 +0000 2017` (English names, any locale);
+/// - RFC 3339 / ISO 8601 (`2017-02-02T01:00:28.774Z`, `2018-05-24T09:48:12+00:00`);
+/// - Grailbird `2015-01-24 02:02:37 +0000`;
+/// - naive `2015-01-24 02:02:37` or `2015-01-24T02:02:37` (taken as UTC);
+/// - epoch milliseconds as digits (`1517588749178`), or epoch seconds (10 digits or fewer).
+pub fn parse_ts(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = s.parse().ok()?;
+        return Some(epoch_number_to_micros(n));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_micros());
+    }
+    for fmt in [
+        "%a %b %d %H:%M:%S %z %Y",
+        "%Y-%m-%d %H:%M:%S %z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.timestamp_micros());
+        }
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S UTC",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&t).timestamp_micros());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(
+            Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?)
+                .timestamp_micros(),
+        );
+    }
+    None
+}
+
+/// Epoch numbers: 13 digits are milliseconds (every X `*_timestamp` / `timestamp_ms`), 10 are seconds,
+/// 16 are microseconds.
+pub fn epoch_number_to_micros(n: i64) -> i64 {
+    let a = n.unsigned_abs();
+    if a >= 100_000_000_000_000 {
+        n
+    } else if a >= 100_000_000_000 {
+        n.saturating_mul(1_000)
+    } else {
+        n.saturating_mul(1_000_000)
+    }
+}
+
+/// The creation time encoded in a snowflake id (posts, DMs, events since late 2010).
+pub fn snowflake_ts(id: &str) -> Option<i64> {
+    let n: u64 = id.trim().parse().ok()?;
+    if n < MIN_SNOWFLAKE {
+        return None;
+    }
+    let ms = (n >> 22) as i64 + SNOWFLAKE_EPOCH_MS;
+    Some(ms * 1_000)
+}
+
+/// RFC 3339 with `Z`, second precision unless there are sub-second digits.
+pub fn format_ts(micros: i64) -> String {
+    match Utc.timestamp_micros(micros).single() {
+        Some(t) if micros % 1_000_000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+        None => micros.to_string(),
+    }
+}
+
+/// 2006-03-21, the day the first post was made: the earliest time any X activity can have.
+/// Used as the lower bound of snapshot events whose start is unknown.
+pub const X_EPOCH_MICROS: i64 = 1_142_899_200_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_in_formats_md_parses_to_the_same_instant() {
+        let t = parse_ts("2018-03-26T16:33:26Z").unwrap();
+        assert_eq!(parse_ts("Mon Mar 26 16:33:26 +0000 2018"), Some(t));
+        assert_eq!(parse_ts("2018-03-26 16:33:26 +0000"), Some(t));
+        assert_eq!(parse_ts("2018-03-26T16:33:26+00:00"), Some(t));
+        assert_eq!(parse_ts("2018-03-26T16:33:26.000Z"), Some(t));
+        assert_eq!(parse_ts("1522081406000"), Some(t));
+        assert_eq!(parse_ts("1522081406"), Some(t));
+        assert_eq!(parse_ts("2018-03-26 16:33:26"), Some(t));
+    }
+
+    #[test]
+    fn garbage_is_not_a_time() {
+        assert_eq!(parse_ts("yesterday"), None);
+        assert_eq!(parse_ts(""), None);
+    }
+
+    #[test]
+    fn snowflake_ids_carry_their_creation_time() {
+        // FORMATS.md: tweet 844454048556355584 was created "Wed Mar 22 07:41:49 +0000 2017".
+        let ts = snowflake_ts("844454048556355584").unwrap();
+        let created = parse_ts("Wed Mar 22 07:41:49 +0000 2017").unwrap();
+        assert!((ts - created).abs() < 1_000_000, "{}", format_ts(ts));
+        assert_eq!(snowflake_ts("12497"), None);
+    }
+
+    #[test]
+    fn formats_whole_seconds_without_fraction() {
+        assert_eq!(
+            format_ts(parse_ts("2026-11-21T03:00:00Z").unwrap()),
+            "2026-11-21T03:00:00Z"
+        );
+    }
+}

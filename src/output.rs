@@ -1,0 +1,76 @@
+//! Query results as a table, CSV or JSON.
+
+use std::io::Write;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    /// aligned text table
+    Table,
+    /// CSV with a header row
+    Csv,
+    /// a JSON array of objects
+    Json,
+    /// one JSON object per line
+    Jsonl,
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::io("<stdout>", e)
+}
+
+pub fn write_batches(
+    batches: &[RecordBatch],
+    format: TableFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match format {
+        TableFormat::Table => {
+            let opts = FormatOptions::default()
+                .with_null("NULL")
+                .with_timestamp_tz_format(Some("%Y-%m-%dT%H:%M:%S%.fZ"));
+            let table = datafusion::arrow::util::pretty::pretty_format_batches_with_options(
+                batches, &opts,
+            )?;
+            writeln!(out, "{table}").map_err(io)?;
+        }
+        TableFormat::Csv => {
+            let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
+            for b in batches {
+                w.write(b)?;
+            }
+        }
+        TableFormat::Json => {
+            let mut w = datafusion::arrow::json::ArrayWriter::new(&mut *out);
+            for b in batches {
+                w.write(b)?;
+            }
+            w.finish()?;
+            writeln!(out).map_err(io)?;
+        }
+        TableFormat::Jsonl => {
+            let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut *out);
+            for b in batches {
+                w.write(b)?;
+            }
+            w.finish()?;
+        }
+    }
+    Ok(())
+}
+
+/// One cell as text (for summaries).
+pub fn cell(batch: &RecordBatch, col: usize, row: usize) -> String {
+    ArrayFormatter::try_new(
+        batch.column(col).as_ref(),
+        &FormatOptions::default().with_null(""),
+    )
+    .map(|f| f.value(row).to_string())
+    .unwrap_or_default()
+}

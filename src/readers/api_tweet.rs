@@ -1,0 +1,428 @@
+//! The API v1.1 tweet object, as archives (every generation), Grailbird files and Account Activity
+//! payloads carry it. Every field is optional (archives omit rather than null), ids and counts
+//! accept strings or numbers, and unknown fields are ignored.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
+
+/// A string, or a number written as one (`"id": 1924465506158878979` in API payloads, where the
+/// string twin `id_str` should be preferred).
+pub fn str_or_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        S(String),
+        U(u64),
+        I(i64),
+        F(f64),
+    }
+    Ok(match Option::<V>::deserialize(d)? {
+        None => None,
+        Some(V::S(s)) => Some(s),
+        Some(V::U(n)) => Some(n.to_string()),
+        Some(V::I(n)) => Some(n.to_string()),
+        Some(V::F(f)) => Some(format!("{f}")),
+    })
+}
+
+/// A boolean, or `"true"`/`"false"` (AAA sends `"user_has_blocked": "false"`).
+pub fn bool_or_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        B(bool),
+        S(String),
+    }
+    match Option::<V>::deserialize(d)? {
+        None => Ok(None),
+        Some(V::B(b)) => Ok(Some(b)),
+        Some(V::S(s)) => match s.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a boolean, found {other:?}"
+            ))),
+        },
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ApiUser {
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id_str: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id: Option<String>,
+    pub screen_name: Option<String>,
+    pub name: Option<String>,
+    pub created_at: Option<String>,
+    pub description: Option<String>,
+}
+
+impl ApiUser {
+    pub fn id(&self) -> Option<&str> {
+        self.id_str.as_deref().or(self.id.as_deref())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Hashtag {
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UserMention {
+    pub screen_name: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id_str: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UrlEnt {
+    pub url: Option<String>,
+    pub expanded_url: Option<String>,
+    pub display_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Entities {
+    #[serde(default)]
+    pub hashtags: Vec<Hashtag>,
+    #[serde(default)]
+    pub user_mentions: Vec<UserMention>,
+    #[serde(default)]
+    pub urls: Vec<UrlEnt>,
+    #[serde(default)]
+    pub media: Vec<UrlEnt>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ExtendedTweet {
+    pub full_text: Option<String>,
+    pub entities: Option<Entities>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EditInfo {
+    pub edit: Option<EditOf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditOf {
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub initial_tweet_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ApiTweet {
+    /// Current archives wrap each record: `{ "tweet": { … } }`; 2019 archives are flat.
+    pub tweet: Option<Box<ApiTweet>>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id_str: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub id: Option<String>,
+    pub created_at: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub timestamp_ms: Option<String>,
+    pub deleted_at: Option<String>,
+    pub full_text: Option<String>,
+    pub text: Option<String>,
+    pub extended_tweet: Option<ExtendedTweet>,
+    pub source: Option<String>,
+    pub lang: Option<String>,
+    pub entities: Option<Entities>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub in_reply_to_status_id_str: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub in_reply_to_status_id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub in_reply_to_user_id_str: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub in_reply_to_user_id: Option<String>,
+    pub in_reply_to_screen_name: Option<String>,
+    #[serde(default, deserialize_with = "bool_or_str")]
+    pub possibly_sensitive: Option<bool>,
+    pub user: Option<ApiUser>,
+    pub retweeted_status: Option<Box<ApiTweet>>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub quoted_status_id_str: Option<String>,
+    pub edit_info: Option<EditInfo>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    pub community_id_str: Option<String>,
+}
+
+impl ApiTweet {
+    /// The record itself, unwrapping `{ "tweet": … }`.
+    pub fn into_inner(self) -> ApiTweet {
+        match self.tweet {
+            Some(t) => *t,
+            None => self,
+        }
+    }
+
+    pub fn post_id(&self) -> Option<&str> {
+        self.id_str.as_deref().or(self.id.as_deref())
+    }
+
+    pub fn reply_to_post(&self) -> Option<&str> {
+        self.in_reply_to_status_id_str
+            .as_deref()
+            .or(self.in_reply_to_status_id.as_deref())
+    }
+
+    pub fn reply_to_user(&self) -> Option<&str> {
+        self.in_reply_to_user_id_str
+            .as_deref()
+            .or(self.in_reply_to_user_id.as_deref())
+    }
+
+    /// Creation time: `created_at` in any format, else `timestamp_ms`, else the snowflake id.
+    pub fn ts(&self) -> Option<i64> {
+        self.created_at
+            .as_deref()
+            .and_then(time::parse_ts)
+            .or_else(|| self.timestamp_ms.as_deref().and_then(time::parse_ts))
+            .or_else(|| self.post_id().and_then(time::snowflake_ts))
+    }
+
+    fn raw_text(&self) -> Option<&str> {
+        self.extended_tweet
+            .as_ref()
+            .and_then(|x| x.full_text.as_deref())
+            .or(self.full_text.as_deref())
+            .or(self.text.as_deref())
+    }
+
+    fn entities(&self) -> Option<&Entities> {
+        self.extended_tweet
+            .as_ref()
+            .and_then(|x| x.entities.as_ref())
+            .or(self.entities.as_ref())
+    }
+
+    /// Turn the tweet into an event of `account_id`. `kind` is decided here for the author's own
+    /// posts (post/reply/quote/repost); inbound tweets pass their kind explicitly.
+    pub fn to_event(
+        &self,
+        account_id: &str,
+        kind: Option<Kind>,
+        ts: i64,
+        origin: Origin,
+        source: Arc<str>,
+        record: i64,
+    ) -> Event {
+        let text = self.raw_text().map(unescape);
+        let kind = kind.unwrap_or_else(|| self.classify(text.as_deref()));
+        let mut e = Event::new(account_id, kind, ts, origin, source, record);
+        e.post_id = self.post_id().map(str::to_string);
+        e.actor_id = Some(
+            self.user
+                .as_ref()
+                .and_then(|u| u.id())
+                .unwrap_or(account_id)
+                .to_string(),
+        );
+        e.lang = self.lang.clone();
+        e.client = self.source.as_deref().map(client_name);
+        e.possibly_sensitive = self.possibly_sensitive;
+        e.edit_of = self
+            .edit_info
+            .as_ref()
+            .and_then(|i| i.edit.as_ref())
+            .and_then(|x| x.initial_tweet_id.clone())
+            .filter(|initial| Some(initial.as_str()) != self.post_id());
+        if let Some(ent) = self.entities() {
+            e.hashtags = ent.hashtags.iter().filter_map(|h| h.text.clone()).collect();
+            e.mentions = ent
+                .user_mentions
+                .iter()
+                .map(|m| Mention {
+                    id: m.id_str.clone().or_else(|| m.id.clone()),
+                    screen_name: m.screen_name.clone(),
+                })
+                .collect();
+            e.urls = ent
+                .urls
+                .iter()
+                .chain(ent.media.iter())
+                .filter_map(|u| {
+                    Some(UrlEntity {
+                        url: u.url.clone()?,
+                        expanded: u.expanded_url.clone(),
+                        display: u.display_url.clone(),
+                    })
+                })
+                .collect();
+        }
+        match kind {
+            Kind::Reply | Kind::ReplyReceived => {
+                e.target_post_id = self.reply_to_post().map(str::to_string);
+                e.target_user_id = self.reply_to_user().map(str::to_string);
+            }
+            Kind::Quote => {
+                e.target_post_id = self.quoted_post_id();
+            }
+            Kind::Repost => {
+                let rt = self.retweeted_status.as_deref();
+                e.target_post_id = rt.and_then(|t| t.post_id()).map(str::to_string);
+                e.target_user_id = rt
+                    .and_then(|t| t.user.as_ref())
+                    .and_then(|u| u.id())
+                    .map(str::to_string)
+                    .or_else(|| {
+                        // Archives have no retweeted_status: the first mention of `RT @x:` is the author.
+                        e.mentions.first().and_then(|m| m.id.clone())
+                    });
+            }
+            _ => {}
+        }
+        e.text = text;
+        e
+    }
+
+    /// Reposts are `RT @` texts (archives keep `retweeted` false even for them) or carry
+    /// `retweeted_status`; replies have `in_reply_to_*`; quotes link a status URL.
+    pub fn classify(&self, text: Option<&str>) -> Kind {
+        if self.retweeted_status.is_some() || text.is_some_and(|t| t.starts_with("RT @")) {
+            Kind::Repost
+        } else if self.reply_to_post().is_some() || self.reply_to_user().is_some() {
+            Kind::Reply
+        } else if self.quoted_post_id().is_some() {
+            Kind::Quote
+        } else {
+            Kind::Post
+        }
+    }
+
+    fn quoted_post_id(&self) -> Option<String> {
+        if let Some(q) = &self.quoted_status_id_str {
+            return Some(q.clone());
+        }
+        let ent = self.entities()?;
+        ent.urls
+            .iter()
+            .find_map(|u| u.expanded_url.as_deref().and_then(status_id_of_url))
+    }
+}
+
+/// `https://(twitter|x).com/<user>/status/<id>` → id.
+pub fn status_id_of_url(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let rest = rest
+        .strip_prefix("www.")
+        .or_else(|| rest.strip_prefix("mobile."))
+        .unwrap_or(rest);
+    let rest = rest
+        .strip_prefix("twitter.com/")
+        .or_else(|| rest.strip_prefix("x.com/"))?;
+    let mut parts = rest.split('/');
+    let _user = parts.next()?;
+    if parts.next()? != "status" {
+        return None;
+    }
+    let id: String = parts
+        .next()?
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The app name from `source`: the anchor text of `<a href="…" rel="nofollow">Twitter Web App</a>`,
+/// or the value itself when it is plain text (generic logs, v2 `source`).
+pub fn client_name(source: &str) -> String {
+    let s = source.trim();
+    if let Some(start) = s.find('>')
+        && let Some(end) = s[start + 1..].find("</a>")
+    {
+        return unescape(s[start + 1..start + 1 + end].trim());
+    }
+    unescape(s)
+}
+
+/// Archive and API text is HTML-escaped (`&amp;`, `&gt;`).
+pub fn unescape(s: &str) -> String {
+    if s.contains('&') {
+        html_escape::decode_html_entities(s).into_owned()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> ApiTweet {
+        serde_json::from_str::<ApiTweet>(json).unwrap().into_inner()
+    }
+
+    #[test]
+    fn client_is_the_anchor_text_of_source() {
+        assert_eq!(
+            client_name(
+                "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>"
+            ),
+            "Twitter Web App"
+        );
+        assert_eq!(client_name("IFTTT"), "IFTTT");
+    }
+
+    #[test]
+    fn flat_and_wrapped_records_read_the_same() {
+        let flat = parse(
+            r#"{"id_str":"1","created_at":"Thu Nov 14 03:37:58 +0000 2019","full_text":"a &amp; b"}"#,
+        );
+        let wrapped = parse(
+            r#"{"tweet":{"id_str":"1","created_at":"Thu Nov 14 03:37:58 +0000 2019","full_text":"a &amp; b"}}"#,
+        );
+        for t in [flat, wrapped] {
+            let e = t.to_event("9", None, t.ts().unwrap(), Origin::Archive, "f".into(), 0);
+            assert_eq!(e.text.as_deref(), Some("a & b"));
+            assert_eq!(e.kind, Kind::Post);
+        }
+    }
+
+    #[test]
+    fn reposts_replies_and_quotes_are_told_apart() {
+        assert_eq!(
+            parse(r#"{"full_text":"RT @a: hi"}"#).classify(Some("RT @a: hi")),
+            Kind::Repost
+        );
+        assert_eq!(
+            parse(r#"{"in_reply_to_status_id_str":"5","in_reply_to_user_id_str":"6"}"#)
+                .classify(None),
+            Kind::Reply
+        );
+        let q = parse(
+            r#"{"entities":{"urls":[{"url":"https://t.co/x","expanded_url":"https://x.com/someone/status/123"}]}}"#,
+        );
+        assert_eq!(q.classify(None), Kind::Quote);
+        assert_eq!(
+            status_id_of_url("https://twitter.com/a/status/77?s=20"),
+            Some("77".into())
+        );
+    }
+
+    #[test]
+    fn numeric_ids_and_string_booleans_are_accepted() {
+        let t = parse(
+            r#"{"id": 1924465506158879000, "id_str": "1924465506158878979", "possibly_sensitive": "false"}"#,
+        );
+        assert_eq!(t.post_id(), Some("1924465506158878979"));
+        assert_eq!(t.possibly_sensitive, Some(false));
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        assert!(serde_json::from_str::<ApiTweet>(r#"{"full_text": 5}"#).is_err());
+        assert!(serde_json::from_str::<ApiTweet>(r#"{"entities": []}"#).is_err());
+    }
+}

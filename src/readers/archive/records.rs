@@ -1,0 +1,668 @@
+//! Per-file readers of an archive. Each streams its file and emits one event per record (or per
+//! message, for DM conversations).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::{ArchiveInfo, ArchiveSource, FileType};
+use crate::error::InputError;
+use crate::model::{Event, Kind, Origin, UrlEntity, time};
+use crate::readers::api_tweet::{ApiTweet, str_or_num, unescape};
+use crate::readers::json_stream::{self, Flow, RecordPos, Wrapper};
+use crate::readers::{AppRow, ListRow, Output, Relation, Side, SnapshotObs, missing, parse_record};
+
+/// Long posts: note-tweet.js holds the full text that tweets.js truncates.
+#[derive(Debug, Default)]
+pub struct NoteIndex {
+    by_tweet: HashMap<String, String>,
+    /// (created_at, full text) for notes whose tweet id is unknown: joined by time and prefix.
+    by_time: Vec<(i64, String)>,
+}
+
+impl NoteIndex {
+    /// The full text for a tweet whose archived text is `truncated`.
+    pub fn full_text(&self, tweet_id: Option<&str>, ts: i64, truncated: &str) -> Option<&str> {
+        if let Some(t) = tweet_id.and_then(|id| self.by_tweet.get(id)) {
+            return Some(t);
+        }
+        if self.by_time.is_empty() {
+            return None;
+        }
+        // X truncates to a prefix ending in "…" and adds a link to the full post.
+        let head: String = truncated
+            .split_whitespace()
+            .filter(|w| !w.starts_with("https://t.co/"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let head = head.trim_end_matches('…').trim_end();
+        if head.chars().count() < 20 {
+            return None;
+        }
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.by_time
+            .iter()
+            .filter(|(t, _)| (t - ts).abs() <= 60_000_000)
+            .find(|(_, text)| norm(text).starts_with(head))
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NoteRecord {
+    note_tweet: Option<Note>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Note {
+    created_at: Option<String>,
+    core: Option<NoteCore>,
+    lifecycle: Option<NoteLifecycle>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    tweet_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NoteCore {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NoteLifecycle {
+    #[serde(default, deserialize_with = "str_or_num")]
+    initial_tweet_id: Option<String>,
+}
+
+pub fn read_notes(
+    src: &ArchiveSource,
+    plan: &[(String, FileType)],
+    _info: &ArchiveInfo,
+    lenient: bool,
+    side: &mut Side,
+) -> Result<NoteIndex, InputError> {
+    let mut idx = NoteIndex::default();
+    for (rel, _) in plan.iter().filter(|(_, t)| *t == FileType::NoteTweets) {
+        let shown = src.display(rel);
+        let mut first_err = None;
+        src.with_reader(rel, |r| {
+            json_stream::for_each_element(&shown, r, Wrapper::Assignment, |pos, raw| {
+                match parse_record::<NoteRecord>(&shown, pos, raw) {
+                    Ok(NoteRecord {
+                        note_tweet: Some(n),
+                    }) => {
+                        if let Some(text) = n.core.and_then(|c| c.text) {
+                            let text = unescape(&text);
+                            let id = n.tweet_id.or(n.lifecycle.and_then(|l| l.initial_tweet_id));
+                            match id {
+                                Some(id) => {
+                                    idx.by_tweet.insert(id, text);
+                                }
+                                None => {
+                                    if let Some(ts) =
+                                        n.created_at.as_deref().and_then(time::parse_ts)
+                                    {
+                                        idx.by_time.push((ts, text));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) if lenient => side
+                        .rejects
+                        .push(crate::readers::RejectRow::from_error(&e, Some(raw))),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                        return Flow::Abort(first_err.clone().expect("set above"));
+                    }
+                }
+                Flow::Continue
+            })
+        })?;
+    }
+    Ok(idx)
+}
+
+/// Read one data file; returns the number of records in it.
+pub fn read_file(
+    src: &ArchiveSource,
+    rel: &str,
+    t: FileType,
+    info: &ArchiveInfo,
+    notes: &NoteIndex,
+    out: &mut Output,
+) -> Result<u64, InputError> {
+    let shown = src.display(rel);
+    let source: Arc<str> = Arc::from(shown.as_str());
+    let account = info.account_id.as_str();
+    src.with_reader(rel, |r| {
+        let mut handle = |pos: RecordPos, raw: &[u8]| -> Flow {
+            let result = match t {
+                FileType::Tweets
+                | FileType::DeletedTweets
+                | FileType::CommunityTweets
+                | FileType::GrailbirdTweets => {
+                    tweet_record(&shown, &source, account, t, notes, pos, raw, out)
+                }
+                FileType::Dms
+                | FileType::GroupDms
+                | FileType::DmHeaders
+                | FileType::GroupDmHeaders => {
+                    dm_conversation(&shown, &source, account, pos, raw, out)
+                }
+                FileType::MessageEvents => message_event(&shown, &source, account, pos, raw, out),
+                FileType::Likes => snapshot_member(
+                    &shown,
+                    account,
+                    Relation::Like,
+                    "like",
+                    "tweetId",
+                    pos,
+                    raw,
+                    out,
+                ),
+                FileType::Followers => snapshot_member(
+                    &shown,
+                    account,
+                    Relation::Follower,
+                    "follower",
+                    "accountId",
+                    pos,
+                    raw,
+                    out,
+                ),
+                FileType::Following => snapshot_member(
+                    &shown,
+                    account,
+                    Relation::Following,
+                    "following",
+                    "accountId",
+                    pos,
+                    raw,
+                    out,
+                ),
+                FileType::Blocks => snapshot_member(
+                    &shown,
+                    account,
+                    Relation::Block,
+                    "blocking",
+                    "accountId",
+                    pos,
+                    raw,
+                    out,
+                ),
+                FileType::Mutes => snapshot_member(
+                    &shown,
+                    account,
+                    Relation::Mute,
+                    "muting",
+                    "accountId",
+                    pos,
+                    raw,
+                    out,
+                ),
+                FileType::ListsCreated => list_record(&shown, account, "created", pos, raw, out),
+                FileType::ListsMember => list_record(&shown, account, "member", pos, raw, out),
+                FileType::ListsSubscribed => {
+                    list_record(&shown, account, "subscribed", pos, raw, out)
+                }
+                FileType::ConnectedApps => app_record(&shown, &source, account, pos, raw, out),
+                FileType::Profile => profile_record(&shown, account, pos, raw, out),
+                FileType::NoteTweets => Ok(()),
+            };
+            match result {
+                Ok(()) => Flow::Continue,
+                Err(e) => match out.bad_record(e, Some(raw)) {
+                    Ok(()) => Flow::Continue,
+                    Err(e) => Flow::Abort(e),
+                },
+            }
+        };
+        json_stream::for_each_element(&shown, r, Wrapper::Assignment, &mut handle)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tweet_record(
+    file: &str,
+    source: &Arc<str>,
+    account: &str,
+    t: FileType,
+    notes: &NoteIndex,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let tweet = parse_record::<ApiTweet>(file, pos, raw)?.into_inner();
+    let ts = tweet.ts().ok_or_else(|| {
+        missing(
+            file,
+            pos,
+            "`created_at` (and no snowflake `id_str` to date the post by)",
+        )
+    })?;
+    if tweet.post_id().is_none() {
+        return Err(missing(file, pos, "`id_str`"));
+    }
+    // Classic archives carry the author in `user`; others are the account's own posts.
+    let mut e = tweet.to_event(
+        account,
+        None,
+        ts,
+        Origin::Archive,
+        source.clone(),
+        pos.index as i64,
+    );
+    e.actor_id = Some(account.to_string());
+    if let Some(full) = e
+        .text
+        .as_deref()
+        .and_then(|t| notes.full_text(e.post_id.as_deref(), ts, t))
+    {
+        e.text = Some(full.to_string());
+    }
+    if t == FileType::CommunityTweets
+        && let Some(c) = &tweet.community_id_str
+    {
+        e.attributes = Some(serde_json::json!({ "community_id": c }).to_string());
+    }
+    if t == FileType::DeletedTweets
+        && let Some(deleted) = tweet.deleted_at.as_deref()
+    {
+        let dts = time::parse_ts(deleted).ok_or_else(|| {
+            InputError::new(
+                file,
+                pos.into(),
+                format!("`deleted_at` {deleted:?} is not a timestamp"),
+            )
+        })?;
+        let mut d = Event::new(
+            account,
+            Kind::Delete,
+            dts,
+            Origin::Archive,
+            source.clone(),
+            pos.index as i64,
+        );
+        d.actor_id = Some(account.to_string());
+        d.target_post_id = e.post_id.clone();
+        out.emit(d);
+    }
+    out.emit(e);
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DmRecord {
+    dm_conversation: Option<DmConversation>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DmConversation {
+    conversation_id: Option<String>,
+    #[serde(default)]
+    messages: Vec<DmItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DmItem {
+    message_create: Option<MessageCreate>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageCreate {
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    sender_id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    recipient_id: Option<String>,
+    text: Option<String>,
+    created_at: Option<String>,
+    #[serde(default)]
+    urls: Vec<DmUrl>,
+}
+
+#[derive(Deserialize)]
+struct DmUrl {
+    url: Option<String>,
+    expanded: Option<String>,
+    display: Option<String>,
+}
+
+fn dm_conversation(
+    file: &str,
+    source: &Arc<str>,
+    account: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let rec = parse_record::<DmRecord>(file, pos, raw)?;
+    let conv = rec
+        .dm_conversation
+        .ok_or_else(|| missing(file, pos, "`dmConversation`"))?;
+    for (i, item) in conv.messages.into_iter().enumerate() {
+        let Some(m) = item.message_create else {
+            continue;
+        };
+        let what = |w: &str| {
+            missing(
+                file,
+                pos,
+                &format!("{w} in message {i} of the conversation"),
+            )
+        };
+        let id = m.id.ok_or_else(|| what("`id`"))?;
+        let sender = m.sender_id.ok_or_else(|| what("`senderId`"))?;
+        let ts = m
+            .created_at
+            .as_deref()
+            .and_then(time::parse_ts)
+            .or_else(|| time::snowflake_ts(&id))
+            .ok_or_else(|| what("`createdAt`"))?;
+        let sent = sender == account;
+        let mut e = Event::new(
+            account,
+            if sent { Kind::DmSent } else { Kind::DmReceived },
+            ts,
+            Origin::Archive,
+            source.clone(),
+            pos.index as i64,
+        );
+        // Group messages have no recipient (or "0").
+        let recipient = m.recipient_id.filter(|r| r != "0" && !r.is_empty());
+        e.target_user_id = if sent {
+            recipient
+        } else {
+            Some(account.to_string())
+        };
+        e.actor_id = Some(sender);
+        e.message_id = Some(id);
+        e.conversation_id = conv.conversation_id.clone();
+        e.text = m.text.as_deref().map(unescape);
+        e.urls = m
+            .urls
+            .into_iter()
+            .filter_map(|u| {
+                Some(UrlEntity {
+                    url: u.url?,
+                    expanded: u.expanded,
+                    display: u.display,
+                })
+            })
+            .collect();
+        out.emit(e);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageEventRecord {
+    message_event: Option<MessageEvent>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageEvent {
+    #[serde(default, deserialize_with = "str_or_num")]
+    created_at_msec: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    sender_id: Option<String>,
+    conversation_id: Option<String>,
+    message_id: Option<String>,
+    detail: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// XChat (end-to-end encrypted) DMs: only metadata, the text is encrypted.
+fn message_event(
+    file: &str,
+    source: &Arc<str>,
+    account: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let rec = parse_record::<MessageEventRecord>(file, pos, raw)?;
+    let m = rec
+        .message_event
+        .ok_or_else(|| missing(file, pos, "`messageEvent`"))?;
+    if !m
+        .detail
+        .as_ref()
+        .is_some_and(|d| d.contains_key("messageCreateEvent"))
+    {
+        return Ok(());
+    }
+    let ts = m
+        .created_at_msec
+        .as_deref()
+        .and_then(time::parse_ts)
+        .ok_or_else(|| missing(file, pos, "`createdAtMsec`"))?;
+    let sender = m
+        .sender_id
+        .ok_or_else(|| missing(file, pos, "`senderId`"))?;
+    let sent = sender == account;
+    let mut e = Event::new(
+        account,
+        if sent { Kind::DmSent } else { Kind::DmReceived },
+        ts,
+        Origin::Archive,
+        source.clone(),
+        pos.index as i64,
+    );
+    let other = m.conversation_id.as_deref().and_then(|c| {
+        c.split([':', '-'])
+            .find(|p| *p != account && !p.is_empty())
+            .map(str::to_string)
+    });
+    e.target_user_id = if sent {
+        other
+    } else {
+        Some(account.to_string())
+    };
+    e.actor_id = Some(sender);
+    e.message_id = m.message_id;
+    e.conversation_id = m.conversation_id;
+    out.emit(e);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn snapshot_member(
+    file: &str,
+    account: &str,
+    relation: Relation,
+    key: &str,
+    id_key: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let v: serde_json::Value = parse_record(file, pos, raw)?;
+    let inner = v
+        .get(key)
+        .ok_or_else(|| missing(file, pos, &format!("`{key}`")))?;
+    let id = inner
+        .get(id_key)
+        .and_then(|x| {
+            x.as_str()
+                .map(str::to_string)
+                .or_else(|| x.as_u64().map(|n| n.to_string()))
+        })
+        .ok_or_else(|| missing(file, pos, &format!("`{key}.{id_key}` (a string id)")))?;
+    let text = inner.get("fullText").and_then(|t| t.as_str()).map(unescape);
+    let snaps = &mut out.side.snapshots;
+    let idx = match snaps.iter().position(|s| s.relation == relation) {
+        Some(i) => i,
+        None => {
+            snaps.push(SnapshotObs {
+                account_id: account.to_string(),
+                relation,
+                taken_at: None,
+                members: Vec::new(),
+                texts: Vec::new(),
+                source: Arc::from(file),
+            });
+            snaps.len() - 1
+        }
+    };
+    snaps[idx].members.push(id);
+    snaps[idx].texts.push(text);
+    Ok(())
+}
+
+fn list_record(
+    file: &str,
+    account: &str,
+    relation: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let v: serde_json::Value = parse_record(file, pos, raw)?;
+    let info = v
+        .get("userListInfo")
+        .ok_or_else(|| missing(file, pos, "`userListInfo`"))?;
+    // Newer archives: one `url` per record; older: one record with `urls: [...]`.
+    let urls: Vec<String> = match (info.get("url"), info.get("urls")) {
+        (Some(u), _) => u.as_str().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        (None, Some(us)) => us
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.as_str().map(str::to_string))
+            .collect(),
+        _ => {
+            return Err(missing(
+                file,
+                pos,
+                "`userListInfo.url` or `userListInfo.urls`",
+            ));
+        }
+    };
+    for url in urls {
+        let list_id = url
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_string);
+        out.side.lists.push(ListRow {
+            row_id: String::new(),
+            account_id: account.to_string(),
+            relation: relation.to_string(),
+            list_url: url,
+            list_id,
+            observed_at: 0,
+            source: file.to_string(),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppRecord {
+    connected_application: Option<ConnectedApp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectedApp {
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+    name: Option<String>,
+    organization: Option<Org>,
+    #[serde(default)]
+    permissions: Vec<String>,
+    approved_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Org {
+    name: Option<String>,
+    url: Option<String>,
+}
+
+fn app_record(
+    file: &str,
+    source: &Arc<str>,
+    account: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let rec = parse_record::<AppRecord>(file, pos, raw)?;
+    let app = rec
+        .connected_application
+        .ok_or_else(|| missing(file, pos, "`connectedApplication`"))?;
+    let id = app
+        .id
+        .ok_or_else(|| missing(file, pos, "`connectedApplication.id`"))?;
+    let approved = match app.approved_at.as_deref() {
+        Some(a) => Some(time::parse_ts(a).ok_or_else(|| {
+            InputError::new(
+                file,
+                pos.into(),
+                format!("`approvedAt` {a:?} is not a timestamp"),
+            )
+        })?),
+        None => None,
+    };
+    if let Some(ts) = approved {
+        let mut e = Event::new(
+            account,
+            Kind::AppConnected,
+            ts,
+            Origin::Archive,
+            source.clone(),
+            pos.index as i64,
+        );
+        e.actor_id = Some(account.to_string());
+        e.client = app.name.clone();
+        e.client_id = Some(id.clone());
+        e.attributes = Some(serde_json::json!({ "permissions": app.permissions }).to_string());
+        out.emit(e);
+    }
+    out.side.apps.push(AppRow {
+        row_id: String::new(),
+        account_id: account.to_string(),
+        app_id: id,
+        name: app.name,
+        organization: app.organization.as_ref().and_then(|o| o.name.clone()),
+        url: app.organization.and_then(|o| o.url),
+        permissions: app.permissions,
+        approved_at: approved,
+        observed_at: 0,
+        source: file.to_string(),
+    });
+    Ok(())
+}
+
+fn profile_record(
+    file: &str,
+    account: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    out: &mut Output,
+) -> Result<(), InputError> {
+    let v: serde_json::Value = parse_record(file, pos, raw)?;
+    if let Some(bio) = v
+        .pointer("/profile/description/bio")
+        .and_then(|b| b.as_str())
+    {
+        let mut row = crate::readers::AccountRow::new(account, 0, file);
+        row.description = Some(unescape(bio));
+        out.side.accounts.push(row);
+    }
+    Ok(())
+}

@@ -1,0 +1,375 @@
+//! An X archive as a `.zip` or as its extracted folder. Entries are streamed, never extracted: no
+//! path from the zip is ever used to write anything. Entries with unsafe paths (`..`, absolute)
+//! are refused anyway, because a zip that carries them is not an export X made, and limits on
+//! decompressed size and compression ratio stop zip bombs.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+
+use crate::error::InputError;
+
+/// Limits against zip bombs. Both the sizes the zip declares and the bytes actually produced are
+/// checked, since declared sizes can lie.
+#[derive(Debug, Clone, Copy)]
+pub struct ZipLimits {
+    /// Largest total decompressed size of the entries read.
+    pub max_unpacked_bytes: u64,
+    /// Largest decompressed/compressed ratio of one entry (checked once it is past 1 MiB).
+    pub max_ratio: u64,
+}
+
+impl Default for ZipLimits {
+    fn default() -> Self {
+        // Real exports reach 10+ GB; JSON compresses about 10:1, rarely beyond 100:1.
+        ZipLimits {
+            max_unpacked_bytes: 64 << 30,
+            max_ratio: 1000,
+        }
+    }
+}
+
+const RATIO_GRACE: u64 = 1 << 20;
+
+pub enum ArchiveSource {
+    Dir {
+        data: PathBuf,
+        display: String,
+    },
+    Zip {
+        path: PathBuf,
+        display: String,
+        prefix: String,
+        entries: Vec<ZipEntry>,
+        limits: ZipLimits,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    /// Full name in the zip.
+    pub name: String,
+    /// Name relative to the `data/` folder.
+    pub rel: String,
+    pub size: u64,
+    pub compressed: u64,
+}
+
+/// Files that only an X archive's data folder has, relative to it.
+const MARKERS: [&str; 6] = [
+    "manifest.js",
+    "account.js",
+    "tweets.js",
+    "tweet.js",
+    "js/user_details.js",
+    "js/tweet_index.js",
+];
+
+fn not_an_archive(display: &str) -> InputError {
+    InputError::file(
+        display,
+        "not an X archive: expected a `data/` folder with manifest.js, account.js or tweets.js (or `data/js/tweets/` for classic archives)",
+    )
+}
+
+impl ArchiveSource {
+    pub fn open(
+        path: &Path,
+        limits: ZipLimits,
+        lenient_entries: &mut Vec<InputError>,
+    ) -> Result<Self, InputError> {
+        let display = path.display().to_string();
+        if path.is_dir() {
+            let data = if path.join("data").is_dir() {
+                path.join("data")
+            } else {
+                path.to_path_buf()
+            };
+            if !MARKERS.iter().any(|m| data.join(m).is_file()) {
+                return Err(not_an_archive(&display));
+            }
+            return Ok(ArchiveSource::Dir { data, display });
+        }
+        let file = File::open(path)
+            .map_err(|e| InputError::file(&display, format!("cannot open: {e}")))?;
+        let zip = ZipArchive::new(BufReader::new(file)).map_err(|e| {
+            InputError::file(
+                &display,
+                format!("not a readable zip file ({e}); the download may be truncated or corrupt"),
+            )
+        })?;
+        let mut raw = Vec::with_capacity(zip.len());
+        let mut zip = zip;
+        for i in 0..zip.len() {
+            let f = zip
+                .by_index_raw(i)
+                .map_err(|e| InputError::file(&display, format!("corrupt zip entry #{i}: {e}")))?;
+            let name = String::from_utf8_lossy(f.name_raw()).into_owned();
+            if f.is_dir() {
+                continue;
+            }
+            if f.enclosed_name().is_none()
+                || name.starts_with('/')
+                || name.starts_with('\\')
+                || name.contains(":\\")
+            {
+                lenient_entries.push(InputError::file(
+                    format!("{display}!{name}"),
+                    "unsafe path in zip entry (absolute or with `..`); the entry was refused",
+                ));
+                continue;
+            }
+            raw.push((name, f.size(), f.compressed_size()));
+        }
+        let prefix = raw
+            .iter()
+            .filter_map(|(n, _, _)| {
+                MARKERS.iter().find_map(|m| {
+                    let with_data = format!("data/{m}");
+                    if n == &with_data || n.ends_with(&format!("/{with_data}")) {
+                        Some(n[..n.len() - m.len()].to_string())
+                    } else {
+                        None
+                    }
+                })
+            })
+            .min_by_key(|p| p.len())
+            .or_else(|| {
+                raw.iter()
+                    .any(|(n, _, _)| MARKERS.contains(&n.as_str()))
+                    .then(String::new)
+            })
+            .ok_or_else(|| not_an_archive(&display))?;
+        let entries: Vec<ZipEntry> = raw
+            .into_iter()
+            .filter_map(|(name, size, compressed)| {
+                let rel = name.strip_prefix(&prefix)?.to_string();
+                Some(ZipEntry {
+                    name,
+                    rel,
+                    size,
+                    compressed,
+                })
+            })
+            .collect();
+        let declared: u64 = entries
+            .iter()
+            .filter(|e| e.rel.ends_with(".js"))
+            .map(|e| e.size)
+            .sum();
+        if declared > limits.max_unpacked_bytes {
+            return Err(InputError::file(
+                &display,
+                format!(
+                    "the archive's data files unpack to {declared} bytes, over the limit of {} (raise it with --max-unpacked-size if the archive is genuine)",
+                    limits.max_unpacked_bytes
+                ),
+            ));
+        }
+        Ok(ArchiveSource::Zip {
+            path: path.to_path_buf(),
+            display,
+            prefix,
+            entries,
+            limits,
+        })
+    }
+
+    /// Data files, relative to `data/` (`tweets.js`, `js/tweets/2015_01.js`).
+    pub fn files(&self) -> Vec<String> {
+        match self {
+            ArchiveSource::Zip { entries, .. } => entries.iter().map(|e| e.rel.clone()).collect(),
+            ArchiveSource::Dir { data, .. } => {
+                let mut out = Vec::new();
+                walk(data, data, 0, &mut out);
+                out.sort();
+                out
+            }
+        }
+    }
+
+    pub fn has(&self, rel: &str) -> bool {
+        match self {
+            ArchiveSource::Zip { entries, .. } => entries.iter().any(|e| e.rel == rel),
+            ArchiveSource::Dir { data, .. } => data.join(rel).is_file(),
+        }
+    }
+
+    /// How a file is named in messages: `export.zip!data/tweets.js`.
+    pub fn display(&self, rel: &str) -> String {
+        match self {
+            ArchiveSource::Zip {
+                display, prefix, ..
+            } => format!("{display}!{prefix}{rel}"),
+            ArchiveSource::Dir { data, .. } => data.join(rel).display().to_string(),
+        }
+    }
+
+    pub fn display_root(&self) -> &str {
+        match self {
+            ArchiveSource::Zip { display, .. } | ArchiveSource::Dir { display, .. } => display,
+        }
+    }
+
+    /// Run `f` over a streaming reader of one data file.
+    pub fn with_reader<T>(
+        &self,
+        rel: &str,
+        f: impl FnOnce(&mut dyn Read) -> Result<T, InputError>,
+    ) -> Result<T, InputError> {
+        let shown = self.display(rel);
+        match self {
+            ArchiveSource::Dir { data, .. } => {
+                let file = File::open(data.join(rel))
+                    .map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))?;
+                f(&mut Utf8Checked::new(file))
+            }
+            ArchiveSource::Zip {
+                path,
+                entries,
+                limits,
+                ..
+            } => {
+                let entry = entries
+                    .iter()
+                    .find(|e| e.rel == rel)
+                    .ok_or_else(|| InputError::file(&shown, "not in the archive"))?;
+                if entry.size > RATIO_GRACE
+                    && entry.size / entry.compressed.max(1) > limits.max_ratio
+                {
+                    return Err(InputError::file(
+                        &shown,
+                        format!(
+                            "compression ratio {}:1 is over the limit of {}:1 (a zip bomb?); raise it with --max-ratio if the archive is genuine",
+                            entry.size / entry.compressed.max(1),
+                            limits.max_ratio
+                        ),
+                    ));
+                }
+                let file = File::open(path)
+                    .map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))?;
+                let mut zip = ZipArchive::new(BufReader::new(file)).map_err(|e| {
+                    InputError::file(&shown, format!("not a readable zip file: {e}"))
+                })?;
+                let zf = zip
+                    .by_name(&entry.name)
+                    .map_err(|e| InputError::file(&shown, format!("cannot read zip entry: {e}")))?;
+                let guarded = Guarded {
+                    inner: zf,
+                    read: 0,
+                    max: limits.max_unpacked_bytes.min(entry.size.saturating_add(1)),
+                    compressed: entry.compressed.max(1),
+                    ratio: limits.max_ratio,
+                };
+                f(&mut Utf8Checked::new(guarded))
+            }
+        }
+    }
+}
+
+fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in rd.flatten() {
+        let p = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_symlink() {
+            continue;
+        }
+        if ft.is_dir() && depth < 3 {
+            walk(root, &p, depth + 1, out);
+        } else if ft.is_file()
+            && let Ok(rel) = p.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// Stops a zip entry that produces more than it declared or more than the ratio allows.
+struct Guarded<R> {
+    inner: R,
+    read: u64,
+    max: u64,
+    compressed: u64,
+    ratio: u64,
+}
+
+impl<R: Read> Read for Guarded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.max {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "zip entry unpacks to more than it declares or than the size limit allows (a zip bomb?)",
+            ));
+        }
+        if self.read > RATIO_GRACE && self.read / self.compressed > self.ratio {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "zip entry exceeds the compression-ratio limit (a zip bomb?)",
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// X archives are UTF-8. Invalid bytes are an error naming the offset, not mojibake in the store.
+pub struct Utf8Checked<R> {
+    inner: R,
+    offset: u64,
+    /// Bytes of an incomplete UTF-8 sequence at the end of the last read.
+    carry: Vec<u8>,
+}
+
+impl<R: Read> Utf8Checked<R> {
+    pub fn new(inner: R) -> Self {
+        Utf8Checked {
+            inner,
+            offset: 0,
+            carry: Vec::new(),
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            if !self.carry.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "invalid UTF-8 at byte {} (the file ends inside a character)",
+                        self.offset
+                    ),
+                ));
+            }
+            return Ok(0);
+        }
+        let mut check = std::mem::take(&mut self.carry);
+        let carried = check.len() as u64;
+        check.extend_from_slice(&buf[..n]);
+        match std::str::from_utf8(&check) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => {
+                self.carry = check[e.valid_up_to()..].to_vec();
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "invalid UTF-8 at byte {} (X archives are UTF-8)",
+                        self.offset + e.valid_up_to() as u64 - carried
+                    ),
+                ));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}

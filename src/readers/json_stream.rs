@@ -1,0 +1,371 @@
+//! Streaming reads of JSON arrays, so a 2 GB `tweets.js` is visited one record at a time in
+//! bounded memory. A small scanner finds where each element begins and ends (it tracks strings,
+//! escapes and nesting, nothing more); the caller deserializes each element into its typed form.
+//! So one malformed record is one error (or one reject in lenient mode), exact byte offsets and
+//! lines are known, and parsing runs on slices, which serde_json does several times faster than
+//! on readers.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use crate::error::{InputError, Position};
+
+/// What the per-record callback decides.
+pub enum Flow {
+    Continue,
+    /// Stop reading this file with this error (strict mode).
+    Abort(InputError),
+}
+
+/// Where a record sits in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordPos {
+    pub index: u64,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// Byte offset where the record starts.
+    pub byte: u64,
+}
+
+impl From<RecordPos> for Position {
+    fn from(p: RecordPos) -> Self {
+        Position {
+            record: Some(p.index),
+            line: Some(p.line),
+            byte: Some(p.byte),
+        }
+    }
+}
+
+impl RecordPos {
+    /// Position of a serde_json error inside this record, in file terms.
+    pub fn at_json_error(self, e: &serde_json::Error) -> Position {
+        let line = self.line + (e.line() as u64).saturating_sub(1);
+        Position {
+            record: Some(self.index),
+            line: Some(line),
+            byte: Some(self.byte),
+        }
+    }
+}
+
+/// Which wrapper the file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wrapper {
+    /// `window.YTD.tweets.part0 = [ … ]` or `Grailbird.data.tweets_2015_01 = [ … ]`: skip to the first `=`.
+    Assignment,
+    /// Plain JSON.
+    None,
+}
+
+struct Scanner<R> {
+    r: BufReader<R>,
+    byte: u64,
+    line: u64,
+    file: String,
+}
+
+impl<R: Read> Scanner<R> {
+    fn peek(&mut self) -> Result<Option<u8>, InputError> {
+        let buf = self.r.fill_buf().map_err(|e| io_err(&self.file, e))?;
+        Ok(buf.first().copied())
+    }
+    fn bump(&mut self, b: u8) {
+        self.r.consume(1);
+        self.byte += 1;
+        if b == b'\n' {
+            self.line += 1;
+        }
+    }
+    fn skip_ws(&mut self) -> Result<Option<u8>, InputError> {
+        loop {
+            match self.peek()? {
+                Some(b) if b.is_ascii_whitespace() => self.bump(b),
+                // A UTF-8 byte order mark, which some tools add.
+                Some(0xEF) if self.byte == 0 => {
+                    for _ in 0..3 {
+                        if let Some(b) = self.peek()? {
+                            self.bump(b)
+                        }
+                    }
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+    fn err(&self, what: impl Into<String>) -> InputError {
+        InputError::new(
+            self.file.clone(),
+            Position {
+                record: None,
+                line: Some(self.line),
+                byte: Some(self.byte),
+            },
+            what,
+        )
+    }
+    /// Copy one JSON value into `out`. Works on the buffered slice, not byte by byte.
+    fn take_value(&mut self, out: &mut Vec<u8>) -> Result<(), InputError> {
+        let mut depth = 0i64;
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut started = false;
+        loop {
+            let buf = self.r.fill_buf().map_err(|e| io_err(&self.file, e))?;
+            if buf.is_empty() {
+                return Err(self.err("the file ends in the middle of a record (truncated?)"));
+            }
+            let mut end = None;
+            let mut newlines = 0u64;
+            for (i, &b) in buf.iter().enumerate() {
+                if b == b'\n' {
+                    newlines += 1;
+                }
+                if in_str {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_str = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => {
+                        in_str = true;
+                        started = true;
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        started = true;
+                    }
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            // end of a scalar, the closing bracket belongs to the array
+                            end = Some(i);
+                            break;
+                        }
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    b',' if depth == 0 => {
+                        end = Some(i);
+                        break;
+                    }
+                    b if b.is_ascii_whitespace() && depth == 0 && started => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => started = true,
+                }
+            }
+            let take = end.unwrap_or(buf.len());
+            let newlines_taken = if end.is_some() {
+                buf[..take].iter().filter(|&&b| b == b'\n').count() as u64
+            } else {
+                newlines
+            };
+            out.extend_from_slice(&buf[..take]);
+            self.r.consume(take);
+            self.byte += take as u64;
+            self.line += newlines_taken;
+            if end.is_some() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn io_err(file: &str, e: io::Error) -> InputError {
+    let what = if e.kind() == io::ErrorKind::InvalidData {
+        format!("could not read: {e}")
+    } else {
+        format!("could not read ({e}); the file or archive may be truncated or corrupt")
+    };
+    InputError::file(file, what)
+}
+
+/// Visit every element of a top-level JSON array. Returns the number of elements.
+pub fn for_each_element<R: Read>(
+    file: &str,
+    reader: R,
+    wrapper: Wrapper,
+    mut f: impl FnMut(RecordPos, &[u8]) -> Flow,
+) -> Result<u64, InputError> {
+    let mut s = Scanner {
+        r: BufReader::with_capacity(1 << 16, reader),
+        byte: 0,
+        line: 1,
+        file: file.to_string(),
+    };
+    if wrapper == Wrapper::Assignment {
+        let mut seen = 0;
+        loop {
+            match s.peek()? {
+                None => {
+                    return Err(s.err(
+                        "expected an X archive data file (`window.YTD.<name>.part<N> = [ … ]`), but found no `=`",
+                    ));
+                }
+                Some(b'=') => {
+                    s.bump(b'=');
+                    break;
+                }
+                Some(b) => {
+                    s.bump(b);
+                    seen += 1;
+                    if seen > 4096 {
+                        return Err(s.err(
+                            "expected `window.YTD.<name>.part<N> = [` at the start of the file",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    match s.skip_ws()? {
+        Some(b'[') => s.bump(b'['),
+        Some(b) => return Err(s.err(format!("expected a JSON array `[`, found {:?}", b as char))),
+        None => return Err(s.err("expected a JSON array `[`, found the end of the file")),
+    }
+    let mut index = 0u64;
+    let mut record = Vec::with_capacity(4096);
+    loop {
+        match s.skip_ws()? {
+            Some(b']') if index == 0 => {
+                s.bump(b']');
+                break;
+            }
+            None => {
+                return Err(s.err("the file ends before the array is closed with `]` (truncated?)"));
+            }
+            Some(_) => {}
+        }
+        let pos = RecordPos {
+            index,
+            line: s.line,
+            byte: s.byte,
+        };
+        record.clear();
+        s.take_value(&mut record)?;
+        if let Flow::Abort(e) = f(pos, &record) {
+            return Err(e);
+        }
+        index += 1;
+        match s.skip_ws()? {
+            Some(b',') => s.bump(b','),
+            Some(b']') => {
+                s.bump(b']');
+                break;
+            }
+            Some(b) => {
+                return Err(s.err(format!(
+                    "expected `,` or `]` after record {}, found {:?}",
+                    index - 1,
+                    b as char
+                )));
+            }
+            None => {
+                return Err(s.err("the file ends before the array is closed with `]` (truncated?)"));
+            }
+        }
+    }
+    // After the array only whitespace and an optional `;` may follow.
+    loop {
+        match s.skip_ws()? {
+            None => return Ok(index),
+            Some(b';') => s.bump(b';'),
+            Some(b) => {
+                return Err(s.err(format!(
+                    "unexpected {:?} after the end of the JSON array; expected only whitespace or `;`",
+                    b as char
+                )));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &str, w: Wrapper) -> Result<Vec<(RecordPos, String)>, InputError> {
+        let mut out = Vec::new();
+        for_each_element("t.js", input.as_bytes(), w, |p, raw| {
+            out.push((p, String::from_utf8(raw.to_vec()).unwrap()));
+            Flow::Continue
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn splits_records_of_a_wrapped_file_with_positions() {
+        let input =
+            "window.YTD.tweets.part0 = [ {\n  \"a\" : \"x]}\\\"\"\n}, {\n  \"b\" : [ 1, 2 ]\n} ]";
+        let recs = collect(input, Wrapper::Assignment).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].1, "{\n  \"a\" : \"x]}\\\"\"\n}");
+        assert_eq!(recs[1].0.line, 3);
+        assert_eq!(recs[1].0.index, 1);
+        assert_eq!(
+            &input[recs[1].0.byte as usize..recs[1].0.byte as usize + 1],
+            "{"
+        );
+    }
+
+    #[test]
+    fn empty_files_in_both_spellings_have_no_records() {
+        assert!(
+            collect("window.YTD.lists_created.part0 = [ ]", Wrapper::Assignment)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            collect(
+                "window.YTD.account_suspension.part0 = []",
+                Wrapper::Assignment
+            )
+            .unwrap()
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn trailing_semicolon_and_bom_are_accepted() {
+        assert_eq!(
+            collect("\u{feff}[1, \"two\", {\"x\": 3}];\n", Wrapper::None)
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn truncated_file_is_an_error_naming_the_line() {
+        let err = collect(
+            "window.YTD.tweets.part0 = [ {\n \"a\": 1 }, {\n \"b\"",
+            Wrapper::Assignment,
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("truncated"), "{err}");
+        assert_eq!(err.position.line, Some(3));
+    }
+
+    #[test]
+    fn missing_wrapper_is_an_error_that_says_what_was_expected() {
+        let err = collect("hello", Wrapper::Assignment).unwrap_err();
+        assert!(err.reason.contains("window.YTD"), "{err}");
+    }
+
+    #[test]
+    fn garbage_after_the_array_is_an_error() {
+        assert!(collect("[1] x", Wrapper::None).is_err());
+    }
+}

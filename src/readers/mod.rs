@@ -1,0 +1,293 @@
+//! Readers turn inputs into events. Each file is read on a rayon thread into an [`Output`], which
+//! sends events in chunks through a bounded channel to the store writer (so memory stays bounded
+//! however large the input) and keeps the small side tables (accounts, apps, trends, snapshots,
+//! lists, rejects) until the end.
+
+pub mod api_tweet;
+pub mod archive;
+pub mod detect;
+pub mod generic;
+pub mod json_stream;
+pub mod trends;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{InputError, Position};
+use crate::model::{Event, hash_id};
+
+pub use detect::{InputKind, detect};
+
+/// Events per chunk sent to the writer.
+pub const CHUNK: usize = 8192;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AccountRow {
+    pub row_id: String,
+    pub account_id: String,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub created_at: Option<i64>,
+    pub created_via: Option<String>,
+    pub description: Option<String>,
+    pub observed_at: i64,
+    pub source: String,
+}
+
+impl AccountRow {
+    pub fn new(account_id: &str, observed_at: i64, source: &str) -> Self {
+        AccountRow {
+            row_id: hash_id(&["account", account_id, &observed_at.to_string(), source]),
+            account_id: account_id.to_string(),
+            handle: None,
+            display_name: None,
+            created_at: None,
+            created_via: None,
+            description: None,
+            observed_at,
+            source: source.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AppRow {
+    pub row_id: String,
+    pub account_id: String,
+    pub app_id: String,
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub url: Option<String>,
+    pub permissions: Vec<String>,
+    pub approved_at: Option<i64>,
+    pub observed_at: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrendRow {
+    pub trend_id: String,
+    pub name: String,
+    pub query: Option<String>,
+    pub as_of: i64,
+    pub created_at: Option<i64>,
+    pub woeid: Option<i64>,
+    pub location: Option<String>,
+    pub tweet_volume: Option<i64>,
+    pub rank: i64,
+    pub source: String,
+    pub source_record: i64,
+}
+
+/// Relations that archives only give as undated snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Relation {
+    Following,
+    Follower,
+    Like,
+    Block,
+    Mute,
+}
+
+impl Relation {
+    pub const ALL: [Relation; 5] = [
+        Relation::Following,
+        Relation::Follower,
+        Relation::Like,
+        Relation::Block,
+        Relation::Mute,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Following => "following",
+            Relation::Follower => "follower",
+            Relation::Like => "like",
+            Relation::Block => "block",
+            Relation::Mute => "mute",
+        }
+    }
+    /// The event kinds for a member appearing and disappearing.
+    pub fn kinds(self) -> (crate::model::Kind, crate::model::Kind) {
+        use crate::model::Kind::*;
+        match self {
+            Relation::Following => (Follow, Unfollow),
+            Relation::Follower => (FollowedBy, UnfollowedBy),
+            Relation::Like => (Like, Unlike),
+            Relation::Block => (Block, Unblock),
+            Relation::Mute => (Mute, Unmute),
+        }
+    }
+}
+
+/// One snapshot file's members; `taken_at` is the archive's generation date (known only after the
+/// manifest or the whole archive has been read).
+#[derive(Debug, Clone)]
+pub struct SnapshotObs {
+    pub account_id: String,
+    pub relation: Relation,
+    pub taken_at: Option<i64>,
+    pub members: Vec<String>,
+    /// Text of liked posts (like.js `fullText`), kept for the like events.
+    pub texts: Vec<Option<String>>,
+    pub source: Arc<str>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ListRow {
+    pub row_id: String,
+    pub account_id: String,
+    pub relation: String,
+    pub list_url: String,
+    pub list_id: Option<String>,
+    pub observed_at: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RejectRow {
+    pub reject_id: String,
+    pub source: String,
+    pub record: Option<i64>,
+    pub line: Option<i64>,
+    pub byte: Option<i64>,
+    pub reason: String,
+    pub raw: Option<String>,
+}
+
+impl RejectRow {
+    pub fn from_error(e: &InputError, raw: Option<&[u8]>) -> Self {
+        let p = &e.position;
+        let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+        RejectRow {
+            reject_id: hash_id(&[
+                "reject",
+                &e.file,
+                &opt(p.record),
+                &opt(p.line),
+                &opt(p.byte),
+                &e.reason,
+            ]),
+            source: e.file.clone(),
+            record: p.record.map(|v| v as i64),
+            line: p.line.map(|v| v as i64),
+            byte: p.byte.map(|v| v as i64),
+            reason: e.reason.clone(),
+            raw: raw.map(|r| {
+                let s = String::from_utf8_lossy(r);
+                s.chars().take(1000).collect()
+            }),
+        }
+    }
+}
+
+/// Everything but events, merged across files at the end of a read.
+#[derive(Debug, Default)]
+pub struct Side {
+    pub accounts: Vec<AccountRow>,
+    pub apps: Vec<AppRow>,
+    pub trends: Vec<TrendRow>,
+    pub snapshots: Vec<SnapshotObs>,
+    pub lists: Vec<ListRow>,
+    pub rejects: Vec<RejectRow>,
+    /// Things worth telling the user that are not errors (unknown columns, skipped event types).
+    pub notices: Vec<String>,
+    /// Events emitted (before de-duplication).
+    pub events: u64,
+    /// Manifest counts checked against what was read: (file, expected, read).
+    pub manifest_checks: Vec<(String, u64, u64)>,
+    /// Latest event time seen: an archive without a manifest is taken to be generated then.
+    pub max_ts: Option<i64>,
+}
+
+impl Side {
+    pub fn merge(&mut self, other: Side) {
+        self.accounts.extend(other.accounts);
+        self.apps.extend(other.apps);
+        self.trends.extend(other.trends);
+        self.snapshots.extend(other.snapshots);
+        self.lists.extend(other.lists);
+        self.rejects.extend(other.rejects);
+        self.notices.extend(other.notices);
+        self.events += other.events;
+        self.manifest_checks.extend(other.manifest_checks);
+        self.max_ts = self.max_ts.max(other.max_ts);
+    }
+}
+
+/// The channel end a reader sends chunks of events into.
+pub type EventTx = tokio::sync::mpsc::Sender<Vec<Event>>;
+
+/// Per-file output of a reader.
+pub struct Output {
+    tx: EventTx,
+    buf: Vec<Event>,
+    pub side: Side,
+    pub lenient: bool,
+}
+
+impl Output {
+    pub fn new(tx: EventTx, lenient: bool) -> Self {
+        Output {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+            side: Side::default(),
+            lenient,
+        }
+    }
+
+    pub fn emit(&mut self, e: Event) {
+        self.side.events += 1;
+        self.side.max_ts = self.side.max_ts.max(Some(e.ts));
+        self.buf.push(e);
+        if self.buf.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            // A send fails only when the writer has already failed; its error is reported instead.
+            let _ = self.tx.blocking_send(chunk);
+        }
+    }
+
+    /// A bad record: in lenient mode it goes to `rejects` and reading goes on; otherwise it is the
+    /// error that stops the ingest.
+    pub fn bad_record(&mut self, e: InputError, raw: Option<&[u8]>) -> Result<(), InputError> {
+        if self.lenient {
+            self.side.rejects.push(RejectRow::from_error(&e, raw));
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
+    pub fn finish(mut self) -> Side {
+        self.flush();
+        self.side
+    }
+}
+
+/// Deserialize one record, turning serde's message into an error with the file position.
+pub fn parse_record<'a, T: serde::Deserialize<'a>>(
+    file: &str,
+    pos: json_stream::RecordPos,
+    raw: &'a [u8],
+) -> Result<T, InputError> {
+    serde_json::from_slice(raw).map_err(|e| {
+        let what = if e.is_syntax() || e.is_eof() {
+            format!("malformed JSON: {e}")
+        } else {
+            format!("unexpected record shape: {e}")
+        };
+        InputError::new(file, pos.at_json_error(&e), what)
+    })
+}
+
+/// A missing required field.
+pub fn missing(file: &str, pos: impl Into<Position>, what: &str) -> InputError {
+    InputError::new(file, pos.into(), format!("missing {what}"))
+}

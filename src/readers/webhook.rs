@@ -1,0 +1,698 @@
+//! Account Activity webhook logs (`.jsonl`, one payload per line; v1.1 and v2 share the shape) and
+//! the X Activity API envelope (`{"data": {"event_type": …}}`), FORMATS.md §2.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{InputError, Position};
+use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
+use crate::readers::api_tweet::{ApiTweet, ApiUser, client_name, str_or_num, unescape};
+use crate::readers::{Output, missing};
+
+#[derive(Deserialize, Default)]
+struct Payload {
+    #[serde(default, deserialize_with = "str_or_num")]
+    for_user_id: Option<String>,
+    #[serde(default)]
+    tweet_create_events: Vec<ApiTweet>,
+    #[serde(default)]
+    favorite_events: Vec<FavoriteEvent>,
+    #[serde(default)]
+    follow_events: Vec<SourceTargetEvent>,
+    #[serde(default)]
+    block_events: Vec<SourceTargetEvent>,
+    #[serde(default)]
+    mute_events: Vec<SourceTargetEvent>,
+    #[serde(default)]
+    direct_message_events: Vec<DmEvent>,
+    #[serde(default)]
+    tweet_delete_events: Vec<DeleteEvent>,
+    user_event: Option<UserEvent>,
+    #[serde(default)]
+    apps: HashMap<String, App>,
+    data: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct FavoriteEvent {
+    id: Option<String>,
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    timestamp_ms: Option<String>,
+    favorited_status: Option<ApiTweet>,
+    user: Option<ApiUser>,
+}
+
+#[derive(Deserialize)]
+struct SourceTargetEvent {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    created_timestamp: Option<String>,
+    source: Option<ApiUser>,
+    target: Option<ApiUser>,
+}
+
+#[derive(Deserialize)]
+struct DmEvent {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    created_timestamp: Option<String>,
+    message_create: Option<DmCreate>,
+}
+
+#[derive(Deserialize)]
+struct DmCreate {
+    target: Option<DmTarget>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    sender_id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    source_app_id: Option<String>,
+    message_data: Option<DmData>,
+}
+
+#[derive(Deserialize)]
+struct DmTarget {
+    #[serde(default, deserialize_with = "str_or_num")]
+    recipient_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DmData {
+    text: Option<String>,
+    entities: Option<crate::readers::api_tweet::Entities>,
+}
+
+#[derive(Deserialize)]
+struct DeleteEvent {
+    status: Option<DeleteStatus>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    timestamp_ms: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeleteStatus {
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserEvent {
+    revoke: Option<Revoke>,
+}
+
+#[derive(Deserialize)]
+struct Revoke {
+    date_time: Option<String>,
+    target: Option<Value>,
+    source: Option<Value>,
+}
+
+#[derive(Deserialize, Clone)]
+struct App {
+    name: Option<String>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    source: &'a Arc<str>,
+    line: u64,
+    origin: Origin,
+}
+
+impl Ctx<'_> {
+    fn pos(&self) -> Position {
+        Position::line(self.line)
+    }
+    fn event(&self, account: &str, kind: Kind, ts: i64) -> Event {
+        Event::new(
+            account,
+            kind,
+            ts,
+            self.origin,
+            self.source.clone(),
+            self.line as i64 - 1,
+        )
+    }
+    fn err(&self, what: impl Into<String>) -> InputError {
+        InputError::new(self.file, self.pos(), what)
+    }
+    fn ts(&self, field: &str, v: Option<&str>) -> Result<i64, InputError> {
+        let v = v.ok_or_else(|| missing(self.file, self.pos(), &format!("`{field}`")))?;
+        time::parse_ts(v).ok_or_else(|| self.err(format!("`{field}` {v:?} is not a timestamp")))
+    }
+}
+
+/// Read a JSONL log of webhook payloads (v1.1 / v2 Account Activity, or X Activity API envelopes).
+pub fn read(file: &str, reader: impl Read, out: &mut Output) -> Result<u64, InputError> {
+    let source: Arc<str> = Arc::from(file);
+    let mut lines = 0u64;
+    for (i, line) in BufReader::new(reader).split(b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let bytes = line.map_err(|e| {
+            InputError::new(file, Position::line(line_no), format!("cannot read: {e}"))
+        })?;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t.trim(),
+            Err(e) => {
+                out.bad_record(
+                    InputError::new(
+                        file,
+                        Position::line(line_no),
+                        format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
+                    ),
+                    Some(&bytes),
+                )?;
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        lines += 1;
+        let ctx = Ctx {
+            file,
+            source: &source,
+            line: line_no,
+            origin: Origin::Webhook,
+        };
+        let result = serde_json::from_str::<Payload>(text)
+            .map_err(|e| {
+                let what = if e.is_syntax() || e.is_eof() {
+                    "malformed JSON"
+                } else {
+                    "unexpected payload shape"
+                };
+                InputError::new(
+                    file,
+                    Position {
+                        record: Some(i as u64),
+                        line: Some(line_no),
+                        byte: None,
+                    },
+                    format!("{what}: {e}"),
+                )
+            })
+            .and_then(|p| payload(&ctx, p, out));
+        if let Err(e) = result {
+            out.bad_record(e, Some(&bytes))?;
+        }
+    }
+    Ok(lines)
+}
+
+fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
+    if let Some(data) = p.data {
+        return activity_api(ctx, data, out);
+    }
+    if let Some(ue) = p.user_event {
+        if let Some(r) = ue.revoke {
+            let ts = ctx.ts("user_event.revoke.date_time", r.date_time.as_deref())?;
+            let user = r
+                .source
+                .as_ref()
+                .and_then(|s| id_of(s.get("user_id")))
+                .ok_or_else(|| missing(ctx.file, ctx.pos(), "`revoke.source.user_id`"))?;
+            let mut e = ctx.event(&user, Kind::AppRevoked, ts);
+            e.actor_id = Some(user.clone());
+            e.client_id = r.target.as_ref().and_then(|t| id_of(t.get("app_id")));
+            out.emit(e);
+        }
+        return Ok(());
+    }
+    let Some(account) = p.for_user_id.as_deref() else {
+        return Err(ctx.err("expected an Account Activity payload with `for_user_id` (or `user_event`, or an X Activity API `data` envelope)"));
+    };
+    for t in p.tweet_create_events {
+        tweet_event(ctx, account, t, out)?;
+    }
+    for f in p.favorite_events {
+        let ts = ctx.ts(
+            "favorite_events[].created_at",
+            f.timestamp_ms.as_deref().or(f.created_at.as_deref()),
+        )?;
+        let liker = f.user.as_ref().and_then(|u| u.id()).map(str::to_string);
+        if liker.as_deref() != Some(account) {
+            continue; // someone liked the account's post: not the account's activity
+        }
+        let mut e = ctx.event(account, Kind::Like, ts);
+        e.actor_id = liker;
+        if let Some(st) = &f.favorited_status {
+            e.target_post_id = st.post_id().map(str::to_string);
+            e.target_user_id = st.user.as_ref().and_then(|u| u.id()).map(str::to_string);
+        }
+        if e.target_post_id.is_none() {
+            return Err(missing(ctx.file, ctx.pos(), "`favorited_status.id_str`"));
+        }
+        let _ = f.id;
+        out.emit(e);
+    }
+    for (events, pair) in [
+        (
+            p.follow_events,
+            [
+                ("follow", Kind::Follow, Kind::FollowedBy),
+                ("unfollow", Kind::Unfollow, Kind::UnfollowedBy),
+            ],
+        ),
+        (
+            p.block_events,
+            [
+                ("block", Kind::Block, Kind::Block),
+                ("unblock", Kind::Unblock, Kind::Unblock),
+            ],
+        ),
+        (
+            p.mute_events,
+            [
+                ("mute", Kind::Mute, Kind::Mute),
+                ("unmute", Kind::Unmute, Kind::Unmute),
+            ],
+        ),
+    ] {
+        for ev in events {
+            let ty = ev.kind.as_deref().unwrap_or_default();
+            let Some(&(_, own, inbound)) = pair.iter().find(|(n, _, _)| *n == ty) else {
+                return Err(ctx.err(format!(
+                    "unknown event type {ty:?}; expected {} or {}",
+                    pair[0].0, pair[1].0
+                )));
+            };
+            let ts = ctx.ts("created_timestamp", ev.created_timestamp.as_deref())?;
+            let src = ev.source.as_ref().and_then(|u| u.id()).map(str::to_string);
+            let tgt = ev.target.as_ref().and_then(|u| u.id()).map(str::to_string);
+            let kind = if src.as_deref() == Some(account) {
+                own
+            } else if tgt.as_deref() == Some(account)
+                && matches!(inbound, Kind::FollowedBy | Kind::UnfollowedBy)
+            {
+                inbound
+            } else {
+                continue; // blocks/mutes of the account by others are not in its power or its audit
+            };
+            let mut e = ctx.event(account, kind, ts);
+            e.actor_id = src;
+            e.target_user_id = tgt;
+            out.emit(e);
+        }
+    }
+    for dm in p.direct_message_events {
+        dm_event(ctx, account, dm, &p.apps, out)?;
+    }
+    for d in p.tweet_delete_events {
+        let ts = ctx.ts(
+            "tweet_delete_events[].timestamp_ms",
+            d.timestamp_ms.as_deref(),
+        )?;
+        let st = d
+            .status
+            .ok_or_else(|| missing(ctx.file, ctx.pos(), "`tweet_delete_events[].status`"))?;
+        if st.user_id.as_deref().is_some_and(|u| u != account) {
+            continue;
+        }
+        let mut e = ctx.event(account, Kind::Delete, ts);
+        e.actor_id = Some(account.to_string());
+        e.target_post_id = Some(
+            st.id
+                .ok_or_else(|| missing(ctx.file, ctx.pos(), "`status.id`"))?,
+        );
+        out.emit(e);
+    }
+    Ok(())
+}
+
+fn tweet_event(ctx: &Ctx, account: &str, t: ApiTweet, out: &mut Output) -> Result<(), InputError> {
+    let t = t.into_inner();
+    let ts = t
+        .ts()
+        .ok_or_else(|| missing(ctx.file, ctx.pos(), "`created_at` of the tweet"))?;
+    if t.post_id().is_none() {
+        return Err(missing(ctx.file, ctx.pos(), "`id_str` of the tweet"));
+    }
+    let author = t.user.as_ref().and_then(|u| u.id()).map(str::to_string);
+    let kind = if author.as_deref() == Some(account) || author.is_none() {
+        None
+    } else if t.reply_to_user() == Some(account) {
+        Some(Kind::ReplyReceived)
+    } else {
+        Some(Kind::MentionReceived)
+    };
+    if kind == Some(Kind::MentionReceived) && t.retweeted_status.is_some() {
+        return Ok(()); // someone reposted the account: no activity of the account, no engagement with it
+    }
+    out.emit(t.to_event(
+        account,
+        kind,
+        ts,
+        ctx.origin,
+        ctx.source.clone(),
+        ctx.line as i64 - 1,
+    ));
+    Ok(())
+}
+
+fn dm_event(
+    ctx: &Ctx,
+    account: &str,
+    dm: DmEvent,
+    apps: &HashMap<String, App>,
+    out: &mut Output,
+) -> Result<(), InputError> {
+    if dm.kind.as_deref().is_some_and(|k| k != "message_create") {
+        return Ok(());
+    }
+    let ts = ctx.ts(
+        "direct_message_events[].created_timestamp",
+        dm.created_timestamp.as_deref(),
+    )?;
+    let mc = dm
+        .message_create
+        .ok_or_else(|| missing(ctx.file, ctx.pos(), "`message_create`"))?;
+    let sender = mc
+        .sender_id
+        .ok_or_else(|| missing(ctx.file, ctx.pos(), "`message_create.sender_id`"))?;
+    let recipient = mc.target.and_then(|t| t.recipient_id);
+    let sent = sender == account;
+    let mut e = ctx.event(
+        account,
+        if sent { Kind::DmSent } else { Kind::DmReceived },
+        ts,
+    );
+    e.message_id = dm.id;
+    e.conversation_id = recipient.as_ref().map(|r| {
+        let (a, b) = if sender.as_str() < r.as_str() {
+            (sender.as_str(), r.as_str())
+        } else {
+            (r.as_str(), sender.as_str())
+        };
+        format!("{a}-{b}")
+    });
+    e.actor_id = Some(sender);
+    e.target_user_id = if sent {
+        recipient
+    } else {
+        Some(account.to_string())
+    };
+    e.client = mc
+        .source_app_id
+        .as_ref()
+        .and_then(|id| apps.get(id))
+        .and_then(|a| a.name.clone());
+    e.client_id = mc.source_app_id;
+    if let Some(data) = mc.message_data {
+        e.text = data.text.as_deref().map(unescape);
+        if let Some(ent) = data.entities {
+            e.hashtags = ent.hashtags.into_iter().filter_map(|h| h.text).collect();
+            e.mentions = ent
+                .user_mentions
+                .into_iter()
+                .map(|m| Mention {
+                    id: m.id_str.or(m.id),
+                    screen_name: m.screen_name,
+                })
+                .collect();
+            e.urls = ent
+                .urls
+                .into_iter()
+                .filter_map(|u| {
+                    Some(UrlEntity {
+                        url: u.url?,
+                        expanded: u.expanded_url,
+                        display: u.display_url,
+                    })
+                })
+                .collect();
+        }
+    }
+    out.emit(e);
+    Ok(())
+}
+
+fn id_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Object(o) => id_of(o.get("id").or(o.get("id_str"))).or_else(|| id_of(o.get("data"))),
+        _ => None,
+    }
+}
+
+/// X Activity API: `{"data": {"event_uuid", "filter": {"user_id"}, "event_type", "payload"}}`.
+fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputError> {
+    let ctx = Ctx {
+        origin: Origin::Activity,
+        ..*ctx
+    };
+    let ctx = &ctx;
+    let account = data
+        .pointer("/filter/user_id")
+        .and_then(|v| id_of(Some(v)))
+        .ok_or_else(|| missing(ctx.file, ctx.pos(), "`data.filter.user_id`"))?;
+    let ty = data
+        .get("event_type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| missing(ctx.file, ctx.pos(), "`data.event_type`"))?;
+    let payload = data.get("payload").cloned().unwrap_or(Value::Null);
+    let uuid = data.get("event_uuid").and_then(|v| id_of(Some(v)));
+    // Events without their own time (follow.follow) are dated by the event uuid, a snowflake.
+    let fallback_ts = uuid.as_deref().and_then(time::snowflake_ts);
+    let ts_of = |v: &Value| -> Result<i64, InputError> {
+        for key in [
+            "created_at",
+            "timestamp_ms",
+            "date_time",
+            "created_timestamp",
+        ] {
+            if let Some(s) = v.get(key).and_then(|x| id_of(Some(x))) {
+                return time::parse_ts(&s)
+                    .ok_or_else(|| ctx.err(format!("`payload.{key}` {s:?} is not a timestamp")));
+            }
+        }
+        fallback_ts.ok_or_else(|| {
+            missing(
+                ctx.file,
+                ctx.pos(),
+                "a time (`payload.created_at`, or a snowflake `event_uuid`)",
+            )
+        })
+    };
+    match ty {
+        "post.create" | "post.mention.create" | "post.reply.create" | "post.quote.create" => {
+            let post: V2Post = serde_json::from_value(payload.clone())
+                .map_err(|e| ctx.err(format!("unexpected post payload: {e}")))?;
+            let ts = ts_of(&payload)?;
+            let own = post.author_id.as_deref().is_none_or(|a| a == account);
+            let kind = if own {
+                post.own_kind()
+            } else if ty == "post.reply.create"
+                || post.in_reply_to_user_id.as_deref() == Some(account.as_str())
+            {
+                Kind::ReplyReceived
+            } else {
+                Kind::MentionReceived
+            };
+            let mut e = ctx.event(&account, kind, ts);
+            post.fill(&mut e);
+            out.emit(e);
+        }
+        "post.delete" => {
+            let ts = ts_of(&payload)?;
+            let mut e = ctx.event(&account, Kind::Delete, ts);
+            e.actor_id = Some(account.clone());
+            e.target_post_id = id_of(payload.get("id").or(payload.get("post_id")));
+            out.emit(e);
+        }
+        "like.create" => {
+            let ts = ts_of(&payload)?;
+            if id_of(payload.get("liked_tweet_author_id")).as_deref() == Some(account.as_str()) {
+                return Ok(()); // a like of the account's post by someone else
+            }
+            let mut e = ctx.event(&account, Kind::Like, ts);
+            e.actor_id = Some(account.clone());
+            e.target_post_id = id_of(payload.get("liked_tweet_id"));
+            e.target_user_id = id_of(payload.get("liked_tweet_author_id"));
+            out.emit(e);
+        }
+        "follow.follow" | "follow.unfollow" | "block.block" | "block.unblock" | "mute.mute"
+        | "mute.unmute" => {
+            let ts = ts_of(&payload)?;
+            let src = id_of(payload.get("source"));
+            let tgt = id_of(payload.get("target"));
+            let (own, inbound) = match ty {
+                "follow.follow" => (Kind::Follow, Some(Kind::FollowedBy)),
+                "follow.unfollow" => (Kind::Unfollow, Some(Kind::UnfollowedBy)),
+                "block.block" => (Kind::Block, None),
+                "block.unblock" => (Kind::Unblock, None),
+                "mute.mute" => (Kind::Mute, None),
+                _ => (Kind::Unmute, None),
+            };
+            let kind = if src.as_deref() == Some(account.as_str()) {
+                own
+            } else if let (Some(k), true) = (inbound, tgt.as_deref() == Some(account.as_str())) {
+                k
+            } else {
+                return Ok(());
+            };
+            let mut e = ctx.event(&account, kind, ts);
+            e.actor_id = src;
+            e.target_user_id = tgt;
+            out.emit(e);
+        }
+        "dm.sent" | "dm.received" => {
+            // The payload wraps the legacy `direct_message_events` + `users` (+ `apps`) shape.
+            let legacy: Payload = serde_json::from_value(payload)
+                .map_err(|e| ctx.err(format!("unexpected DM payload: {e}")))?;
+            for dm in legacy.direct_message_events {
+                dm_event(ctx, &account, dm, &legacy.apps, out)?;
+            }
+        }
+        "oauth.revoke" => {
+            let ts = ts_of(&payload)?;
+            let mut e = ctx.event(&account, Kind::AppRevoked, ts);
+            e.actor_id = Some(account.clone());
+            e.client_id = id_of(payload.get("app_id"));
+            out.emit(e);
+        }
+        _ => {} // typing, read receipts, profile, spaces, chat…: nothing a rule reads
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+struct V2Post {
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+    text: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    author_id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    conversation_id: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    in_reply_to_user_id: Option<String>,
+    #[serde(default)]
+    referenced_tweets: Vec<V2Ref>,
+    entities: Option<V2Entities>,
+    source: Option<String>,
+    lang: Option<String>,
+    possibly_sensitive: Option<bool>,
+    note_tweet: Option<V2Note>,
+}
+
+#[derive(Deserialize)]
+struct V2Note {
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct V2Ref {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(deserialize_with = "str_or_num", default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct V2Entities {
+    #[serde(default)]
+    hashtags: Vec<V2Tag>,
+    #[serde(default)]
+    mentions: Vec<V2Mention>,
+    #[serde(default)]
+    urls: Vec<V2Url>,
+}
+
+#[derive(Deserialize)]
+struct V2Tag {
+    tag: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct V2Mention {
+    username: Option<String>,
+    #[serde(default, deserialize_with = "str_or_num")]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct V2Url {
+    url: Option<String>,
+    expanded_url: Option<String>,
+    display_url: Option<String>,
+}
+
+impl V2Post {
+    fn reference(&self, kind: &str) -> Option<String> {
+        self.referenced_tweets
+            .iter()
+            .find(|r| r.kind == kind)
+            .and_then(|r| r.id.clone())
+    }
+    fn own_kind(&self) -> Kind {
+        if self.reference("retweeted").is_some() {
+            Kind::Repost
+        } else if self.reference("replied_to").is_some() {
+            Kind::Reply
+        } else if self.reference("quoted").is_some() {
+            Kind::Quote
+        } else {
+            Kind::Post
+        }
+    }
+    fn fill(self, e: &mut Event) {
+        e.target_post_id = match e.kind {
+            Kind::Repost => self.reference("retweeted"),
+            Kind::Reply | Kind::ReplyReceived => self.reference("replied_to"),
+            Kind::Quote => self.reference("quoted"),
+            _ => None,
+        };
+        if matches!(e.kind, Kind::Reply | Kind::ReplyReceived) {
+            e.target_user_id = self.in_reply_to_user_id.clone();
+        }
+        e.actor_id = self
+            .author_id
+            .clone()
+            .or_else(|| Some(e.account_id.clone()));
+        e.post_id = self.id;
+        e.conversation_id = self.conversation_id;
+        e.text = self
+            .note_tweet
+            .and_then(|n| n.text)
+            .or(self.text)
+            .as_deref()
+            .map(unescape);
+        e.client = self.source.as_deref().map(client_name);
+        e.lang = self.lang;
+        e.possibly_sensitive = self.possibly_sensitive;
+        if let Some(ent) = self.entities {
+            e.hashtags = ent.hashtags.into_iter().filter_map(|h| h.tag).collect();
+            e.mentions = ent
+                .mentions
+                .into_iter()
+                .map(|m| Mention {
+                    id: m.id,
+                    screen_name: m.username,
+                })
+                .collect();
+            e.urls = ent
+                .urls
+                .into_iter()
+                .filter_map(|u| {
+                    Some(UrlEntity {
+                        url: u.url?,
+                        expanded: u.expanded_url,
+                        display: u.display_url,
+                    })
+                })
+                .collect();
+        }
+    }
+}

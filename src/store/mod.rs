@@ -1,0 +1,227 @@
+//! The store: one Delta Lake table per kind of row under one folder, readable by any Delta reader
+//! (delta-rs, DuckDB, Spark, Polars). Appends only. The store's version is the `events` table's
+//! version, and events are committed last in an ingest, so a store whose events table is at
+//! version N holds everything that ingest N brought.
+
+mod session;
+mod writer;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::prelude::SessionContext;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::{StructType, transaction::CommitProperties};
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, DeltaTableError};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::schema::{Table, tables};
+
+pub use session::SessionOptions;
+pub use writer::{EventWriter, IdSet, RelationEvent};
+
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store at `root`; the folder is created on the first write.
+    pub fn at(root: impl Into<PathBuf>) -> Result<Store> {
+        let root: PathBuf = root.into();
+        if root.exists() && !root.is_dir() {
+            return Err(Error::Usage(format!(
+                "--store {}: exists and is not a folder",
+                root.display()
+            )));
+        }
+        Ok(Store { root })
+    }
+
+    /// A store that must already exist (for sql, stats).
+    pub fn existing(root: impl Into<PathBuf>) -> Result<Store> {
+        let store = Store::at(root)?;
+        if !store.root.join("events").join("_delta_log").is_dir() {
+            return Err(Error::Usage(format!(
+                "--store {}: no xaudit store here (expected {}/events/_delta_log); create one with `xaudit ingest --store {} INPUT…`",
+                store.root.display(),
+                store.root.display(),
+                store.root.display()
+            )));
+        }
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn table_url(&self, name: &str) -> Result<url::Url> {
+        let dir = self.root.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let abs = dir.canonicalize().map_err(|e| Error::io(&dir, e))?;
+        url::Url::from_directory_path(&abs)
+            .map_err(|_| Error::Internal(format!("cannot make a URL of {}", abs.display())))
+    }
+
+    fn err(&self, name: &str, e: DeltaTableError) -> Error {
+        Error::store(self.root.join(name), e)
+    }
+
+    /// Open a table, or None when it has never been written.
+    pub async fn open(&self, name: &str) -> Result<Option<DeltaTable>> {
+        if !self.root.join(name).join("_delta_log").is_dir() {
+            return Ok(None);
+        }
+        let url = self.table_url(name)?;
+        deltalake::open_table(url)
+            .await
+            .map(Some)
+            .map_err(|e| self.err(name, e))
+    }
+
+    pub async fn open_at_version(&self, name: &str, version: u64) -> Result<Option<DeltaTable>> {
+        if !self.root.join(name).join("_delta_log").is_dir() {
+            return Ok(None);
+        }
+        let url = self.table_url(name)?;
+        deltalake::open_table_with_version(url, version)
+            .await
+            .map(Some)
+            .map_err(|e| self.err(name, e))
+    }
+
+    /// Open a table, creating it (empty, version 0) when absent.
+    pub async fn open_or_create(&self, t: &Table) -> Result<DeltaTable> {
+        if let Some(table) = self.open(t.name).await? {
+            return Ok(table);
+        }
+        let url = self.table_url(t.name)?;
+        let schema: StructType = t
+            .schema()
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| self.err(t.name, e.into()))?;
+        let table = DeltaTable::try_from_url(url)
+            .await
+            .map_err(|e| self.err(t.name, e))?;
+        table
+            .create()
+            .with_table_name(t.name)
+            .with_comment(t.doc)
+            .with_columns(schema.fields().cloned())
+            .with_save_mode(SaveMode::Ignore)
+            .await
+            .map_err(|e| self.err(t.name, e))
+    }
+
+    /// Create every table that does not exist yet.
+    pub async fn init(&self) -> Result<()> {
+        for t in tables() {
+            self.open_or_create(t).await?;
+        }
+        Ok(())
+    }
+
+    /// The store version: the events table's version, None for a store never written.
+    pub async fn version(&self) -> Result<Option<u64>> {
+        Ok(self
+            .open("events")
+            .await?
+            .and_then(|t| t.version())
+            .map(|v| v as u64))
+    }
+
+    /// Values of `column` in `table` (for de-duplicating appends of small tables).
+    pub async fn column_values(&self, table: &str, column: &str) -> Result<HashSet<String>> {
+        let ctx = self.session(&SessionOptions::default()).await?;
+        let df = ctx
+            .sql(&format!("SELECT \"{column}\" FROM \"{table}\""))
+            .await?;
+        let mut out = HashSet::new();
+        for b in df.collect().await? {
+            let col = b.column(0);
+            let strings = datafusion::arrow::compute::cast(
+                col,
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )?;
+            let s = strings.as_string::<i32>();
+            for i in 0..s.len() {
+                if s.is_valid(i) {
+                    out.insert(s.value(i).to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Append serializable rows to a small table, skipping rows whose key is already there.
+    /// Returns the rows added.
+    pub async fn append_rows<T: Serialize>(
+        &self,
+        t: &Table,
+        rows: &[T],
+        metadata: &serde_json::Value,
+    ) -> Result<usize> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let existing = self.column_values(t.name, t.key).await?;
+        let values: Vec<serde_json::Value> = rows
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut seen = HashSet::new();
+        let fresh: Vec<&serde_json::Value> = values
+            .iter()
+            .filter(|v| {
+                let key = v
+                    .get(t.key)
+                    .and_then(|k| k.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                !existing.contains(&key) && seen.insert(key)
+            })
+            .collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let batch = rows_to_batch(t, &fresh)?;
+        let table = self.open_or_create(t).await?;
+        table
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .with_commit_properties(commit_properties(metadata))
+            .await
+            .map_err(|e| self.err(t.name, e))?;
+        Ok(fresh.len())
+    }
+
+    /// A DataFusion session with the store's tables (and xaudit's functions) registered.
+    pub async fn session(&self, opts: &SessionOptions) -> Result<SessionContext> {
+        session::session(self, opts).await
+    }
+}
+
+pub fn commit_properties(metadata: &serde_json::Value) -> CommitProperties {
+    let mut m = vec![(
+        "xaudit.version".to_string(),
+        serde_json::Value::String(env!("CARGO_PKG_VERSION").to_string()),
+    )];
+    if let Some(o) = metadata.as_object() {
+        m.extend(o.iter().map(|(k, v)| (format!("xaudit.{k}"), v.clone())));
+    }
+    CommitProperties::default().with_metadata(m)
+}
+
+/// Serde rows → Arrow, through arrow's JSON decoder (so every side table has one code path).
+pub fn rows_to_batch<T: Serialize>(t: &Table, rows: &[T]) -> Result<RecordBatch> {
+    let mut decoder = datafusion::arrow::json::ReaderBuilder::new(t.schema()).build_decoder()?;
+    decoder.serialize(rows)?;
+    decoder
+        .flush()?
+        .ok_or_else(|| Error::Internal(format!("no rows decoded for {}", t.name)))
+}

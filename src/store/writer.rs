@@ -1,0 +1,197 @@
+//! Streams events into the `events` table: Parquet files are written as chunks arrive (so memory
+//! stays bounded), and one commit at the end makes all of them visible at once. A crash or an
+//! error before the commit leaves only unreferenced files, which no reader sees: the store stays
+//! at its previous version.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use datafusion::arrow::array::{Array, AsArray};
+use deltalake::DeltaTable;
+use deltalake::kernel::Action;
+use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use futures::StreamExt;
+
+use super::{SessionOptions, Store, commit_properties};
+use crate::error::{Error, Result};
+use crate::model::schema::EVENTS;
+use crate::model::{Event, Kind, events_to_batch};
+
+/// Ids are already uniform hashes: hashing them again would only cost time.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+/// Known event ids, 16 bytes each.
+pub type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
+
+fn id_key(id: &str) -> u128 {
+    if id.len() == 32
+        && let Ok(v) = u128::from_str_radix(id, 16)
+    {
+        return v;
+    }
+    // Ids given by generic logs can be anything.
+    let h = blake3::hash(id.as_bytes());
+    u128::from_le_bytes(h.as_bytes()[..16].try_into().expect("16 bytes"))
+}
+
+/// Flush Parquet buffers to files once this much is buffered.
+const FLUSH_BYTES: usize = 64 << 20;
+
+/// A follow/like/block/mute-type event of this ingest, kept (compactly) so that snapshot diffs see
+/// it before it is committed.
+#[derive(Debug, Clone)]
+pub struct RelationEvent {
+    pub account_id: String,
+    pub kind: Kind,
+    pub member: String,
+    pub ts: i64,
+}
+
+fn relation_member(e: &Event) -> Option<&String> {
+    match e.kind {
+        Kind::Follow | Kind::Unfollow | Kind::Block | Kind::Unblock | Kind::Mute | Kind::Unmute => {
+            e.target_user_id.as_ref()
+        }
+        Kind::FollowedBy | Kind::UnfollowedBy => e.actor_id.as_ref(),
+        Kind::Like | Kind::Unlike => e.target_post_id.as_ref(),
+        _ => None,
+    }
+}
+
+pub struct EventWriter {
+    table: DeltaTable,
+    pub relations: Vec<RelationEvent>,
+    writer: RecordBatchWriter,
+    adds: Vec<Action>,
+    known: IdSet,
+    pub added: u64,
+    pub duplicates: u64,
+}
+
+impl EventWriter {
+    /// Opens (or creates) the events table and loads the ids already in it.
+    pub async fn new(store: &Store) -> Result<EventWriter> {
+        let table = store.open_or_create(&EVENTS).await?;
+        let writer = RecordBatchWriter::for_table(&table)
+            .map_err(|e| Error::store(store.root().join("events"), e))?;
+        let known = load_ids(store).await?;
+        Ok(EventWriter {
+            table,
+            relations: Vec::new(),
+            writer,
+            adds: Vec::new(),
+            known,
+            added: 0,
+            duplicates: 0,
+        })
+    }
+
+    /// Write a chunk, dropping events whose id is already in the store or in this ingest.
+    pub async fn write(&mut self, events: Vec<Event>) -> Result<()> {
+        let mut fresh = Vec::with_capacity(events.len());
+        let mut ids = Vec::with_capacity(events.len());
+        for e in events {
+            let id = e.event_id();
+            if self.known.insert(id_key(&id)) {
+                if let Some(m) = relation_member(&e) {
+                    self.relations.push(RelationEvent {
+                        account_id: e.account_id.clone(),
+                        kind: e.kind,
+                        member: m.clone(),
+                        ts: e.ts,
+                    });
+                }
+                ids.push(id);
+                fresh.push(e);
+            } else {
+                self.duplicates += 1;
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.added += fresh.len() as u64;
+        let batch = events_to_batch(&fresh, &ids)?;
+        let path = self.table.table_url().to_string();
+        self.writer
+            .write(batch)
+            .await
+            .map_err(|e| Error::store(&path, e))?;
+        if self.writer.buffer_len() > FLUSH_BYTES {
+            let adds = self
+                .writer
+                .flush()
+                .await
+                .map_err(|e| Error::store(&path, e))?;
+            self.adds.extend(adds.into_iter().map(Action::Add));
+        }
+        Ok(())
+    }
+
+    /// Make everything written visible in one commit. Returns the new store version, or None when
+    /// there was nothing new.
+    pub async fn commit(mut self, metadata: &serde_json::Value) -> Result<Option<u64>> {
+        let path = self.table.table_url().to_string();
+        let adds = self
+            .writer
+            .flush()
+            .await
+            .map_err(|e| Error::store(&path, e))?;
+        self.adds.extend(adds.into_iter().map(Action::Add));
+        if self.adds.is_empty() {
+            return Ok(None);
+        }
+        let snapshot = self.table.snapshot().map_err(|e| Error::store(&path, e))?;
+        let op = DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: None,
+            predicate: None,
+        };
+        let done = CommitBuilder::from(commit_properties(metadata))
+            .with_actions(self.adds)
+            .build(Some(snapshot), self.table.log_store(), op)
+            .await
+            .map_err(|e| Error::store(&path, e))?;
+        Ok(Some(done.version() as u64))
+    }
+}
+
+async fn load_ids(store: &Store) -> Result<IdSet> {
+    let ctx = store.session(&SessionOptions::default()).await?;
+    let mut stream = ctx
+        .sql("SELECT event_id FROM events")
+        .await?
+        .execute_stream()
+        .await?;
+    let mut ids = IdSet::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let col = batch.column(0).as_string::<i32>();
+        ids.reserve(col.len());
+        for i in 0..col.len() {
+            if col.is_valid(i) {
+                ids.insert(id_key(col.value(i)));
+            }
+        }
+    }
+    Ok(ids)
+}
