@@ -7,15 +7,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::Array;
 use futures::StreamExt;
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::model::{Event, Origin, hash_id, time};
 use crate::readers::{Relation, SnapshotObs};
-use crate::store::{RelationEvent, SessionOptions, Store};
+use crate::store::{RelationEvent, SessionOptions, Store, int64, utf8};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotRow {
@@ -83,11 +82,9 @@ pub async fn diff(
         let mut stream = ctx.sql(&q).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
-            let members = b.column(0).as_string::<i32>();
-            let kinds = datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8)?;
-            let kinds = kinds.as_string::<i32>();
-            let ts = datafusion::arrow::compute::cast(b.column(2), &DataType::Int64)?;
-            let ts = ts.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let members = utf8(b.column(0))?;
+            let kinds = utf8(b.column(1))?;
+            let ts = int64(b.column(2))?;
             for i in 0..b.num_rows() {
                 if !members.is_null(i) {
                     history.push((
@@ -122,8 +119,7 @@ pub async fn diff(
         );
         let mut prev_at: Option<i64> = None;
         for b in ctx.sql(&q).await?.collect().await? {
-            let c = datafusion::arrow::compute::cast(b.column(0), &DataType::Int64)?;
-            let c = c.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let c = int64(b.column(0))?;
             if c.len() > 0 && c.is_valid(0) {
                 prev_at = Some(c.value(0));
             }
@@ -134,12 +130,11 @@ pub async fn diff(
             r = relation.as_str()
         );
         let later = ctx.sql(&q).await?.collect().await?;
-        if later.first().is_some_and(|b| {
-            b.column(0)
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .value(0)
-                > 0
-        }) {
+        let later_count = match later.first() {
+            Some(b) if b.num_rows() > 0 => int64(b.column(0))?.value(0),
+            _ => 0,
+        };
+        if later_count > 0 {
             notices.push(format!(
                 "{}: a later {} snapshot of account {account} is already in the store; ingest archives of one account oldest first, or the intervals of the diff events overlap",
                 snaps[0].source,

@@ -206,6 +206,24 @@ impl Store {
     }
 }
 
+/// A column as plain UTF-8 strings, whatever string layout the scan produced (Delta scans may
+/// return `Utf8View`).
+pub fn utf8(
+    col: &datafusion::arrow::array::ArrayRef,
+) -> Result<datafusion::arrow::array::StringArray> {
+    let c = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Utf8)?;
+    Ok(c.as_string::<i32>().clone())
+}
+
+/// A column as i64 (timestamps as microseconds).
+pub fn int64(
+    col: &datafusion::arrow::array::ArrayRef,
+) -> Result<datafusion::arrow::array::Int64Array> {
+    let c = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Int64)?;
+    Ok(c.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .clone())
+}
+
 pub fn commit_properties(metadata: &serde_json::Value) -> CommitProperties {
     let mut m = vec![(
         "xaudit.version".to_string(),

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::Array;
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
@@ -185,7 +185,7 @@ async fn load_ids(store: &Store) -> Result<IdSet> {
     let mut ids = IdSet::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let col = batch.column(0).as_string::<i32>();
+        let col = super::utf8(batch.column(0))?;
         ids.reserve(col.len());
         for i in 0..col.len() {
             if col.is_valid(i) {

@@ -1,0 +1,122 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use xaudit::ingest::{IngestOptions, IngestReport, ingest};
+use xaudit::store::{SessionOptions, Store};
+
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+pub fn xaudit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xaudit"))
+        .args(args)
+        .output()
+        .expect("xaudit runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub async fn ingest_all(
+    store: &Store,
+    inputs: &[PathBuf],
+    lenient: bool,
+) -> xaudit::Result<IngestReport> {
+    let opts = IngestOptions {
+        lenient,
+        ..Default::default()
+    };
+    ingest(store, inputs, &opts, &indicatif::ProgressBar::hidden()).await
+}
+
+/// Run SQL against the store, rows as JSON objects.
+pub async fn rows(store: &Store, sql: &str) -> Vec<Value> {
+    let ctx = store
+        .session(&SessionOptions::default())
+        .await
+        .expect("session");
+    let batches = ctx
+        .sql(sql)
+        .await
+        .expect("valid SQL")
+        .collect()
+        .await
+        .expect("query runs");
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::ArrayWriter::new(&mut buf);
+        for b in &batches {
+            w.write(b).expect("json");
+        }
+        w.finish().expect("json");
+    }
+    if buf.is_empty() {
+        return Vec::new();
+    }
+    serde_json::from_slice::<Vec<Value>>(&buf).expect("json rows")
+}
+
+pub async fn count(store: &Store, sql: &str) -> i64 {
+    let r = rows(store, sql).await;
+    r[0].as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_i64)
+        .expect("a count")
+}
+
+/// Zip a fixture folder (so tests cover `.zip` archives without binary fixtures in git).
+pub fn zip_dir(dir: &Path, out: &Path, prefix: &str) {
+    let f = std::fs::File::create(out).expect("create zip");
+    let mut zip = zip::ZipWriter::new(f);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files.sort();
+    for rel in files {
+        zip.start_file(format!("{prefix}{rel}"), opts)
+            .expect("entry");
+        zip.write_all(&std::fs::read(dir.join(&rel)).expect("read"))
+            .expect("write");
+    }
+    zip.finish().expect("finish zip");
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            collect(root, &p, out);
+        } else {
+            out.push(
+                p.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
+        }
+    }
+}
+
+/// Copy a fixture folder to a temp dir, for tests that alter it.
+pub fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        let t = dst.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
