@@ -84,7 +84,7 @@ impl InputError {
 pub enum Error {
     /// The input is malformed or not what it claims to be. Nothing was committed.
     #[error("bad input: {0}")]
-    Input(#[from] InputError),
+    Input(InputError),
 
     /// Several inputs were bad (strict mode stops at the first file that fails, but files read in
     /// parallel can fail together).
@@ -96,22 +96,20 @@ pub enum Error {
     Usage(String),
 
     /// The store could not be read or written.
-    #[error("store {path}: {source}")]
+    #[error("store {path}: {cause}")]
     Store {
         path: PathBuf,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// A query against the store failed (bad SQL is the user's; the message says which).
     #[error("query failed: {0}")]
-    Query(#[from] datafusion::error::DataFusionError),
+    Query(datafusion::error::DataFusionError),
 
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// A bug in xaudit: please report it with the command that produced it.
@@ -126,13 +124,13 @@ impl Error {
     ) -> Self {
         Error::Store {
             path: path.into(),
-            source: Box::new(source),
+            cause: Box::new(source),
         }
     }
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
     /// True when the user's input, arguments or SQL are at fault (rather than the machine or xaudit).
@@ -141,6 +139,30 @@ impl Error {
             self,
             Error::Input(_) | Error::Inputs(_) | Error::Usage(_) | Error::Query(_)
         )
+    }
+}
+
+// The messages above already include their cause, so no variant exposes it as `source()`: a
+// chain-printing caller (anyhow's `{:#}`) would print it twice.
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Self {
+        Error::Input(e)
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for Error {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        Error::Query(e)
+    }
+}
+
+impl Error {
+    /// The underlying I/O error, if any (the CLI treats a broken pipe as success).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            Error::Io { cause, .. } => Some(cause.kind()),
+            _ => None,
+        }
     }
 }
 

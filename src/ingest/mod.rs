@@ -81,23 +81,46 @@ pub async fn ingest(
     if inputs.is_empty() {
         return Err(Error::Usage("no inputs given".into()));
     }
-    // Detect every input before anything is written, so a wrong path fails fast.
-    let mut kinds = Vec::with_capacity(inputs.len());
+    // Detect every input before anything is written, so a wrong path fails fast. A folder that is
+    // not an archive (an inbox, a `gen` output) stands for the inputs inside it.
+    let mut jobs: Vec<(PathBuf, InputKind)> = Vec::with_capacity(inputs.len());
+    let mut skipped = Vec::new();
     for p in inputs {
         if !p.exists() {
             return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
         }
-        kinds.push(match opts.kind {
-            Some(k) => k,
-            None => detect(p)?,
-        });
+        if let Some(k) = opts.kind {
+            jobs.push((p.clone(), k));
+        } else if p.is_dir() && !archive::ArchiveSource::looks_like_archive(p) {
+            for f in expand_folder(p).map_err(|e| Error::io(p, e))? {
+                match detect(&f) {
+                    Ok(k) => jobs.push((f, k)),
+                    Err(e) => skipped.push(format!(
+                        "{}: skipped, not an input ({})",
+                        f.display(),
+                        e.reason
+                    )),
+                }
+            }
+        } else {
+            jobs.push((p.clone(), detect(p)?));
+        }
+    }
+    if jobs.is_empty() {
+        return Err(Error::Usage(format!(
+            "no inputs found in {}",
+            inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     let version_before = store.version().await?;
     store.init().await?;
     let mut writer = EventWriter::new(store).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Event>>(4);
-    let jobs: Vec<(PathBuf, InputKind)> = inputs.iter().cloned().zip(kinds).collect();
     let lenient = opts.lenient;
     let limits = opts.limits;
     let readers = std::thread::spawn(move || {
@@ -216,7 +239,8 @@ pub async fn ingest(
     store.append_rows(&INPUTS, &rows, &meta).await?;
 
     report.events_read = side.events;
-    report.notices = side.notices;
+    report.notices = skipped;
+    report.notices.extend(side.notices);
     report.count_mismatches = side
         .manifest_checks
         .into_iter()
@@ -269,6 +293,30 @@ fn read_input(
         InputKind::Archive => unreachable!("handled above"),
     }
     Ok(out.finish())
+}
+
+/// Files below a folder, sorted, hidden ones left out; archive folders inside count as one input.
+fn expand_folder(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let ft = e.file_type()?;
+        if ft.is_dir() {
+            if archive::ArchiveSource::looks_like_archive(&p) {
+                out.push(p);
+            } else {
+                out.extend(expand_folder(&p)?);
+            }
+        } else if ft.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 fn looks_like_json(path: &Path) -> bool {

@@ -75,6 +75,16 @@ fn not_an_archive(display: &str) -> InputError {
 }
 
 impl ArchiveSource {
+    /// A folder holding an extracted archive (its `data/` folder, or the data folder itself).
+    pub fn looks_like_archive(dir: &Path) -> bool {
+        let data = if dir.join("data").is_dir() {
+            dir.join("data")
+        } else {
+            dir.to_path_buf()
+        };
+        MARKERS.iter().any(|m| data.join(m).is_file())
+    }
+
     pub fn open(
         path: &Path,
         limits: ZipLimits,
