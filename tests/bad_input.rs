@@ -218,7 +218,11 @@ async fn truncated_zip_and_non_archive_files_are_refused_with_what_was_expected(
     let cut = dir.path().join("cut.zip");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let store = Store::at(dir.path().join("store")).unwrap();
-    let err = input_error(ingest_all(&store, &[cut.clone()], false).await.unwrap_err());
+    let err = input_error(
+        ingest_all(&store, std::slice::from_ref(&cut), false)
+            .await
+            .unwrap_err(),
+    );
     assert!(err.file.ends_with("cut.zip"));
     assert!(err.reason.contains("truncated or corrupt"), "{err}");
 
@@ -258,7 +262,11 @@ async fn zip_entries_with_dot_dot_or_absolute_paths_are_refused_and_nothing_is_w
         z.finish().unwrap();
     }
     let store = Store::at(dir.path().join("store")).unwrap();
-    let err = input_error(ingest_all(&store, &[zip.clone()], false).await.unwrap_err());
+    let err = input_error(
+        ingest_all(&store, std::slice::from_ref(&zip), false)
+            .await
+            .unwrap_err(),
+    );
     assert!(err.reason.contains("unsafe path"), "{err}");
     assert!(
         err.file.contains("escaped.txt") || err.file.contains("xaudit-absolute"),
@@ -302,7 +310,7 @@ async fn a_zip_bomb_is_stopped_by_the_ratio_and_size_limits() {
     let err = input_error(
         xaudit::ingest::ingest(
             &store,
-            &[zip.clone()],
+            std::slice::from_ref(&zip),
             &opts,
             &indicatif::ProgressBar::hidden(),
         )

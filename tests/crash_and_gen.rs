@@ -128,7 +128,9 @@ async fn gen_plants_violations_at_rule_thresholds_and_leaves_compliant_accounts_
     let labels: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("labels.json")).unwrap()).unwrap();
     let store = Store::at(dir.path().join("store")).unwrap();
-    ingest_all(&store, &[data.clone()], false).await.unwrap();
+    ingest_all(&store, std::slice::from_ref(&data), false)
+        .await
+        .unwrap();
     let accounts = labels["accounts"].as_array().unwrap();
     assert_eq!(
         accounts

@@ -76,7 +76,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     for i in &report.inputs {
         println!(
-            "{} ({}): {} events{}",
+            "{} ({}): {} records{}",
             i.path,
             i.kind,
             i.records,

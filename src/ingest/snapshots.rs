@@ -71,11 +71,10 @@ pub async fn diff(
         let col = member_column(relation);
         // The state just before the first snapshot of this ingest, and when it was last observed.
         let q = format!(
-            "SELECT CAST({col} AS VARCHAR) AS member, kind, ts FROM events WHERE account_id = {a} AND kind IN ('{add}', '{rem}') AND ts <= {t} AND {col} IS NOT NULL",
+            "SELECT CAST({col} AS VARCHAR) AS member, kind, ts FROM events WHERE account_id = {a} AND kind IN ('{add}', '{rem}') AND ts <= to_timestamp_micros({first_at}) AND {col} IS NOT NULL",
             a = sql_str(&account),
             add = add_kind.as_str(),
             rem = remove_kind.as_str(),
-            t = format!("to_timestamp_micros({first_at})"),
         );
         // (ts, is_add, member) from the store and from this ingest, replayed in time order.
         let mut history: Vec<(i64, bool, String)> = Vec::new();
@@ -103,7 +102,7 @@ pub async fn diff(
             history.push((r.ts, r.kind == add_kind, r.member.clone()));
         }
         // At equal times a removal sorts before an addition, so the member stays.
-        history.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        history.sort_by_key(|h| (h.0, h.1));
         let mut state: HashSet<String> = HashSet::new();
         for (_, add, m) in history {
             if add {
@@ -120,7 +119,7 @@ pub async fn diff(
         let mut prev_at: Option<i64> = None;
         for b in ctx.sql(&q).await?.collect().await? {
             let c = int64(b.column(0))?;
-            if c.len() > 0 && c.is_valid(0) {
+            if !c.is_empty() && c.is_valid(0) {
                 prev_at = Some(c.value(0));
             }
         }

@@ -100,8 +100,8 @@ mod tests {
         assert_eq!(parse_ts("2018-03-26 16:33:26 +0000"), Some(t));
         assert_eq!(parse_ts("2018-03-26T16:33:26+00:00"), Some(t));
         assert_eq!(parse_ts("2018-03-26T16:33:26.000Z"), Some(t));
-        assert_eq!(parse_ts("1522081406000"), Some(t));
-        assert_eq!(parse_ts("1522081406"), Some(t));
+        assert_eq!(parse_ts("1522082006000"), Some(t));
+        assert_eq!(parse_ts("1522082006"), Some(t));
         assert_eq!(parse_ts("2018-03-26 16:33:26"), Some(t));
     }
 

@@ -423,6 +423,7 @@ mod tests {
     #[test]
     fn wrong_types_are_errors() {
         assert!(serde_json::from_str::<ApiTweet>(r#"{"full_text": 5}"#).is_err());
-        assert!(serde_json::from_str::<ApiTweet>(r#"{"entities": []}"#).is_err());
+        assert!(serde_json::from_str::<ApiTweet>(r#"{"entities": "none"}"#).is_err());
+        assert!(serde_json::from_str::<ApiTweet>(r#"{"created_at": ["Mon"]}"#).is_err());
     }
 }

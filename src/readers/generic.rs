@@ -160,7 +160,7 @@ fn read_csv(
         let mut bad = None;
         for (h, v) in headers.iter().zip(rec.iter()) {
             match std::str::from_utf8(v) {
-                Ok(s) if s.is_empty() => {}
+                Ok("") => {}
                 Ok(s) => {
                     m.insert(h.to_string(), Value::String(s.to_string()));
                 }

@@ -26,6 +26,16 @@ pub struct RecordPos {
     pub byte: u64,
 }
 
+/// serde_json's message without its record-relative " at line L column C" (positions are given
+/// in file terms next to it).
+pub fn json_message(e: &serde_json::Error) -> String {
+    let m = e.to_string();
+    match m.rfind(" at line ") {
+        Some(i) if m[i..].contains(" column ") => m[..i].to_string(),
+        _ => m,
+    }
+}
+
 impl From<RecordPos> for Position {
     fn from(p: RecordPos) -> Self {
         Position {
@@ -38,12 +48,21 @@ impl From<RecordPos> for Position {
 
 impl RecordPos {
     /// Position of a serde_json error inside this record, in file terms.
-    pub fn at_json_error(self, e: &serde_json::Error) -> Position {
+    /// `raw` is the record: serde counts lines and columns from its start.
+    pub fn at_json_error(self, e: &serde_json::Error, raw: &[u8]) -> Position {
         let line = self.line + (e.line() as u64).saturating_sub(1);
+        let mut offset = 0usize;
+        for _ in 1..e.line() {
+            match raw[offset..].iter().position(|&b| b == b'\n') {
+                Some(i) => offset += i + 1,
+                None => break,
+            }
+        }
+        offset = (offset + e.column().saturating_sub(1)).min(raw.len());
         Position {
             record: Some(self.index),
             line: Some(line),
-            byte: Some(self.byte),
+            byte: Some(self.byte + offset as u64),
         }
     }
 }

@@ -278,12 +278,13 @@ pub fn parse_record<'a, T: serde::Deserialize<'a>>(
     raw: &'a [u8],
 ) -> Result<T, InputError> {
     serde_json::from_slice(raw).map_err(|e| {
+        let msg = json_stream::json_message(&e);
         let what = if e.is_syntax() || e.is_eof() {
-            format!("malformed JSON: {e}")
+            format!("malformed JSON: {msg}")
         } else {
-            format!("unexpected record shape: {e}")
+            format!("unexpected record shape: {msg}")
         };
-        InputError::new(file, pos.at_json_error(&e), what)
+        InputError::new(file, pos.at_json_error(&e, raw), what)
     })
 }
 

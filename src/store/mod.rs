@@ -127,11 +127,7 @@ impl Store {
 
     /// The store version: the events table's version, None for a store never written.
     pub async fn version(&self) -> Result<Option<u64>> {
-        Ok(self
-            .open("events")
-            .await?
-            .and_then(|t| t.version())
-            .map(|v| v as u64))
+        Ok(self.open("events").await?.and_then(|t| t.version()))
     }
 
     /// Values of `column` in `table` (for de-duplicating appends of small tables).

@@ -290,8 +290,8 @@ fn read_array_small(src: &ArchiveSource, rel: &str) -> Result<Vec<Value>, InputE
                 Err(e) => {
                     err = Some(InputError::new(
                         &shown,
-                        pos.at_json_error(&e),
-                        format!("malformed JSON: {e}"),
+                        pos.at_json_error(&e, raw),
+                        format!("malformed JSON: {}", json_stream::json_message(&e)),
                     ));
                     Flow::Continue
                 }

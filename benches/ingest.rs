@@ -1,0 +1,185 @@
+//! Ingest throughput and peak memory. Not a pass/fail test: it prints figures to compare across
+//! changes and machines (see the README's Performance section).
+//!
+//!   cargo bench --bench ingest                       # ~1M events + a 1M-post tweets.js
+//!   XAUDIT_BENCH_ACCOUNTS=200 XAUDIT_BENCH_DAYS=120 cargo bench --bench ingest
+//!   XAUDIT_BENCH_TWEETS=2600000 cargo bench --bench ingest   # a ~2 GB tweets.js
+//!
+//! Peak RSS is the kernel's high-water mark (VmHWM), reset before each measured ingest.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use xaudit::ingest::{IngestOptions, ingest};
+use xaudit::store::Store;
+use xaudit::synth::{GenOptions, generate};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn reset_peak_rss() {
+    // Writing 5 to clear_refs resets VmHWM (Linux ≥ 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn measure(rt: &tokio::runtime::Runtime, label: &str, inputs: &[PathBuf], store_dir: &Path) {
+    let _ = std::fs::remove_dir_all(store_dir);
+    let store = Store::at(store_dir).unwrap();
+    reset_peak_rss();
+    let t = Instant::now();
+    let report = rt
+        .block_on(ingest(
+            &store,
+            inputs,
+            &IngestOptions::default(),
+            &indicatif::ProgressBar::hidden(),
+        ))
+        .expect("ingest");
+    let secs = t.elapsed().as_secs_f64();
+    let input_bytes: u64 = inputs.iter().map(|p| dir_size(p)).sum();
+    println!(
+        "{label}: {} events read, {} stored in {secs:.2} s = {:.0} events/s ({:.1} MiB/s of input); peak RSS {:.0} MiB; input {:.0} MiB",
+        report.events_read,
+        report.events_added,
+        report.events_read as f64 / secs,
+        input_bytes as f64 / 1048576.0 / secs,
+        peak_rss_mib(),
+        input_bytes as f64 / 1048576.0
+    );
+}
+
+fn dir_size(p: &Path) -> u64 {
+    if p.is_dir() {
+        std::fs::read_dir(p)
+            .map(|rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
+            .unwrap_or(0)
+    } else {
+        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// A current-generation archive whose tweets.js holds `n` posts, written as a stream.
+fn big_tweets_archive(dir: &Path, n: u64) -> PathBuf {
+    let data = dir.join("data");
+    let marker = dir.join(format!(".complete-{n}"));
+    if marker.exists() {
+        return dir.to_path_buf();
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("account.js"),
+        r#"window.YTD.account.part0 = [ { "account" : { "username" : "bigposter", "accountId" : "1234567890", "createdAt" : "2015-01-01T00:00:00.000Z", "accountDisplayName" : "Big Poster" } } ]"#,
+    )
+    .unwrap();
+    let mut w = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(data.join("tweets.js")).unwrap(),
+    );
+    w.write_all(b"window.YTD.tweets.part0 = [ ").unwrap();
+    let start_ms: u64 = 1_600_000_000_000;
+    for i in 0..n {
+        let ms = start_ms + i * 37_000;
+        let id = ((ms - 1_288_834_974_657) << 22) | (i & 0x3fffff);
+        let t = chrono::DateTime::from_timestamp_millis(ms as i64)
+            .unwrap()
+            .format("%a %b %d %H:%M:%S +0000 %Y");
+        if i > 0 {
+            w.write_all(b", ").unwrap();
+        }
+        write!(
+            w,
+            r##"{{
+  "tweet" : {{
+    "edit_info" : {{ "initial" : {{ "editTweetIds" : [ "{id}" ], "editableUntil" : "2020-09-13T13:26:40.000Z", "editsRemaining" : "5", "isEditEligible" : false }} }},
+    "retweeted" : false,
+    "source" : "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>",
+    "entities" : {{ "hashtags" : [ {{ "text" : "bench", "indices" : [ "0", "6" ] }} ], "symbols" : [ ], "user_mentions" : [ {{ "name" : "Someone", "screen_name" : "someone", "indices" : [ "7", "15" ], "id_str" : "777", "id" : "777" }} ], "urls" : [ ] }},
+    "display_text_range" : [ "0", "120" ],
+    "favorite_count" : "0",
+    "id_str" : "{id}",
+    "truncated" : false,
+    "retweet_count" : "0",
+    "id" : "{id}",
+    "created_at" : "{t}",
+    "favorited" : false,
+    "full_text" : "#bench @someone post number {i} with some ordinary words about rivers, bridges &amp; trains to look like text",
+    "lang" : "en"
+  }}
+}}"##
+        )
+        .unwrap();
+    }
+    w.write_all(b" ]").unwrap();
+    w.flush().unwrap();
+    std::fs::write(&marker, b"").unwrap();
+    dir.to_path_buf()
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-data");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let accounts = env("XAUDIT_BENCH_ACCOUNTS", 100) as usize;
+    let days = env("XAUDIT_BENCH_DAYS", 100) as u32;
+    let population = root.join(format!("population-{accounts}x{days}"));
+    if !population.join("labels.json").exists() {
+        let t = Instant::now();
+        let opts = GenOptions {
+            accounts,
+            days,
+            seed: 42,
+            posts_per_day: 40,
+            likes_per_day: 40,
+            ..Default::default()
+        };
+        let labels = generate(&population, &opts).expect("gen");
+        println!(
+            "generated {} events for {accounts} accounts × {days} days in {:.1} s",
+            labels.events,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    measure(
+        &rt,
+        &format!("population ({accounts} accounts × {days} days, all formats)"),
+        &[population],
+        &root.join("store-population"),
+    );
+
+    let tweets = env("XAUDIT_BENCH_TWEETS", 1_000_000);
+    let t = Instant::now();
+    let big = big_tweets_archive(&root.join(format!("big-tweets-{tweets}")), tweets);
+    println!(
+        "tweets.js with {tweets} posts ready in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    measure(
+        &rt,
+        &format!("one archive, tweets.js with {tweets} posts"),
+        &[big],
+        &root.join("store-big-tweets"),
+    );
+}
