@@ -188,7 +188,7 @@ async fn account_activity_payloads_of_every_type_become_events() {
     let dm = rows(&store, "SELECT client, client_id, conversation_id, target_user_id FROM events WHERE kind = 'dm_sent'").await;
     assert_eq!(
         dm[0],
-        json!({"client": "HelpBot Replies", "client_id": "13090192", "conversation_id": "1700000000000000001-3001969357", "target_user_id": "3001969357"})
+        json!({"client": "HelpBot Replies", "client_id": "13090192", "conversation_id": "3001969357-1700000000000000001", "target_user_id": "3001969357"})
     );
     // extended_tweet gives the full text of a long post, id_str wins over the imprecise number.
     let long = rows(

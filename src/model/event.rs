@@ -111,6 +111,29 @@ impl Event {
         }
     }
 
+    /// A direct message as `account` sees it: `dm_sent` to `recipient` (unknown in group
+    /// conversations) when the account sent it, else `dm_received` with the account as target.
+    pub fn direct_message(
+        account: &str,
+        sender: String,
+        recipient: Option<String>,
+        ts: i64,
+        origin: Origin,
+        source: Arc<str>,
+        record: i64,
+    ) -> Self {
+        let sent = sender == account;
+        let kind = if sent { Kind::DmSent } else { Kind::DmReceived };
+        let mut e = Event::new(account, kind, ts, origin, source, record);
+        e.target_user_id = if sent {
+            recipient
+        } else {
+            Some(account.to_string())
+        };
+        e.actor_id = Some(sender);
+        e
+    }
+
     /// The deterministic id. It depends only on what identifies the activity, never on the input
     /// file, so the same post seen in an archive and in a webhook log is one event, and
     /// re-ingesting an input adds nothing.
@@ -156,6 +179,17 @@ impl Event {
     }
 }
 
+/// X's name for a one-to-one DM conversation: both user ids, numerically smaller first
+/// (`34914032-2509346272`). Ids are digit strings, so (length, text) is numeric order.
+pub fn conversation_id(a: &str, b: &str) -> String {
+    let (lo, hi) = if (a.len(), a) <= (b.len(), b) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    format!("{lo}-{hi}")
+}
+
 /// A 128-bit BLAKE3 digest of the parts, as 32 hex characters. The separator cannot occur in ids,
 /// so `["ab", "c"]` and `["a", "bc"]` differ.
 pub fn hash_id(parts: &[&str]) -> String {
@@ -188,6 +222,18 @@ mod tests {
         assert_eq!(
             ev(Origin::Archive, "a.zip!data/tweets.js").event_id(),
             ev(Origin::Webhook, "hook.jsonl").event_id()
+        );
+    }
+
+    #[test]
+    fn conversation_ids_put_the_numerically_smaller_user_first() {
+        assert_eq!(
+            conversation_id("2509346272", "34914032"),
+            "34914032-2509346272"
+        );
+        assert_eq!(
+            conversation_id("1964312974236991488", "2846154391"),
+            "2846154391-1964312974236991488"
         );
     }
 

@@ -100,6 +100,37 @@ pub struct Entities {
     pub media: Vec<UrlEnt>,
 }
 
+impl Entities {
+    /// Hashtags, mentions and links (media links included) onto an event.
+    pub fn apply_to(&self, e: &mut Event) {
+        e.hashtags = self
+            .hashtags
+            .iter()
+            .filter_map(|h| h.text.clone())
+            .collect();
+        e.mentions = self
+            .user_mentions
+            .iter()
+            .map(|m| Mention {
+                id: m.id_str.clone().or_else(|| m.id.clone()),
+                screen_name: m.screen_name.clone(),
+            })
+            .collect();
+        e.urls = self
+            .urls
+            .iter()
+            .chain(self.media.iter())
+            .filter_map(|u| {
+                Some(UrlEntity {
+                    url: u.url.clone()?,
+                    expanded: u.expanded_url.clone(),
+                    display: u.display_url.clone(),
+                })
+            })
+            .collect();
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ExtendedTweet {
     pub full_text: Option<String>,
@@ -237,27 +268,7 @@ impl ApiTweet {
             .and_then(|x| x.initial_tweet_id.clone())
             .filter(|initial| Some(initial.as_str()) != self.post_id());
         if let Some(ent) = self.entities() {
-            e.hashtags = ent.hashtags.iter().filter_map(|h| h.text.clone()).collect();
-            e.mentions = ent
-                .user_mentions
-                .iter()
-                .map(|m| Mention {
-                    id: m.id_str.clone().or_else(|| m.id.clone()),
-                    screen_name: m.screen_name.clone(),
-                })
-                .collect();
-            e.urls = ent
-                .urls
-                .iter()
-                .chain(ent.media.iter())
-                .filter_map(|u| {
-                    Some(UrlEntity {
-                        url: u.url.clone()?,
-                        expanded: u.expanded_url.clone(),
-                        display: u.display_url.clone(),
-                    })
-                })
-                .collect();
+            ent.apply_to(&mut e);
         }
         match kind {
             Kind::Reply | Kind::ReplyReceived => {

@@ -381,27 +381,20 @@ fn dm_event(
         .sender_id
         .ok_or_else(|| missing(ctx.file, ctx.pos(), "`message_create.sender_id`"))?;
     let recipient = mc.target.and_then(|t| t.recipient_id);
-    let sent = sender == account;
-    let mut e = ctx.event(
+    let conversation = recipient
+        .as_ref()
+        .map(|r| crate::model::conversation_id(&sender, r));
+    let mut e = Event::direct_message(
         account,
-        if sent { Kind::DmSent } else { Kind::DmReceived },
+        sender,
+        recipient,
         ts,
+        ctx.origin,
+        ctx.source.clone(),
+        ctx.line as i64 - 1,
     );
     e.message_id = dm.id;
-    e.conversation_id = recipient.as_ref().map(|r| {
-        let (a, b) = if sender.as_str() < r.as_str() {
-            (sender.as_str(), r.as_str())
-        } else {
-            (r.as_str(), sender.as_str())
-        };
-        format!("{a}-{b}")
-    });
-    e.actor_id = Some(sender);
-    e.target_user_id = if sent {
-        recipient
-    } else {
-        Some(account.to_string())
-    };
+    e.conversation_id = conversation;
     e.client = mc
         .source_app_id
         .as_ref()
@@ -411,26 +404,7 @@ fn dm_event(
     if let Some(data) = mc.message_data {
         e.text = data.text.as_deref().map(unescape);
         if let Some(ent) = data.entities {
-            e.hashtags = ent.hashtags.into_iter().filter_map(|h| h.text).collect();
-            e.mentions = ent
-                .user_mentions
-                .into_iter()
-                .map(|m| Mention {
-                    id: m.id_str.or(m.id),
-                    screen_name: m.screen_name,
-                })
-                .collect();
-            e.urls = ent
-                .urls
-                .into_iter()
-                .filter_map(|u| {
-                    Some(UrlEntity {
-                        url: u.url?,
-                        expanded: u.expanded_url,
-                        display: u.display_url,
-                    })
-                })
-                .collect();
+            ent.apply_to(&mut e);
         }
     }
     out.emit(e);

@@ -111,12 +111,10 @@ fn dm_conversations(a: &Activity) -> Vec<Value> {
         } else {
             &m.sender
         };
-        let (x, y) = if other.as_str() < a.account_id.as_str() {
-            (other.as_str(), a.account_id.as_str())
-        } else {
-            (a.account_id.as_str(), other.as_str())
-        };
-        convs.entry(format!("{x}-{y}")).or_default().push(m);
+        convs
+            .entry(crate::model::conversation_id(other, &a.account_id))
+            .or_default()
+            .push(m);
     }
     convs
         .into_iter()

@@ -369,23 +369,17 @@ fn dm_conversation(
             .and_then(time::parse_ts)
             .or_else(|| time::snowflake_ts(&id))
             .ok_or_else(|| what("`createdAt`"))?;
-        let sent = sender == account;
-        let mut e = Event::new(
+        // Group messages have no recipient (or "0").
+        let recipient = m.recipient_id.filter(|r| r != "0" && !r.is_empty());
+        let mut e = Event::direct_message(
             account,
-            if sent { Kind::DmSent } else { Kind::DmReceived },
+            sender,
+            recipient,
             ts,
             Origin::Archive,
             source.clone(),
             pos.index as i64,
         );
-        // Group messages have no recipient (or "0").
-        let recipient = m.recipient_id.filter(|r| r != "0" && !r.is_empty());
-        e.target_user_id = if sent {
-            recipient
-        } else {
-            Some(account.to_string())
-        };
-        e.actor_id = Some(sender);
         e.message_id = Some(id);
         e.conversation_id = conv.conversation_id.clone();
         e.text = m.text.as_deref().map(unescape);
@@ -451,26 +445,21 @@ fn message_event(
     let sender = m
         .sender_id
         .ok_or_else(|| missing(file, pos, "`senderId`"))?;
-    let sent = sender == account;
-    let mut e = Event::new(
-        account,
-        if sent { Kind::DmSent } else { Kind::DmReceived },
-        ts,
-        Origin::Archive,
-        source.clone(),
-        pos.index as i64,
-    );
+    // One-to-one XChat conversations are named `<userA>:<userB>`.
     let other = m.conversation_id.as_deref().and_then(|c| {
         c.split([':', '-'])
             .find(|p| *p != account && !p.is_empty())
             .map(str::to_string)
     });
-    e.target_user_id = if sent {
-        other
-    } else {
-        Some(account.to_string())
-    };
-    e.actor_id = Some(sender);
+    let mut e = Event::direct_message(
+        account,
+        sender,
+        other,
+        ts,
+        Origin::Archive,
+        source.clone(),
+        pos.index as i64,
+    );
     e.message_id = m.message_id;
     e.conversation_id = m.conversation_id;
     out.emit(e);
