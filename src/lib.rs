@@ -4,12 +4,17 @@
 //! into normalized [`model::Event`]s; [`ingest`] streams them into the [`store`] (Delta Lake);
 //! DataFusion SQL reads the store.
 
+pub mod audit;
 pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod readers;
+pub mod report;
+pub mod rules;
 pub mod store;
 pub mod synth;
+pub mod text;
+pub mod udf;
 
 pub use error::{Error, InputError, Result};

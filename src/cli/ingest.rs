@@ -76,10 +76,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     for i in &report.inputs {
         println!(
-            "{} ({}): {} records{}",
+            "{} ({}): {} {}{}",
             i.path,
             i.kind,
             i.records,
+            if i.kind == "trends" {
+                "trend rows"
+            } else {
+                "events"
+            },
             if i.rejected > 0 {
                 format!(", {} rejected", i.rejected)
             } else {

@@ -1,5 +1,7 @@
+mod audit;
 mod generate;
 mod ingest;
+mod rules;
 mod sql;
 mod stats;
 
@@ -11,13 +13,18 @@ use clap::{Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Examples:
+  xaudit audit export.zip hooks.jsonl
+  xaudit audit --store ./store --format json --out report.json
+  xaudit rules
+  xaudit explain mass_follow --lang nl
   xaudit ingest --store ./store twitter-2026-03-06-abc.zip hooks.jsonl trends.jsonl
   xaudit stats --store ./store
   xaudit sql --store ./store \"SELECT kind, count(*) FROM events GROUP BY kind\"
   xaudit gen --accounts 20 --days 30 --seed 7 --out ./synthetic
   xaudit schema
 
-Exit codes: 0 success, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
+Exit codes: 0 success (audit: no finding at or above --fail-on), 1 audit findings at or above
+--fail-on, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
 
 /// Audit archived X (Twitter) account activity against the X Automation Rules.
 #[derive(Parser)]
@@ -29,6 +36,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Audit inputs (or a store) against the X Automation Rules and print the report.
+    #[command(after_help = audit::AFTER_HELP)]
+    Audit(audit::Args),
     /// Read inputs into a store (created if absent). Atomic: all or nothing, unless --lenient.
     #[command(after_help = ingest::AFTER_HELP)]
     Ingest(ingest::Args),
@@ -39,6 +49,16 @@ enum Command {
     Stats(stats::Args),
     /// Print the store's tables and columns (Markdown).
     Schema,
+    /// List the rules.
+    Rules(rules::ListArgs),
+    /// Explain a rule: what it finds, why it matters, an example, how to fix it.
+    Explain(rules::ExplainArgs),
+    /// Print the audit config.
+    Config {
+        /// Print every rule's documented defaults.
+        #[arg(long, required = true)]
+        default: bool,
+    },
     /// Write synthetic activity in the real formats, with planted violations and a labels file.
     #[command(after_help = generate::AFTER_HELP)]
     Gen(generate::Args),
@@ -47,6 +67,10 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Audit(a) => runtime().and_then(|rt| rt.block_on(audit::run(a))),
+        Command::Rules(a) => rules::list(a),
+        Command::Explain(a) => rules::explain(a),
+        Command::Config { .. } => rules::config_default(),
         Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(ingest::run(a))),
         Command::Sql(a) => runtime().and_then(|rt| rt.block_on(sql::run(a))),
         Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),

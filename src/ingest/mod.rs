@@ -36,6 +36,7 @@ pub struct InputSummary {
     pub path: String,
     pub kind: String,
     pub content_hash: String,
+    /// Events read (trend rows, for trend snapshots), before de-duplication.
     pub records: u64,
     pub rejected: u64,
 }

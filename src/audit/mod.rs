@@ -1,0 +1,474 @@
+//! The audit: every enabled rule's SQL runs against the store (with xaudit's functions and the
+//! views of `views`), rows become findings, and findings, coverage and per-account facts become
+//! the report.
+//!
+//! A rule's query returns one row per finding with these columns (by name):
+//! `account_id`, `first_seen`, `last_seen`, `value`, `count` (required); `threshold` (else the
+//! header's threshold parameter), `evidence` (event ids), `message`, `automated` (false means
+//! evidently manual: II.* rules then report at most info), `automation` (evidence strings),
+//! `severity` (a lower tier, e.g. `warn`), `key` (what identifies the finding across runs).
+
+pub mod config;
+pub mod coverage;
+mod views;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, TimeUnit};
+use datafusion::prelude::SessionContext;
+
+use crate::error::{Error, Result};
+use crate::model::{hash_id, time::format_ts};
+use crate::report::{
+    self, AccountReport, Automation, ClientUse, ConnectedApp, Evidence, Finding, Period, Report,
+    RuleStatus, Tool,
+};
+use crate::rules::{Rule, Severity, sections};
+use crate::store::{SessionOptions, Store, int64, utf8};
+
+pub use config::Config;
+use coverage::Status;
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub as_of_version: Option<u64>,
+    /// The report's `generated_at` (injected, so tests and reproductions control it).
+    pub generated_at: String,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            as_of_version: None,
+            generated_at: format_ts(chrono::Utc::now().timestamp() * 1_000_000),
+        }
+    }
+}
+
+/// A session with the store, xaudit's functions and the audit views.
+pub async fn session(store: &Store, as_of_version: Option<u64>) -> Result<SessionContext> {
+    let ctx = store.session(&SessionOptions { as_of_version }).await?;
+    crate::udf::register_all(&ctx);
+    views::register(&ctx).await?;
+    Ok(ctx)
+}
+
+struct Row {
+    account_id: String,
+    first_seen: i64,
+    last_seen: i64,
+    value: f64,
+    threshold: Option<f64>,
+    count: u64,
+    evidence: Vec<String>,
+    message: String,
+    automated: Option<bool>,
+    automation: Vec<String>,
+    severity: Option<Severity>,
+    key: Option<String>,
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
+    b.schema().index_of(name).ok().map(|i| b.column(i))
+}
+
+fn micros(a: &ArrayRef) -> Result<datafusion::arrow::array::Int64Array> {
+    let a = datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    int64(&a)
+}
+
+fn float(a: &ArrayRef) -> Result<datafusion::arrow::array::Float64Array> {
+    let c = datafusion::arrow::compute::cast(a, &DataType::Float64)?;
+    Ok(
+        c.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+            .clone(),
+    )
+}
+
+fn string_lists(a: &ArrayRef) -> Result<Vec<Vec<String>>> {
+    let target = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let c = datafusion::arrow::compute::cast(a, &target)?;
+    let list = c.as_list::<i32>();
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        if list.is_null(i) {
+            out.push(Vec::new());
+            continue;
+        }
+        let v = utf8(&list.value(i))?;
+        out.push(
+            (0..v.len())
+                .filter(|&k| v.is_valid(k))
+                .map(|k| v.value(k).to_string())
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+fn rows_of(rule: &Rule, batches: &[RecordBatch]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let need = |name: &str| {
+            column(b, name).ok_or_else(|| Error::Internal(format!("{}: the query returns no `{name}` column (required: account_id, first_seen, last_seen, value, count)", rule.file)))
+        };
+        let account = utf8(need("account_id")?)?;
+        let first = micros(need("first_seen")?)?;
+        let last = micros(need("last_seen")?)?;
+        let value = float(need("value")?)?;
+        let count = int64(need("count")?)?;
+        let threshold = column(b, "threshold").map(float).transpose()?;
+        let evidence = column(b, "evidence").map(string_lists).transpose()?;
+        let message = column(b, "message").map(utf8).transpose()?;
+        let automated = column(b, "automated")
+            .map(|a| datafusion::arrow::compute::cast(a, &DataType::Boolean))
+            .transpose()?;
+        let automation = column(b, "automation").map(string_lists).transpose()?;
+        let severity = column(b, "severity").map(utf8).transpose()?;
+        let key = column(b, "key").map(utf8).transpose()?;
+        for r in 0..b.num_rows() {
+            if account.is_null(r) || first.is_null(r) || last.is_null(r) {
+                return Err(Error::Internal(format!(
+                    "{}: a finding row has NULL account_id, first_seen or last_seen",
+                    rule.file
+                )));
+            }
+            let opt_str = |a: &Option<datafusion::arrow::array::StringArray>| {
+                a.as_ref()
+                    .filter(|a| a.is_valid(r))
+                    .map(|a| a.value(r).to_string())
+            };
+            out.push(Row {
+                account_id: account.value(r).to_string(),
+                first_seen: first.value(r),
+                last_seen: last.value(r),
+                value: if value.is_valid(r) {
+                    value.value(r)
+                } else {
+                    0.0
+                },
+                threshold: threshold
+                    .as_ref()
+                    .filter(|t| t.is_valid(r))
+                    .map(|t| t.value(r)),
+                count: if count.is_valid(r) {
+                    count.value(r).max(0) as u64
+                } else {
+                    0
+                },
+                evidence: evidence.as_ref().map(|e| e[r].clone()).unwrap_or_default(),
+                message: opt_str(&message).unwrap_or_default(),
+                automated: automated.as_ref().and_then(|a| {
+                    let a = a.as_boolean();
+                    a.is_valid(r).then(|| a.value(r))
+                }),
+                automation: automation
+                    .as_ref()
+                    .map(|a| a[r].clone())
+                    .unwrap_or_default(),
+                severity: opt_str(&severity)
+                    .map(|s| {
+                        s.parse::<Severity>()
+                            .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))
+                    })
+                    .transpose()?,
+                key: opt_str(&key),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Run the rule pack and build the report.
+pub async fn audit(
+    store: &Store,
+    rules: &[Rule],
+    config: &Config,
+    opts: &AuditOptions,
+) -> Result<Report> {
+    let ctx = session(store, opts.as_of_version).await?;
+    let summary = coverage::summarize(&ctx).await?;
+    let mut findings: BTreeMap<String, Vec<(Finding, Vec<String>)>> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, Vec<RuleStatus>> = BTreeMap::new();
+    for rule in rules {
+        let Some(level) = config.severity(rule) else {
+            continue;
+        };
+        for (account, data) in &summary {
+            let (status, reason) = coverage::status(&rule.needs, data);
+            statuses
+                .entry(account.clone())
+                .or_default()
+                .push(RuleStatus {
+                    rule: rule.id.clone(),
+                    status,
+                    reason,
+                });
+        }
+        let sql = rule.render_sql(&config.params(rule));
+        let df = ctx.sql(&sql).await.map_err(|e| {
+            Error::Internal(format!(
+                "{} (SQL from line {}): {e}",
+                rule.file, rule.sql_line
+            ))
+        })?;
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))?;
+        for row in rows_of(rule, &batches)? {
+            if summary
+                .get(&row.account_id)
+                .is_some_and(|d| coverage::status(&rule.needs, d).0 == Status::NotEvaluable)
+            {
+                continue;
+            }
+            let mut severity = level;
+            if let Some(s) = row.severity {
+                severity = severity.min(s);
+            }
+            // II.* governs automated activity: evidently manual activity is reported at most as info.
+            if rule.section.starts_with("II.") && row.automated == Some(false) {
+                severity = severity.min(Severity::Info);
+            }
+            let threshold = row.threshold.or_else(|| {
+                rule.threshold
+                    .as_ref()
+                    .and_then(|t| config.params(rule).get(t).copied())
+            });
+            let key = row
+                .key
+                .clone()
+                .unwrap_or_else(|| row.first_seen.to_string());
+            let finding = Finding {
+                rule: rule.id.clone(),
+                severity,
+                section: rule.section.clone(),
+                title: rule.title.clone(),
+                message: if row.message.is_empty() {
+                    rule.title.clone()
+                } else {
+                    row.message.clone()
+                },
+                first_seen: format_ts(row.first_seen),
+                last_seen: format_ts(row.last_seen),
+                metric: rule.metric.clone(),
+                value: row.value,
+                threshold,
+                count: row.count,
+                automated_evidence: row.automation.clone(),
+                fingerprint: hash_id(&[&rule.id, &row.account_id, &key]),
+                evidence: Vec::new(),
+            };
+            let ids: Vec<String> = row
+                .evidence
+                .into_iter()
+                .take(config.report.evidence_limit)
+                .collect();
+            findings
+                .entry(row.account_id.clone())
+                .or_default()
+                .push((finding, ids));
+        }
+    }
+
+    let evidence = load_evidence(
+        &ctx,
+        findings.values().flatten().flat_map(|(_, ids)| ids.iter()),
+        config.report.show_private,
+    )
+    .await?;
+    let facts = AccountFacts::load(&ctx).await?;
+    let mut accounts = Vec::new();
+    for account in summary.keys() {
+        let mut fs: Vec<Finding> = findings
+            .remove(account)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(mut f, ids)| {
+                f.evidence = ids
+                    .iter()
+                    .filter_map(|id| evidence.get(id).cloned())
+                    .collect();
+                f
+            })
+            .collect();
+        fs.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.rule.cmp(&b.rule))
+                .then(a.first_seen.cmp(&b.first_seen))
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        let mut rs = statuses.remove(account).unwrap_or_default();
+        rs.sort_by(|a, b| a.rule.cmp(&b.rule));
+        accounts.push(AccountReport {
+            account_id: account.clone(),
+            handle: facts.handles.get(account).cloned(),
+            period: facts.periods.get(account).cloned().unwrap_or(Period {
+                from: None,
+                to: None,
+            }),
+            counts: facts.counts.get(account).cloned().unwrap_or_default(),
+            automation: Automation {
+                clients: facts.clients.get(account).cloned().unwrap_or_default(),
+                connected_apps: facts.apps.get(account).cloned().unwrap_or_default(),
+                cadence: BTreeMap::new(),
+            },
+            rules: rs,
+            verdict: report::verdict(&fs),
+            findings: fs,
+        });
+    }
+    Ok(Report {
+        schema_version: 1,
+        tool: Tool {
+            name: "xaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        policy: sections::POLICY,
+        store_version: match opts.as_of_version {
+            Some(v) => Some(v),
+            None => store.version().await?,
+        },
+        generated_at: opts.generated_at.clone(),
+        accounts,
+    })
+}
+
+fn sql_list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
+    ids.map(|i| format!("'{}'", i.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn load_evidence<'a>(
+    ctx: &SessionContext,
+    ids: impl Iterator<Item = &'a String>,
+    show_private: bool,
+) -> Result<BTreeMap<String, Evidence>> {
+    let ids: BTreeSet<&String> = ids.collect();
+    let mut out = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let sql = format!(
+        "SELECT event_id, ts, kind, coalesce(target_user_id, target_post_id, list_id) AS target, client, text FROM events WHERE event_id IN ({})",
+        sql_list(ids.into_iter())
+    );
+    for b in ctx.sql(&sql).await?.collect().await? {
+        let (id, ts, kind, target, client, text) = (
+            utf8(b.column(0))?,
+            micros(b.column(1))?,
+            utf8(b.column(2))?,
+            utf8(b.column(3))?,
+            utf8(b.column(4))?,
+            utf8(b.column(5))?,
+        );
+        for r in 0..b.num_rows() {
+            let opt = |a: &datafusion::arrow::array::StringArray| {
+                a.is_valid(r).then(|| a.value(r).to_string())
+            };
+            let kind_s = kind.value(r).to_string();
+            let private = kind_s.starts_with("dm_");
+            out.insert(
+                id.value(r).to_string(),
+                Evidence {
+                    event_id: id.value(r).to_string(),
+                    ts: format_ts(ts.value(r)),
+                    kind: kind_s,
+                    target: opt(&target),
+                    client: opt(&client),
+                    text: match opt(&text) {
+                        Some(_) if private && !show_private => {
+                            Some("[private message: shown with --show-private]".into())
+                        }
+                        t => t,
+                    },
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct AccountFacts {
+    handles: BTreeMap<String, String>,
+    periods: BTreeMap<String, Period>,
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
+    clients: BTreeMap<String, Vec<ClientUse>>,
+    apps: BTreeMap<String, Vec<ConnectedApp>>,
+}
+
+impl AccountFacts {
+    async fn load(ctx: &SessionContext) -> Result<Self> {
+        let mut f = AccountFacts::default();
+        let q = |sql: &'static str| async move {
+            ctx.sql(sql).await?.collect().await.map_err(Error::from)
+        };
+        for b in q("SELECT account_id, last_value(handle ORDER BY observed_at) FROM accounts WHERE handle IS NOT NULL GROUP BY account_id").await? {
+            let (a, h) = (utf8(b.column(0))?, utf8(b.column(1))?);
+            for r in 0..b.num_rows() {
+                if h.is_valid(r) {
+                    f.handles.insert(a.value(r).to_string(), h.value(r).to_string());
+                }
+            }
+        }
+        for b in q("SELECT account_id, min(ts), max(ts) FROM events GROUP BY account_id").await? {
+            let (a, lo, hi) = (
+                utf8(b.column(0))?,
+                micros(b.column(1))?,
+                micros(b.column(2))?,
+            );
+            for r in 0..b.num_rows() {
+                f.periods.insert(
+                    a.value(r).to_string(),
+                    Period {
+                        from: Some(format_ts(lo.value(r))),
+                        to: Some(format_ts(hi.value(r))),
+                    },
+                );
+            }
+        }
+        for b in
+            q("SELECT account_id, kind, count(*) FROM events GROUP BY account_id, kind").await?
+        {
+            let (a, k, n) = (utf8(b.column(0))?, utf8(b.column(1))?, int64(b.column(2))?);
+            for r in 0..b.num_rows() {
+                f.counts
+                    .entry(a.value(r).to_string())
+                    .or_default()
+                    .insert(k.value(r).to_string(), n.value(r) as u64);
+            }
+        }
+        for b in q("SELECT account_id, client, count(*) AS n FROM events WHERE kind IN ('post','reply','quote','repost') AND client IS NOT NULL GROUP BY account_id, client ORDER BY account_id, n DESC, client").await? {
+            let (a, c, n) = (utf8(b.column(0))?, utf8(b.column(1))?, int64(b.column(2))?);
+            for r in 0..b.num_rows() {
+                let class = crate::udf::client_class_of(c.value(r));
+                f.clients.entry(a.value(r).to_string()).or_default().push(ClientUse {
+                    name: c.value(r).to_string(),
+                    official: class == "official",
+                    class: class.to_string(),
+                    posts: n.value(r) as u64,
+                });
+            }
+        }
+        for b in q("SELECT account_id, app_id, last_value(name ORDER BY observed_at), last_value(permissions ORDER BY observed_at), last_value(approved_at ORDER BY observed_at) FROM connected_apps GROUP BY account_id, app_id ORDER BY account_id, app_id").await? {
+            let (a, id, name) = (utf8(b.column(0))?, utf8(b.column(1))?, utf8(b.column(2))?);
+            let perms = string_lists(b.column(3))?;
+            let approved = micros(b.column(4))?;
+            for (r, permissions) in perms.into_iter().enumerate() {
+                f.apps.entry(a.value(r).to_string()).or_default().push(ConnectedApp {
+                    app_id: id.value(r).to_string(),
+                    name: name.is_valid(r).then(|| name.value(r).to_string()),
+                    permissions,
+                    approved_at: approved.is_valid(r).then(|| format_ts(approved.value(r))),
+                });
+            }
+        }
+        Ok(f)
+    }
+}

@@ -1,0 +1,144 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::ingest::{IngestOptions, ingest};
+use xaudit::rules::sections::Lang;
+use xaudit::rules::{Severity, registry};
+use xaudit::store::Store;
+
+pub const AFTER_HELP: &str = "\
+Without --store the inputs go into a temporary store that is removed afterwards: one command from
+export to report. With --store they are ingested into that store first (none: audit it as it is).
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 error.
+
+Examples:
+  xaudit audit export.zip hooks.jsonl                      # terminal summary
+  xaudit audit export.zip --format json --out report.json
+  xaudit audit --store ./store --format md --lang nl
+  xaudit audit --store ./store --as-of-version 3 --fail-on warn";
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Md,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Deny,
+    Warn,
+    Never,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Inputs to ingest before the audit (archives, webhook logs, generic logs, trend snapshots).
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Audit this store (inputs, if any, are ingested into it first).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// Rule levels and parameters (TOML; `xaudit config --default` prints the defaults).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Language of section headings.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: Lang,
+    /// Exit 1 when there is a finding at or above this severity.
+    #[arg(long, value_enum, default_value = "deny")]
+    fail_on: FailOn,
+    /// Audit the store as it was at this version.
+    #[arg(long, value_name = "N")]
+    as_of_version: Option<u64>,
+    /// Show DM text in the evidence (redacted by default).
+    #[arg(long)]
+    show_private: bool,
+    /// Keep going past bad input records (they are kept in the `rejects` table).
+    #[arg(long)]
+    lenient: bool,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let rules = registry()?;
+    let mut config = match &a.config {
+        Some(p) => Config::load(p, &rules)?,
+        None => Config::default(),
+    };
+    if a.show_private {
+        config.report.show_private = true;
+    }
+    if a.store.is_none() && a.inputs.is_empty() {
+        anyhow::bail!("nothing to audit: give inputs, or --store DIR (see `xaudit audit --help`)");
+    }
+    let temp = match &a.store {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().context("cannot create a temporary store")?),
+    };
+    let store_dir = a
+        .store
+        .clone()
+        .unwrap_or_else(|| temp.as_ref().expect("set above").path().join("store"));
+    let store = if a.inputs.is_empty() {
+        Store::existing(&store_dir)?
+    } else {
+        Store::at(&store_dir)?
+    };
+    if !a.inputs.is_empty() {
+        let pb = super::progress("ingesting");
+        let report = ingest(
+            &store,
+            &a.inputs,
+            &IngestOptions {
+                lenient: a.lenient,
+                ..Default::default()
+            },
+            &pb,
+        )
+        .await
+        .with_context(|| "ingest failed; nothing was audited".to_string())?;
+        pb.finish_and_clear();
+        for n in &report.notices {
+            eprintln!("note: {n}");
+        }
+    }
+    let opts = AuditOptions {
+        as_of_version: a.as_of_version,
+        ..Default::default()
+    };
+    let report = audit(&store, &rules, &config, &opts).await?;
+    let color = a.out.is_none() && std::io::stdout().is_terminal();
+    let rendered = match a.format {
+        Format::Json => report.to_json(),
+        Format::Md => xaudit::report::markdown(&report, a.lang),
+        Format::Text => xaudit::report::text(&report, &rules, a.lang, color),
+    };
+    match &a.out {
+        Some(p) => {
+            std::fs::write(p, rendered).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(rendered.as_bytes())?;
+        }
+    }
+    let limit = match a.fail_on {
+        FailOn::Deny => Some(Severity::Deny),
+        FailOn::Warn => Some(Severity::Warn),
+        FailOn::Never => None,
+    };
+    Ok(match (limit, report.worst()) {
+        (Some(l), Some(w)) if w >= l => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}

@@ -1,0 +1,83 @@
+//! The report as Markdown, for tickets and pull requests.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::audit::coverage::Status;
+use crate::rules::sections::{self, Lang};
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(r: &Report, lang: Lang) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# xaudit report\n\n{} · xaudit {} · store version {} · generated {}\n",
+        r.policy,
+        r.tool.version,
+        r.store_version.map(|v| v.to_string()).unwrap_or("-".into()),
+        r.generated_at
+    );
+    for a in &r.accounts {
+        let name = a
+            .handle
+            .as_deref()
+            .map(|h| format!("@{h}"))
+            .unwrap_or(a.account_id.clone());
+        let _ = writeln!(out, "## {name} (`{}`) — {:?}\n", a.account_id, a.verdict);
+        let _ = writeln!(
+            out,
+            "Period {} … {}.\n",
+            a.period.from.as_deref().unwrap_or("-"),
+            a.period.to.as_deref().unwrap_or("-")
+        );
+        if a.findings.is_empty() {
+            out.push_str("No findings.\n\n");
+        } else {
+            out.push_str("| severity | rule | section | finding | first seen | last seen | events |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+            for f in &a.findings {
+                let heading = sections::get(&f.section)
+                    .map(|s| s.heading(lang))
+                    .unwrap_or(&f.section);
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} {} | {} | {} | {} | {} |",
+                    f.severity,
+                    f.rule,
+                    f.section,
+                    cell(heading),
+                    cell(&f.message),
+                    f.first_seen,
+                    f.last_seen,
+                    f.count
+                );
+            }
+            out.push('\n');
+        }
+        let missing: Vec<_> = a
+            .rules
+            .iter()
+            .filter(|s| s.status != Status::Evaluated)
+            .collect();
+        if !missing.is_empty() {
+            out.push_str("Not fully checked:\n\n");
+            for s in missing {
+                let _ = writeln!(
+                    out,
+                    "- `{}`: {} — {}",
+                    s.rule,
+                    if s.status == Status::Partial {
+                        "partial"
+                    } else {
+                        "not evaluable"
+                    },
+                    cell(&s.reason)
+                );
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! One findings model, rendered as JSON (the machine contract, `schema_version` 1), Markdown and
+//! terminal text. Output is deterministic: accounts, rules and findings are sorted, and the only
+//! wall-clock value is `generated_at`.
+
+mod markdown;
+mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::audit::coverage::Status;
+use crate::rules::Severity;
+
+pub use markdown::render as markdown;
+pub use text::render as text;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub policy: &'static str,
+    pub store_version: Option<u64>,
+    pub generated_at: String,
+    pub accounts: Vec<AccountReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientUse {
+    pub name: String,
+    pub official: bool,
+    pub class: String,
+    pub posts: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectedApp {
+    pub app_id: String,
+    pub name: Option<String>,
+    pub permissions: Vec<String>,
+    pub approved_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Automation {
+    pub clients: Vec<ClientUse>,
+    pub connected_apps: Vec<ConnectedApp>,
+    pub cadence: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleStatus {
+    pub rule: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub event_id: String,
+    pub ts: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub section: String,
+    pub title: String,
+    pub message: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub metric: Option<String>,
+    pub value: f64,
+    pub threshold: Option<f64>,
+    pub count: u64,
+    pub automated_evidence: Vec<String>,
+    /// Identifies the finding across runs: rule, account and an evidence key.
+    pub fingerprint: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Violations,
+    Warnings,
+    Compliant,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountReport {
+    pub account_id: String,
+    pub handle: Option<String>,
+    pub period: Period,
+    pub counts: BTreeMap<String, u64>,
+    pub automation: Automation,
+    pub rules: Vec<RuleStatus>,
+    pub findings: Vec<Finding>,
+    pub verdict: Verdict,
+}
+
+impl AccountReport {
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the report serializes") + "\n"
+    }
+
+    /// The most severe finding in the report.
+    pub fn worst(&self) -> Option<Severity> {
+        self.accounts.iter().filter_map(AccountReport::worst).max()
+    }
+}
+
+pub fn verdict(findings: &[Finding]) -> Verdict {
+    match findings.iter().map(|f| f.severity).max() {
+        Some(Severity::Deny) => Verdict::Violations,
+        Some(Severity::Warn) => Verdict::Warnings,
+        _ => Verdict::Compliant,
+    }
+}

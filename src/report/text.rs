@@ -1,0 +1,118 @@
+//! The terminal summary: one block per account, findings first, then what could not be checked.
+
+use std::fmt::Write;
+
+use super::{Report, Verdict};
+use crate::audit::coverage::Status;
+use crate::rules::sections::{self, Lang};
+use crate::rules::{Rule, Severity};
+
+struct Paint(bool);
+
+impl Paint {
+    fn c(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
+    let p = Paint(color);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "xaudit {} — {} — store version {}",
+        r.tool.version,
+        r.policy,
+        r.store_version.map(|v| v.to_string()).unwrap_or("-".into())
+    );
+    for a in &r.accounts {
+        let name = a
+            .handle
+            .as_deref()
+            .map(|h| format!("@{h} ({})", a.account_id))
+            .unwrap_or(a.account_id.clone());
+        let verdict = match a.verdict {
+            Verdict::Violations => p.c("1;31", "VIOLATIONS"),
+            Verdict::Warnings => p.c("1;33", "WARNINGS"),
+            Verdict::Compliant => p.c("1;32", "no findings"),
+        };
+        let _ = writeln!(
+            out,
+            "\n{} — {verdict}\n  period {} … {}; {} events",
+            p.c("1", &name),
+            a.period.from.as_deref().unwrap_or("-"),
+            a.period.to.as_deref().unwrap_or("-"),
+            a.counts.values().sum::<u64>()
+        );
+        for f in &a.findings {
+            let sev = match f.severity {
+                Severity::Deny => p.c("31", "deny"),
+                Severity::Warn => p.c("33", "warn"),
+                Severity::Info => p.c("36", "info"),
+            };
+            let heading = sections::get(&f.section)
+                .map(|s| s.heading(lang))
+                .unwrap_or(&f.section);
+            let _ = writeln!(
+                out,
+                "  {sev:>4}  {}  {} [{} {}]",
+                f.rule, f.message, f.section, heading
+            );
+            let _ = writeln!(
+                out,
+                "        {} … {}; {} events{}",
+                f.first_seen,
+                f.last_seen,
+                f.count,
+                if f.automated_evidence.is_empty() {
+                    String::new()
+                } else {
+                    format!("; automation: {}", f.automated_evidence.join(", "))
+                }
+            );
+        }
+        let missing: Vec<_> = a
+            .rules
+            .iter()
+            .filter(|s| s.status != Status::Evaluated)
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(out, "  {}", p.c("2", "not fully checked (missing data):"));
+            for s in missing {
+                let title = rules
+                    .iter()
+                    .find(|r| r.id == s.rule)
+                    .map(|r| r.title.as_str())
+                    .unwrap_or("");
+                let st = if s.status == Status::Partial {
+                    "partial"
+                } else {
+                    "not evaluable"
+                };
+                let _ = writeln!(out, "        {} ({title}): {st} — {}", s.rule, s.reason);
+            }
+        }
+    }
+    let deny: usize = r
+        .accounts
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.severity == Severity::Deny)
+        .count();
+    let warn: usize = r
+        .accounts
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.severity == Severity::Warn)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{} accounts, {deny} deny and {warn} warn findings",
+        r.accounts.len()
+    );
+    out
+}

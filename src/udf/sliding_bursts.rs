@@ -1,0 +1,348 @@
+//! `sliding_bursts(ts, event_id, window_seconds, threshold)`: an aggregate over one group (one
+//! account's events of one kind) returning its bursts. A window is every span of `window_seconds`
+//! ending at an event (sliding, so a burst across midnight counts); a window holding more than
+//! `threshold` events violates; overlapping violating windows merge into one burst.
+//!
+//! Returns `list<struct<first_seen, last_seen, peak, events, evidence>>`: the burst's first and
+//! last event times, the most events in one window (`peak`), the events in the burst, and up to
+//! 100 of their ids in time order. NULL times are ignored; a group without bursts gives `[]`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, Int64Builder, ListArray, ListBuilder, StringBuilder,
+    StructArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit};
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+
+use super::utf8_arg;
+
+const MAX_EVIDENCE: usize = 100;
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn burst_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("first_seen", ts_type(), false),
+        Field::new("last_seen", ts_type(), false),
+        Field::new("peak", DataType::Int64, false),
+        Field::new("events", DataType::Int64, false),
+        Field::new(
+            "evidence",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            false,
+        ),
+    ])
+}
+
+fn return_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(burst_fields()),
+        true,
+    )))
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SlidingBursts {
+    signature: Signature,
+}
+
+impl SlidingBursts {
+    pub fn new() -> Self {
+        SlidingBursts {
+            signature: Signature::any(4, Volatility::Immutable),
+        }
+    }
+}
+
+impl Default for SlidingBursts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AggregateUDFImpl for SlidingBursts {
+    fn name(&self) -> &str {
+        "sliding_bursts"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(return_type())
+    }
+    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::<BurstAccumulator>::default())
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let list = |name: &str, t: DataType| {
+            Arc::new(Field::new(
+                format!("{}_{name}", args.name),
+                DataType::List(Arc::new(Field::new("item", t, true))),
+                true,
+            ))
+        };
+        Ok(vec![
+            list("ts", DataType::Int64),
+            list("ids", DataType::Utf8),
+            Arc::new(Field::new(
+                format!("{}_window", args.name),
+                DataType::Int64,
+                true,
+            )),
+            Arc::new(Field::new(
+                format!("{}_threshold", args.name),
+                DataType::Int64,
+                true,
+            )),
+        ])
+    }
+}
+
+#[derive(Debug, Default)]
+struct BurstAccumulator {
+    events: Vec<(i64, String)>,
+    window: Option<i64>,
+    threshold: Option<i64>,
+}
+
+fn micros(a: &ArrayRef) -> Result<Int64Array> {
+    // Any timestamp unit (or plain integers taken as microseconds) to i64 microseconds.
+    let a = match a.data_type() {
+        DataType::Timestamp(_, _) => {
+            datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?
+        }
+        _ => a.clone(),
+    };
+    let c = datafusion::arrow::compute::cast(&a, &DataType::Int64)?;
+    Ok(c.as_primitive::<Int64Type>().clone())
+}
+
+fn first_int(a: &ArrayRef, what: &str) -> Result<Option<i64>> {
+    let c = datafusion::arrow::compute::cast(a, &DataType::Int64)?;
+    let c = c.as_primitive::<Int64Type>();
+    match (0..c.len()).find(|&i| c.is_valid(i)) {
+        Some(i) if c.value(i) >= 0 => Ok(Some(c.value(i))),
+        Some(i) => Err(DataFusionError::Plan(format!(
+            "sliding_bursts: {what} must not be negative, got {}",
+            c.value(i)
+        ))),
+        None => Ok(None),
+    }
+}
+
+impl Accumulator for BurstAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let ts = micros(&values[0])?;
+        let ids = utf8_arg(&values[1])?;
+        if self.window.is_none() {
+            self.window = first_int(&values[2], "window_seconds")?;
+        }
+        if self.threshold.is_none() {
+            self.threshold = first_int(&values[3], "threshold")?;
+        }
+        for i in 0..ts.len() {
+            if ts.is_valid(i) {
+                let id = if ids.is_valid(i) {
+                    ids.value(i).to_string()
+                } else {
+                    String::new()
+                };
+                self.events.push((ts.value(i), id));
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let window = self.window.unwrap_or(0).saturating_mul(1_000_000);
+        let threshold = self.threshold.unwrap_or(i64::MAX) as usize;
+        self.events.sort();
+        let bursts = segment(&self.events, window, threshold);
+        let mut first = Vec::new();
+        let mut last = Vec::new();
+        let mut peak = Int64Builder::new();
+        let mut count = Int64Builder::new();
+        let mut evidence = ListBuilder::new(StringBuilder::new());
+        for b in &bursts {
+            first.push(self.events[b.start].0);
+            last.push(self.events[b.end].0);
+            peak.append_value(b.peak as i64);
+            count.append_value((b.end - b.start + 1) as i64);
+            for (_, id) in self.events[b.start..=b.end].iter().take(MAX_EVIDENCE) {
+                evidence.values().append_value(id);
+            }
+            evidence.append(true);
+        }
+        let tsarr = |v: Vec<i64>| {
+            Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as ArrayRef
+        };
+        let columns: Vec<ArrayRef> = vec![
+            tsarr(first),
+            tsarr(last),
+            Arc::new(peak.finish()),
+            Arc::new(count.finish()),
+            Arc::new(evidence.finish()),
+        ];
+        let structs = StructArray::try_new(burst_fields(), columns, None)?;
+        let DataType::List(item) = return_type() else {
+            unreachable!("return type is a list")
+        };
+        let list = ListArray::try_new(
+            item,
+            OffsetBuffer::from_lengths([bursts.len()]),
+            Arc::new(structs),
+            None,
+        )?;
+        Ok(ScalarValue::List(Arc::new(list)))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self
+                .events
+                .iter()
+                .map(|(_, id)| 8 + id.capacity() + 24)
+                .sum::<usize>()
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let ts: Vec<i64> = self.events.iter().map(|(t, _)| *t).collect();
+        let ids: Vec<&str> = self.events.iter().map(|(_, id)| id.as_str()).collect();
+        Ok(vec![
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &ts.into_iter()
+                    .map(|t| ScalarValue::Int64(Some(t)))
+                    .collect::<Vec<_>>(),
+                &DataType::Int64,
+            )),
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &ids.into_iter()
+                    .map(|s| ScalarValue::Utf8(Some(s.to_string())))
+                    .collect::<Vec<_>>(),
+                &DataType::Utf8,
+            )),
+            ScalarValue::Int64(self.window),
+            ScalarValue::Int64(self.threshold),
+        ])
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let ts = states[0].as_list::<i32>();
+        let ids = states[1].as_list::<i32>();
+        for row in 0..ts.len() {
+            if ts.is_null(row) {
+                continue;
+            }
+            let t = ts.value(row);
+            let t = t.as_primitive::<Int64Type>();
+            let i = utf8_arg(&ids.value(row))?;
+            for k in 0..t.len() {
+                self.events.push((t.value(k), i.value(k).to_string()));
+            }
+        }
+        if self.window.is_none() {
+            self.window = first_int(&states[2], "window_seconds")?;
+        }
+        if self.threshold.is_none() {
+            self.threshold = first_int(&states[3], "threshold")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Burst {
+    start: usize,
+    end: usize,
+    peak: usize,
+}
+
+/// Two pointers over time-sorted events: for each event `j`, the window is every event `i` with
+/// `ts[j] - ts[i] <= window`. Windows with more than `threshold` events violate; overlapping
+/// violating windows merge.
+fn segment(events: &[(i64, String)], window: i64, threshold: usize) -> Vec<Burst> {
+    let mut out: Vec<Burst> = Vec::new();
+    let mut i = 0;
+    for j in 0..events.len() {
+        while events[j].0 - events[i].0 > window {
+            i += 1;
+        }
+        let n = j - i + 1;
+        if n > threshold {
+            match out.last_mut() {
+                Some(b) if i <= b.end => {
+                    b.end = j;
+                    b.peak = b.peak.max(n);
+                }
+                _ => out.push(Burst {
+                    start: i,
+                    end: j,
+                    peak: n,
+                }),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: &[i64]) -> Vec<(i64, String)> {
+        ts.iter()
+            .map(|t| (*t * 1_000_000, format!("e{t}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_is_found_and_overlapping_windows_merge() {
+        // 5 events within 10 s, then a quiet hour, then 2 events.
+        let e = ev(&[0, 2, 4, 6, 8, 3600, 3601]);
+        assert_eq!(
+            segment(&e, 10_000_000, 3),
+            vec![Burst {
+                start: 0,
+                end: 4,
+                peak: 5
+            }]
+        );
+    }
+
+    #[test]
+    fn at_the_threshold_is_not_over_it() {
+        let e = ev(&[0, 1, 2]);
+        assert!(segment(&e, 10_000_000, 3).is_empty());
+        assert_eq!(segment(&e, 10_000_000, 2).len(), 1);
+    }
+
+    #[test]
+    fn windows_slide_across_fixed_boundaries() {
+        // 3 events just before and 3 just after a day boundary form one 6-event burst.
+        let d = 86_400;
+        let e = ev(&[d - 30, d - 20, d - 10, d + 10, d + 20, d + 30]);
+        assert_eq!(
+            segment(&e, 3_600_000_000, 5),
+            vec![Burst {
+                start: 0,
+                end: 5,
+                peak: 6
+            }]
+        );
+    }
+
+    #[test]
+    fn separate_bursts_stay_separate() {
+        let e = ev(&[0, 1, 2, 1000, 1001, 1002]);
+        assert_eq!(segment(&e, 5_000_000, 2).len(), 2);
+    }
+}
