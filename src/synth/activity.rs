@@ -59,31 +59,53 @@ impl Violation {
         Violation::ExternalSourcePosts,
     ];
 
-    /// The rule the plant is for.
+    /// The rule the plant is for (ids in the order of `ALL`).
     pub fn rule(self) -> &'static str {
+        RULE_IDS[self.index()]
+    }
+
+    /// Every rule the plant must trip: its own, plus those the same behaviour also breaks
+    /// (a welcome DM to a new follower is also a DM to someone who never wrote first).
+    pub fn rules(self) -> &'static [&'static str] {
         match self {
-            Violation::MassFollow => "mass_follow",
-            Violation::FollowChurn => "follow_churn",
-            Violation::AutoFollowBack => "auto_follow_back",
-            Violation::AutomatedLikes => "automated_likes",
-            Violation::BulkReposts => "bulk_reposts",
-            Violation::DuplicatePosts => "duplicate_posts",
-            Violation::UnsolicitedReply => "unsolicited_reply",
-            Violation::UnsolicitedMention => "unsolicited_mention",
-            Violation::UnsolicitedDm => "unsolicited_dm",
-            Violation::OptOutIgnored => "opt_out_ignored",
-            Violation::DmFollowUp => "dm_follow_up",
-            Violation::BulkListAdd => "bulk_list_add",
-            Violation::TrendAutomation => "trend_automation",
-            Violation::AutoDmNewFollowers => "auto_dm_new_followers",
-            Violation::MultipleReplies => "multiple_replies_per_interaction",
-            Violation::BulkDm => "bulk_dm",
-            Violation::PrivateInformation => "private_information",
-            Violation::MisleadingLinks => "misleading_links",
-            Violation::ExternalSourcePosts => "external_source_posts",
+            Violation::AutoDmNewFollowers => &["auto_dm_new_followers", "unsolicited_dm"],
+            Violation::BulkDm => &["bulk_dm", "unsolicited_dm"],
+            other => {
+                let i = other.index();
+                &RULE_IDS[i..=i]
+            }
         }
     }
+
+    fn index(self) -> usize {
+        Violation::ALL
+            .iter()
+            .position(|v| *v == self)
+            .expect("every violation is in ALL")
+    }
 }
+
+const RULE_IDS: [&str; 19] = [
+    "mass_follow",
+    "follow_churn",
+    "auto_follow_back",
+    "automated_likes",
+    "bulk_reposts",
+    "duplicate_posts",
+    "unsolicited_reply",
+    "unsolicited_mention",
+    "unsolicited_dm",
+    "opt_out_ignored",
+    "dm_follow_up",
+    "bulk_list_add",
+    "trend_automation",
+    "auto_dm_new_followers",
+    "multiple_replies_per_interaction",
+    "bulk_dm",
+    "private_information",
+    "misleading_links",
+    "external_source_posts",
+];
 
 pub const HUMAN_CLIENTS: [&str; 3] = [
     "Twitter for iPhone",

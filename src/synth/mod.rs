@@ -122,7 +122,10 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                 } else {
                     "automated"
                 },
-                violations: violations.iter().map(|v| v.rule()).collect(),
+                violations: violations
+                    .iter()
+                    .flat_map(|v| v.rules().iter().copied())
+                    .collect(),
             };
             Ok((label, files, act.event_count()))
         })

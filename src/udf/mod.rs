@@ -3,6 +3,7 @@
 
 mod client_class;
 mod consent_phrase;
+mod regular_runs;
 mod sliding_bursts;
 mod snowflake_time;
 
@@ -16,6 +17,7 @@ use datafusion::prelude::SessionContext;
 
 pub use client_class::{ClientClass, classify as client_class_of};
 pub use consent_phrase::{ConsentPhrase, consent_of};
+pub use regular_runs::RegularRuns;
 pub use sliding_bursts::SlidingBursts;
 pub use snowflake_time::SnowflakeTime;
 
@@ -25,6 +27,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(ConsentPhrase::new()));
     ctx.register_udf(ScalarUDF::from(SnowflakeTime::new()));
     ctx.register_udaf(AggregateUDF::from(SlidingBursts::new()));
+    ctx.register_udaf(AggregateUDF::from(RegularRuns::new()));
 }
 
 /// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.

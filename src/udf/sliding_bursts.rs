@@ -114,7 +114,7 @@ struct BurstAccumulator {
     threshold: Option<i64>,
 }
 
-fn micros(a: &ArrayRef) -> Result<Int64Array> {
+pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {
     // Any timestamp unit (or plain integers taken as microseconds) to i64 microseconds.
     let a = match a.data_type() {
         DataType::Timestamp(_, _) => {
