@@ -22,7 +22,7 @@ d AS (
 hits AS (
     SELECT DISTINCT d.account_id, d.event_id, d.ts
     FROM d JOIN fb ON d.account_id = fb.account_id AND d.u = fb.u
-    WHERE d.ts >= fb.ts AND d.ts - fb.ts <= INTERVAL '{{max_minutes}} minutes'
+    WHERE d.ts >= fb.ts AND d.ts <= fb.ts + INTERVAL '{{max_minutes}} minutes'
 ),
 agg AS (
     SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
@@ -31,4 +31,4 @@ agg AS (
 SELECT g.account_id, g.first_seen, g.last_seen, CAST(g.n AS DOUBLE) AS value, g.n AS count, g.evidence,
        concat(CAST(g.n AS VARCHAR), ' automated DMs within {{max_minutes}} minutes of the recipient following') AS message,
        true AS automated, a.automation AS automation, 'welcome_dm' AS key
-FROM agg g LEFT JOIN account_automation a ON g.account_id = a.account_id
+FROM agg g LEFT JOIN kind_automation a ON g.account_id = a.account_id AND a.kind = 'dm_sent'

@@ -22,7 +22,7 @@ f AS (
 backs AS (
     SELECT DISTINCT f.account_id, f.event_id, f.ts
     FROM f JOIN fb ON f.account_id = fb.account_id AND f.u = fb.u
-    WHERE f.ts >= fb.ts AND f.ts - fb.ts <= INTERVAL '{{max_seconds}} seconds'
+    WHERE f.ts >= fb.ts AND f.ts <= fb.ts + INTERVAL '{{max_seconds}} seconds'
 ),
 agg AS (
     SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
@@ -31,4 +31,4 @@ agg AS (
 SELECT g.account_id, g.first_seen, g.last_seen, CAST(g.n AS DOUBLE) AS value, g.n AS count, g.evidence,
        concat(CAST(g.n AS VARCHAR), ' users followed back within {{max_seconds}} seconds of their follow') AS message,
        a.automated AS automated, a.automation AS automation, 'follow_back' AS key
-FROM agg g LEFT JOIN account_automation a ON g.account_id = a.account_id
+FROM agg g LEFT JOIN kind_automation a ON g.account_id = a.account_id AND a.kind = 'follow'

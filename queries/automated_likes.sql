@@ -29,24 +29,27 @@ fast AS (
     SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
     FROM likes
     WHERE snowflake_time(target_post_id) IS NOT NULL AND ts >= snowflake_time(target_post_id)
-      AND ts - snowflake_time(target_post_id) <= INTERVAL '{{fast_seconds}} seconds'
+      AND ts <= snowflake_time(target_post_id) + INTERVAL '{{fast_seconds}} seconds'
     GROUP BY account_id HAVING count(*) >= {{min_fast}}
 ),
 found AS (
     SELECT account_id, r['first_seen'] AS first_seen, r['last_seen'] AS last_seen, CAST(r['events'] AS DOUBLE) AS value,
            CAST({{min_run}} AS DOUBLE) AS threshold, r['events'] AS count, r['evidence'] AS evidence,
            concat(CAST(r['events'] AS VARCHAR), ' likes at machine cadence (gap variation ', CAST(round(r['cv'], 2) AS VARCHAR), ')') AS message,
-           concat('run:', CAST(r['first_seen'] AS VARCHAR)) AS key
+           concat('run:', CAST(r['first_seen'] AS VARCHAR)) AS key, true AS cadence
     FROM runs
     UNION ALL
     SELECT account_id, b['first_seen'], b['last_seen'], CAST(b['peak'] AS DOUBLE), CAST({{max_per_day}} AS DOUBLE), b['events'], b['evidence'],
            concat(CAST(b['peak'] AS VARCHAR), ' likes within 24 hours (limit {{max_per_day}})'),
-           concat('day:', CAST(b['first_seen'] AS VARCHAR))
+           concat('day:', CAST(b['first_seen'] AS VARCHAR)), false
     FROM daily
     UNION ALL
     SELECT account_id, first_seen, last_seen, CAST(n AS DOUBLE), CAST({{min_fast}} AS DOUBLE), n, evidence,
-           concat(CAST(n AS VARCHAR), ' likes within {{fast_seconds}} seconds of the post''s creation'), 'fast'
+           concat(CAST(n AS VARCHAR), ' likes within {{fast_seconds}} seconds of the post''s creation'), 'fast', false
     FROM fast
 )
-SELECT f.*, a.automated AS automated, a.automation AS automation
-FROM found f LEFT JOIN account_automation a ON f.account_id = a.account_id
+SELECT f.account_id, f.first_seen, f.last_seen, f.value, f.threshold, f.count, f.evidence, f.message, f.key,
+       -- a run of machine cadence is itself evidence of automation
+       CASE WHEN f.cadence THEN true ELSE a.automated END AS automated,
+       CASE WHEN f.cadence THEN array_append(a.automation, 'cadence') ELSE a.automation END AS automation
+FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'like'

@@ -39,4 +39,4 @@ SELECT f.account_id,
        a.automated AS automated,
        a.automation AS automation,
        concat(CAST(f.window_seconds AS VARCHAR), ':', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
-FROM found f LEFT JOIN account_automation a ON f.account_id = a.account_id
+FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'list_add'

@@ -31,7 +31,7 @@ t AS (
 bad AS (
     SELECT * FROM t
     WHERE kind = 'dm_sent' AND automated = true AND u IS NOT NULL AND last_in IS NOT NULL
-      AND ts - last_in > INTERVAL '{{min_hours}} hours'
+      AND ts > last_in + INTERVAL '{{min_hours}} hours'
       AND NOT (last_opt_in IS NOT NULL AND (last_opt_out IS NULL OR last_opt_out < last_opt_in))
 )
 SELECT account_id, ts AS first_seen, ts AS last_seen,

@@ -27,7 +27,7 @@ uf AS (
 churn AS (
     SELECT DISTINCT uf.account_id, uf.event_id, uf.ts
     FROM uf JOIN f ON uf.account_id = f.account_id AND uf.u = f.u
-    WHERE uf.ts > f.ts AND uf.ts - f.ts <= INTERVAL '{{max_days}} days'
+    WHERE uf.ts > f.ts AND uf.ts <= f.ts + INTERVAL '{{max_days}} days'
 ),
 bursts AS (
     SELECT account_id, sliding_bursts(ts, event_id, {{window_days}} * 86400, {{min_churned}} - 1) AS b
@@ -44,4 +44,4 @@ SELECT f.account_id,
        a.automated AS automated,
        a.automation AS automation,
        CAST(f.burst['first_seen'] AS VARCHAR) AS key
-FROM found f LEFT JOIN account_automation a ON f.account_id = a.account_id
+FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'unfollow'

@@ -15,15 +15,15 @@
 -- remediation: Record opt-outs the moment they arrive and check them before every message.
 WITH inbound AS (
     SELECT account_id, actor_id AS u, ts, consent_phrase(text) AS consent, CAST(NULL AS VARCHAR) AS event_id,
-           CAST(NULL AS BOOLEAN) AS automated, 'in' AS dir
+           CAST(NULL AS BOOLEAN) AS automated, 'in' AS dir, kind
     FROM activity WHERE kind IN ('dm_received', 'reply_received', 'mention_received') AND actor_id IS NOT NULL
 ),
 outbound AS (
-    SELECT account_id, target_user_id AS u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir
+    SELECT account_id, target_user_id AS u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir, kind
     FROM activity WHERE kind IN ('dm_sent', 'reply') AND target_user_id IS NOT NULL
     UNION ALL
-    SELECT account_id, u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir
-    FROM (SELECT account_id, unnest(mention_ids) AS u, ts, event_id, automated FROM activity WHERE kind IN ('post', 'quote'))
+    SELECT account_id, u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir, kind
+    FROM (SELECT account_id, unnest(mention_ids) AS u, ts, event_id, automated, kind FROM activity WHERE kind IN ('post', 'quote'))
 ),
 msgs AS (SELECT * FROM inbound UNION ALL SELECT * FROM outbound),
 t AS (
@@ -39,11 +39,12 @@ after_out AS (
 ),
 bad AS (
     SELECT * FROM after_out
-    WHERE automated = true AND NOT (nth = 1 AND ts - last_out <= INTERVAL '{{confirmation_minutes}} minutes')
+    WHERE automated = true AND NOT (nth = 1 AND ts <= last_out + INTERVAL '{{confirmation_minutes}} minutes')
 )
 SELECT b.account_id, min(b.ts) AS first_seen, max(b.ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
        array_agg(b.event_id ORDER BY b.ts) AS evidence,
-       concat(CAST(count(*) AS VARCHAR), ' automated messages to user ', b.u, ' after they opted out') AS message,
+       concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated message' ELSE ' automated messages' END,
+              ' to user ', b.u, ' after they opted out') AS message,
        true AS automated, first_value(a.automation) AS automation, concat(b.u, ':', CAST(min(b.last_out) AS VARCHAR)) AS key
-FROM bad b LEFT JOIN account_automation a ON b.account_id = a.account_id
+FROM bad b LEFT JOIN kind_automation a ON b.account_id = a.account_id AND a.kind = b.kind
 GROUP BY b.account_id, b.u

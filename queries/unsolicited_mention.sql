@@ -24,7 +24,7 @@ eng AS (
 ),
 ok AS (
     SELECT DISTINCT m.event_id, m.u FROM m JOIN eng ON m.account_id = eng.account_id AND m.u = eng.u
-    WHERE eng.ts <= m.ts AND m.ts - eng.ts <= INTERVAL '{{lookback_days}} days'
+    WHERE eng.ts <= m.ts AND m.ts <= eng.ts + INTERVAL '{{lookback_days}} days'
 ),
 bad AS (
     SELECT m.* FROM m LEFT JOIN ok ON m.event_id = ok.event_id AND m.u = ok.u WHERE ok.event_id IS NULL
@@ -47,9 +47,9 @@ SELECT d.account_id, d.burst['first_seen'] AS first_seen, d.burst['last_seen'] A
        concat(CAST(d.burst['peak'] AS VARCHAR), ' users who had not engaged first mentioned within 24 hours') AS message,
        true AS automated, a.automation AS automation, CAST(NULL AS VARCHAR) AS severity,
        CAST(d.burst['first_seen'] AS VARCHAR) AS key
-FROM deny d LEFT JOIN account_automation a ON d.account_id = a.account_id
+FROM deny d LEFT JOIN kind_automation a ON d.account_id = a.account_id AND a.kind = 'post'
 UNION ALL
 SELECT w.account_id, w.first_seen, w.last_seen, CAST(w.n AS DOUBLE) AS value, w.n AS count, w.evidence,
-       concat(CAST(w.n AS VARCHAR), ' users who had not engaged first mentioned by automated posts') AS message,
+       concat(CAST(w.n AS VARCHAR), CASE WHEN w.n = 1 THEN ' user' ELSE ' users' END, ' who had not engaged first mentioned by automated posts') AS message,
        true AS automated, a.automation AS automation, 'warn' AS severity, 'mentions' AS key
-FROM warn w LEFT JOIN account_automation a ON w.account_id = a.account_id
+FROM warn w LEFT JOIN kind_automation a ON w.account_id = a.account_id AND a.kind = 'post'

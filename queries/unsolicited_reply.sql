@@ -21,11 +21,12 @@ eng AS (
 ),
 ok AS (
     SELECT DISTINCT r.event_id FROM r JOIN eng ON r.account_id = eng.account_id AND r.u = eng.u
-    WHERE eng.ts <= r.ts AND r.ts - eng.ts <= INTERVAL '{{lookback_days}} days'
+    WHERE eng.ts <= r.ts AND r.ts <= eng.ts + INTERVAL '{{lookback_days}} days'
 ),
 bad AS (SELECT r.* FROM r LEFT JOIN ok ON r.event_id = ok.event_id WHERE ok.event_id IS NULL)
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(DISTINCT u) AS DOUBLE) AS value, count(*) AS count,
        array_agg(event_id ORDER BY ts) AS evidence,
-       concat(CAST(count(*) AS VARCHAR), ' automated replies to ', CAST(count(DISTINCT u) AS VARCHAR), ' users who had not engaged first') AS message,
+       concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated reply to ' ELSE ' automated replies to ' END,
+              CAST(count(DISTINCT u) AS VARCHAR), CASE WHEN count(DISTINCT u) = 1 THEN ' user' ELSE ' users' END, ' who had not engaged first') AS message,
        true AS automated, first_value(automation) AS automation, 'unsolicited_reply' AS key
 FROM bad GROUP BY account_id

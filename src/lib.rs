@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod eval;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -25,6 +25,8 @@ pub struct DataSummary {
     pub posts: i64,
     pub dms: i64,
     pub activity_log: i64,
+    /// Inbound mentions and replies, from any source.
+    pub inbound: i64,
     pub timed_follows: i64,
     pub snapshot_follows: i64,
     pub timed_likes: i64,
@@ -40,6 +42,7 @@ SELECT account_id,
   sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END) AS posts,
   sum(CASE WHEN kind IN ('dm_sent','dm_received') THEN 1 ELSE 0 END) AS dms,
   sum(CASE WHEN origin IN ('webhook','activity_api') THEN 1 ELSE 0 END) AS activity_log,
+  sum(CASE WHEN kind IN ('mention_received','reply_received') THEN 1 ELSE 0 END) AS inbound,
   sum(CASE WHEN kind IN ('follow','unfollow','followed_by','unfollowed_by') AND origin <> 'snapshot' THEN 1 ELSE 0 END) AS timed_follows,
   sum(CASE WHEN kind IN ('follow','unfollow') AND origin = 'snapshot' THEN 1 ELSE 0 END) AS snapshot_follows,
   sum(CASE WHEN kind IN ('like','unlike') AND origin <> 'snapshot' THEN 1 ELSE 0 END) AS timed_likes,
@@ -52,7 +55,7 @@ pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSumm
     let mut out = BTreeMap::new();
     for b in ctx.sql(SUMMARY).await?.collect().await? {
         let ids = utf8(b.column(0))?;
-        let cols: Vec<_> = (1..10).map(|i| int64(b.column(i))).collect::<Result<_>>()?;
+        let cols: Vec<_> = (1..11).map(|i| int64(b.column(i))).collect::<Result<_>>()?;
         for r in 0..b.num_rows() {
             let v = |c: usize| cols[c].value(r);
             out.insert(
@@ -61,12 +64,13 @@ pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSumm
                     posts: v(0),
                     dms: v(1),
                     activity_log: v(2),
-                    timed_follows: v(3),
-                    snapshot_follows: v(4),
-                    timed_likes: v(5),
-                    list_events: v(6),
-                    archive: v(7),
-                    generic: v(8),
+                    inbound: v(3),
+                    timed_follows: v(4),
+                    snapshot_follows: v(5),
+                    timed_likes: v(6),
+                    list_events: v(7),
+                    archive: v(8),
+                    generic: v(9),
                     ..Default::default()
                 },
             );
@@ -104,7 +108,7 @@ fn need_status(n: Need, d: &DataSummary) -> (Status, &'static str) {
             NotEvaluable,
             "needs direct messages: an X archive with direct-messages.js or an Account Activity log",
         ),
-        Need::InboundEngagement if d.activity_log > 0 => (Evaluated, ""),
+        Need::InboundEngagement if d.activity_log > 0 || d.inbound > 0 => (Evaluated, ""),
         Need::InboundEngagement if d.dms > 0 => (
             Partial,
             "engagement is known only through DMs; inbound mentions and replies need an Account Activity log",

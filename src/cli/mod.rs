@@ -53,6 +53,14 @@ enum Command {
     Rules(rules::ListArgs),
     /// Explain a rule: what it finds, why it matters, an example, how to fix it.
     Explain(rules::ExplainArgs),
+    /// Precision and recall of the rule pack on `xaudit gen` output, against its labels.
+    Eval {
+        /// The folder `xaudit gen --out` wrote.
+        dir: PathBuf,
+        /// Rule levels and parameters (TOML).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Print the audit config.
     Config {
         /// Print every rule's documented defaults.
@@ -71,6 +79,9 @@ pub fn main() -> ExitCode {
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Config { .. } => rules::config_default(),
+        Command::Eval { dir, config } => {
+            runtime().and_then(|rt| rt.block_on(rules::eval(dir, config)))
+        }
         Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(ingest::run(a))),
         Command::Sql(a) => runtime().and_then(|rt| rt.block_on(sql::run(a))),
         Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),

@@ -82,3 +82,17 @@ pub fn config_default() -> anyhow::Result<ExitCode> {
     print!("{}", xaudit::audit::config::default_toml(&registry()?));
     Ok(ExitCode::SUCCESS)
 }
+
+pub async fn eval(
+    dir: std::path::PathBuf,
+    config: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let rules = registry()?;
+    let config = match config {
+        Some(p) => xaudit::audit::Config::load(&p, &rules)?,
+        None => xaudit::audit::Config::default(),
+    };
+    let e = xaudit::eval::evaluate(&dir, &rules, &config).await?;
+    print!("{}", e.markdown());
+    Ok(ExitCode::SUCCESS)
+}

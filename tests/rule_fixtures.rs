@@ -1,0 +1,85 @@
+//! Every rule has a fixture that must fire (at the severity in `expect.toml`) and a near miss that
+//! must not, under `fixtures/rules/<rule>/`. The findings of each fire case are snapshotted.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use xaudit::audit::config::{Level, RuleConfig};
+use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::report::Finding;
+use xaudit::rules::{Rule, Severity, registry};
+use xaudit::store::Store;
+
+/// Only `rule` enabled, so each case is about one rule.
+fn only(rule: &Rule, rules: &[Rule]) -> Config {
+    let mut c = Config::default();
+    for r in rules.iter().filter(|r| r.id != rule.id) {
+        c.rules.insert(
+            r.id.clone(),
+            RuleConfig {
+                level: Some(Level::Off),
+                ..Default::default()
+            },
+        );
+    }
+    c
+}
+
+async fn findings(rule: &Rule, rules: &[Rule], case: &str) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(
+        &store,
+        &[fixture(&format!("rules/{}/{case}", rule.id))],
+        false,
+    )
+    .await
+    .unwrap();
+    let opts = AuditOptions {
+        generated_at: "2026-11-21T00:00:00Z".into(),
+        ..Default::default()
+    };
+    let report = audit(&store, rules, &only(rule, rules), &opts)
+        .await
+        .unwrap();
+    report
+        .accounts
+        .into_iter()
+        .flat_map(|a| a.findings)
+        .filter(|f| f.rule == rule.id)
+        .collect()
+}
+
+fn expected(rule: &Rule) -> Severity {
+    let path = fixture(&format!("rules/{}/expect.toml", rule.id));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} has no fixtures: add {}", rule.id, path.display()));
+    let v: BTreeMap<String, String> = toml::from_str(&text).unwrap();
+    v["fire"].parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rule_fires_on_its_fixture_and_not_on_its_near_miss() {
+    let rules = registry().unwrap();
+    let mut problems = Vec::new();
+    for rule in &rules {
+        let want = expected(rule);
+        let fire = findings(rule, &rules, "fire").await;
+        match fire.iter().map(|f| f.severity).max() {
+            Some(s) if s == want => {}
+            got => problems.push(format!("{}: fire/ gave {got:?}, expected {want}", rule.id)),
+        }
+        let near = findings(rule, &rules, "near_miss").await;
+        if !near.is_empty() {
+            problems.push(format!(
+                "{}: near_miss/ fired: {:?}",
+                rule.id,
+                near.iter().map(|f| &f.message).collect::<Vec<_>>()
+            ));
+        }
+        insta::assert_json_snapshot!(format!("fire__{}", rule.id), fire);
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
