@@ -74,23 +74,41 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for i in &report.inputs {
-        println!(
-            "{} ({}): {} {}{}",
-            i.path,
-            i.kind,
-            i.records,
-            if i.kind == "trends" {
+    if report.inputs.len() <= 10 {
+        for i in &report.inputs {
+            let unit = if i.kind == "trends" {
                 "trend rows"
             } else {
                 "events"
-            },
-            if i.rejected > 0 {
+            };
+            let rejected = if i.rejected > 0 {
                 format!(", {} rejected", i.rejected)
             } else {
                 String::new()
-            }
-        );
+            };
+            println!("{} ({}): {} {unit}{rejected}", i.path, i.kind, i.records);
+        }
+    } else {
+        let mut by_kind: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+        for i in &report.inputs {
+            let e = by_kind.entry(i.kind.as_str()).or_default();
+            e.0 += 1;
+            e.1 += i.records;
+        }
+        let parts: Vec<String> = by_kind
+            .iter()
+            .map(|(k, (n, r))| {
+                format!(
+                    "{n} {k} ({r} {})",
+                    if *k == "trends" {
+                        "trend rows"
+                    } else {
+                        "events"
+                    }
+                )
+            })
+            .collect();
+        println!("{} inputs: {}", report.inputs.len(), parts.join(", "));
     }
     println!(
         "events: {} read, {} new, {} already in the store{}",

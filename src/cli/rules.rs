@@ -7,6 +7,7 @@ use xaudit::rules::{find, registry};
 pub enum Format {
     Text,
     Json,
+    Md,
 }
 
 #[derive(clap::Args)]
@@ -28,6 +29,7 @@ pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let rules = registry()?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rules)?),
+        Format::Md => print!("{}", xaudit::rules::markdown_table(&rules)),
         Format::Text => {
             for r in &rules {
                 println!(

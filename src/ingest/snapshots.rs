@@ -50,6 +50,15 @@ pub async fn diff(
     created_at: &BTreeMap<String, i64>,
     notices: &mut Vec<String>,
 ) -> Result<(Vec<Event>, Vec<SnapshotRow>)> {
+    // This ingest's relation events, by account: each snapshot group reads only its own.
+    let mut pending_by_account: std::collections::HashMap<&str, Vec<&RelationEvent>> =
+        Default::default();
+    for r in pending {
+        pending_by_account
+            .entry(r.account_id.as_str())
+            .or_default()
+            .push(r);
+    }
     let mut groups: BTreeMap<(String, Relation), Vec<SnapshotObs>> = BTreeMap::new();
     for s in snapshots {
         if s.taken_at.is_none() {
@@ -94,11 +103,12 @@ pub async fn diff(
                 }
             }
         }
-        for r in pending.iter().filter(|r| {
-            r.account_id == account
-                && r.ts <= first_at
-                && (r.kind == add_kind || r.kind == remove_kind)
-        }) {
+        for r in pending_by_account
+            .get(account.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|r| r.ts <= first_at && (r.kind == add_kind || r.kind == remove_kind))
+        {
             history.push((r.ts, r.kind == add_kind, r.member.clone()));
         }
         // At equal times a removal sorts before an addition, so the member stays.

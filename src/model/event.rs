@@ -199,12 +199,13 @@ pub fn hash_id(parts: &[&str]) -> String {
         h.update(&[0x1f]);
     }
     let d = h.finalize();
-    let mut s = String::with_capacity(32);
-    for b in &d.as_bytes()[..16] {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (i, b) in d.as_bytes()[..16].iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
     }
-    s
+    String::from_utf8(out.to_vec()).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub fn parse_ts(s: &str) -> Option<i64> {
         let n: i64 = s.parse().ok()?;
         return Some(epoch_number_to_micros(n));
     }
+    if let Some(t) = parse_tweet_time(s) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_micros());
     }
@@ -53,6 +56,38 @@ pub fn parse_ts(s: &str) -> Option<i64> {
     None
 }
 
+/// The tweet format `Wed Mar 22 07:41:49 +0000 2017`, always `+0000` in X data, read by position:
+/// the general parser re-reads its format string for every call, and archives hold millions.
+fn parse_tweet_time(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 30 || &b[19..26] != b" +0000 " || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' {
+        return None;
+    }
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let month = MONTHS.iter().position(|m| &b[4..7] == *m)? as u32 + 1;
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        std::str::from_utf8(&b[r]).ok()?.parse().ok()
+    };
+    let (day, h, mi, sec, year) = (
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+        num(26..30)?,
+    );
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some(
+        Utc.from_utc_datetime(&date.and_hms_opt(h, mi, sec)?)
+            .timestamp_micros(),
+    )
+}
+
 /// Epoch numbers: 13 digits are milliseconds (every X `*_timestamp` / `timestamp_ms`), 10 are seconds,
 /// 16 are microseconds.
 pub fn epoch_number_to_micros(n: i64) -> i64 {
@@ -76,10 +111,11 @@ pub fn snowflake_ts(id: &str) -> Option<i64> {
     Some(ms * 1_000)
 }
 
-/// RFC 3339 with `Z`, second precision unless there are sub-second digits.
+/// RFC 3339 with `Z`: whole seconds, milliseconds or microseconds, as precise as the value.
 pub fn format_ts(micros: i64) -> String {
     match Utc.timestamp_micros(micros).single() {
         Some(t) if micros % 1_000_000 == 0 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Some(t) if micros % 1_000 == 0 => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         None => micros.to_string(),
     }

@@ -122,84 +122,87 @@ impl<R: Read> Scanner<R> {
             what,
         )
     }
-    /// Copy one JSON value into `out`. Works on the buffered slice, not byte by byte.
-    fn take_value(&mut self, out: &mut Vec<u8>) -> Result<(), InputError> {
-        let mut depth = 0i64;
-        let mut in_str = false;
-        let mut escaped = false;
-        let mut started = false;
-        loop {
-            let buf = self.r.fill_buf().map_err(|e| io_err(&self.file, e))?;
-            if buf.is_empty() {
-                return Err(self.err("the file ends in the middle of a record (truncated?)"));
-            }
-            let mut end = None;
-            let mut newlines = 0u64;
-            for (i, &b) in buf.iter().enumerate() {
-                if b == b'\n' {
-                    newlines += 1;
-                }
-                if in_str {
-                    if escaped {
-                        escaped = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b == b'"' {
-                        in_str = false;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    }
+    fn err_truncated(&self) -> InputError {
+        self.err("the file ends in the middle of a record (truncated?)")
+    }
+
+    /// Move past `n` bytes of the buffer, keeping the position.
+    fn advance(&mut self, n: usize, newlines: u64) {
+        self.r.consume(n);
+        self.byte += n as u64;
+        self.line += newlines;
+    }
+}
+
+/// Where one JSON value ends, found incrementally across buffer refills. It tracks strings,
+/// escapes and nesting, nothing more; string contents are skipped with `memchr`.
+#[derive(Default)]
+struct ValueScan {
+    depth: i64,
+    in_str: bool,
+    escaped: bool,
+    started: bool,
+}
+
+impl ValueScan {
+    /// The index just past the value's end in `buf`, or None when the value continues after it.
+    fn scan(&mut self, buf: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.in_str {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
                     continue;
                 }
-                match b {
-                    b'"' => {
-                        in_str = true;
-                        started = true;
+                let k = memchr::memchr2(b'"', b'\\', &buf[i..])?;
+                i += k;
+                if buf[i] == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_str = false;
+                    if self.depth == 0 {
+                        return Some(i + 1);
                     }
-                    b'{' | b'[' => {
-                        depth += 1;
-                        started = true;
-                    }
-                    b'}' | b']' => {
-                        if depth == 0 {
-                            // end of a scalar, the closing bracket belongs to the array
-                            end = Some(i);
-                            break;
-                        }
-                        depth -= 1;
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
-                        }
-                    }
-                    b',' if depth == 0 => {
-                        end = Some(i);
-                        break;
-                    }
-                    b if b.is_ascii_whitespace() && depth == 0 && started => {
-                        end = Some(i);
-                        break;
-                    }
-                    _ => started = true,
                 }
+                i += 1;
+                continue;
             }
-            let take = end.unwrap_or(buf.len());
-            let newlines_taken = if end.is_some() {
-                buf[..take].iter().filter(|&&b| b == b'\n').count() as u64
-            } else {
-                newlines
-            };
-            out.extend_from_slice(&buf[..take]);
-            self.r.consume(take);
-            self.byte += take as u64;
-            self.line += newlines_taken;
-            if end.is_some() {
-                return Ok(());
+            match buf[i] {
+                b'"' => {
+                    self.in_str = true;
+                    self.started = true;
+                }
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.started = true;
+                }
+                b'}' | b']' => {
+                    if self.depth == 0 {
+                        // the end of a scalar: the bracket belongs to the enclosing array
+                        return Some(i);
+                    }
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b',' if self.depth == 0 => return Some(i),
+                b if b.is_ascii_whitespace() => {
+                    if self.depth == 0 && self.started {
+                        return Some(i);
+                    }
+                }
+                _ => self.started = true,
             }
+            i += 1;
         }
+        None
     }
+}
+
+fn newlines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 fn io_err(file: &str, e: io::Error) -> InputError {
@@ -272,9 +275,36 @@ pub fn for_each_element<R: Read>(
             line: s.line,
             byte: s.byte,
         };
-        record.clear();
-        s.take_value(&mut record)?;
-        if let Flow::Abort(e) = f(pos, &record) {
+        let mut scan = ValueScan::default();
+        let buf = s.r.fill_buf().map_err(|e| io_err(&s.file, e))?;
+        // Most records lie wholly inside the read buffer: parse them there, without a copy.
+        let flow = if let Some(end) = scan.scan(buf) {
+            let flow = f(pos, &buf[..end]);
+            let nl = newlines(&buf[..end]);
+            s.advance(end, nl);
+            flow
+        } else {
+            // The record runs past the buffer: copy what was scanned, then scan on.
+            record.clear();
+            let mut first = true;
+            loop {
+                let buf = s.r.fill_buf().map_err(|e| io_err(&s.file, e))?;
+                if buf.is_empty() {
+                    return Err(s.err_truncated());
+                }
+                let done = if first { None } else { scan.scan(buf) };
+                first = false;
+                let take = done.unwrap_or(buf.len());
+                record.extend_from_slice(&buf[..take]);
+                let nl = newlines(&buf[..take]);
+                s.advance(take, nl);
+                if done.is_some() {
+                    break;
+                }
+            }
+            f(pos, &record)
+        };
+        if let Flow::Abort(e) = flow {
             return Err(e);
         }
         index += 1;
@@ -381,6 +411,40 @@ mod tests {
     fn missing_wrapper_is_an_error_that_says_what_was_expected() {
         let err = collect("hello", Wrapper::Assignment).unwrap_err();
         assert!(err.reason.contains("window.YTD"), "{err}");
+    }
+
+    #[test]
+    fn records_straddling_buffer_refills_and_larger_than_the_buffer_are_read_whole() {
+        // 300 records of varying size, some larger than the 64 KiB read buffer, with escapes.
+        let mut items = Vec::new();
+        for i in 0..300 {
+            let len = if i % 97 == 0 {
+                100_000
+            } else {
+                50 + (i * 37) % 3000
+            };
+            let text: String = (0..len)
+                .map(|k| {
+                    if k % 500 == 499 {
+                        '"'
+                    } else {
+                        (b'a' + (k % 26) as u8) as char
+                    }
+                })
+                .collect();
+            items.push(serde_json::json!({ "i": i, "text": text, "nested": { "list": [1, "x]", { "y": "}" }] } }));
+        }
+        let input = format!(
+            "window.YTD.tweets.part0 = {}",
+            serde_json::to_string_pretty(&items).unwrap()
+        );
+        let mut got = Vec::new();
+        for_each_element("t.js", input.as_bytes(), Wrapper::Assignment, |_, raw| {
+            got.push(serde_json::from_slice::<serde_json::Value>(raw).unwrap());
+            Flow::Continue
+        })
+        .unwrap();
+        assert_eq!(got, items);
     }
 
     #[test]

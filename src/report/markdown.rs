@@ -21,12 +21,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         r.generated_at
     );
     for a in &r.accounts {
-        let name = a
-            .handle
-            .as_deref()
-            .map(|h| format!("@{h}"))
-            .unwrap_or(a.account_id.clone());
-        let _ = writeln!(out, "## {name} (`{}`) — {:?}\n", a.account_id, a.verdict);
+        let name = match &a.handle {
+            Some(h) => format!("@{h} (`{}`)", a.account_id),
+            None => format!("`{}`", a.account_id),
+        };
+        let _ = writeln!(out, "## {name} — {:?}\n", a.verdict);
         let _ = writeln!(
             out,
             "Period {} … {}.\n",

@@ -64,10 +64,11 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
             );
             let _ = writeln!(
                 out,
-                "        {} … {}; {} events{}",
+                "        {} … {}; {} {}{}",
                 f.first_seen,
                 f.last_seen,
                 f.count,
+                if f.count == 1 { "event" } else { "events" },
                 if f.automated_evidence.is_empty() {
                     String::new()
                 } else {

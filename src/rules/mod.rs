@@ -306,6 +306,27 @@ pub fn registry() -> Result<Vec<Rule>, InputError> {
     Ok(rules)
 }
 
+/// The pack as a Markdown table (README, generated docs).
+pub fn markdown_table(rules: &[Rule]) -> String {
+    let mut out = String::from(
+        "| rule | section | default | needs | what it finds |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for r in rules {
+        let what = r.docs.what.replace('\n', " ").replace('|', "\\|");
+        let needs = r
+            .needs
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            r.id, r.section, r.severity, needs, what
+        ));
+    }
+    out
+}
+
 pub fn find<'a>(rules: &'a [Rule], id: &str) -> Option<&'a Rule> {
     rules.iter().find(|r| r.id == id)
 }

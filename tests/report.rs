@@ -1,0 +1,166 @@
+//! The report: snapshots of every format on the bundled example, byte-identical JSON for the same
+//! store version and config, and the exit codes scripts rely on.
+
+mod common;
+
+use common::*;
+use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::rules::registry;
+use xaudit::rules::sections::Lang;
+use xaudit::store::Store;
+
+fn example() -> Vec<std::path::PathBuf> {
+    vec![
+        fixture("archives/current-2026"),
+        fixture("webhooks"),
+        fixture("example"),
+    ]
+}
+
+fn opts() -> AuditOptions {
+    AuditOptions {
+        generated_at: "2026-11-21T03:00:00Z".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn every_report_format_of_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(&store, &example(), false).await.unwrap();
+    let rules = registry().unwrap();
+    let report = audit(&store, &rules, &Config::default(), &opts())
+        .await
+        .unwrap();
+    insta::assert_snapshot!("example_json", report.to_json());
+    insta::assert_snapshot!(
+        "example_markdown_nl",
+        xaudit::report::markdown(&report, Lang::Nl)
+    );
+    insta::assert_snapshot!(
+        "example_text_tr",
+        xaudit::report::text(&report, &rules, Lang::Tr, false)
+    );
+}
+
+#[tokio::test]
+async fn the_same_store_version_and_config_give_byte_identical_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(&store, &example(), false).await.unwrap();
+    let rules = registry().unwrap();
+    let a = audit(&store, &rules, &Config::default(), &opts())
+        .await
+        .unwrap()
+        .to_json();
+    let b = audit(&store, &rules, &Config::default(), &opts())
+        .await
+        .unwrap()
+        .to_json();
+    assert_eq!(a, b);
+    // A later ingest changes the store; the earlier version still reproduces the same report.
+    let v = store.version().await.unwrap();
+    ingest_all(&store, &[fixture("logs/bot-actions.csv")], false)
+        .await
+        .unwrap();
+    let old = AuditOptions {
+        as_of_version: v,
+        ..opts()
+    };
+    assert_eq!(
+        audit(&store, &rules, &Config::default(), &old)
+            .await
+            .unwrap()
+            .to_json(),
+        a
+    );
+}
+
+#[tokio::test]
+async fn dm_text_is_redacted_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(&store, &example(), false).await.unwrap();
+    let rules = registry().unwrap();
+    let hidden = audit(&store, &rules, &Config::default(), &opts())
+        .await
+        .unwrap()
+        .to_json();
+    assert!(
+        !hidden.contains("Spring sale: 20% off"),
+        "DM text leaked into the report"
+    );
+    let mut show = Config::default();
+    show.report.show_private = true;
+    assert!(
+        audit(&store, &rules, &show, &opts())
+            .await
+            .unwrap()
+            .to_json()
+            .contains("Spring sale: 20% off")
+    );
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let ex: Vec<String> = example().iter().map(|p| p.display().to_string()).collect();
+    let args = |extra: &[&str]| {
+        let mut a = vec!["audit"];
+        a.extend(ex.iter().map(String::as_str));
+        a.extend_from_slice(extra);
+        xaudit(&a)
+    };
+    assert_eq!(
+        args(&[]).status.code(),
+        Some(1),
+        "deny findings fail by default"
+    );
+    assert_eq!(args(&["--fail-on", "never"]).status.code(), Some(0));
+    let json = args(&["--format", "json", "--fail-on", "never"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    // Only the Activity API account: no deny findings there.
+    let clean = xaudit(&[
+        "audit",
+        fixture("webhooks/activity-api.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    let bad_config = std::env::temp_dir().join("xaudit-bad-config.toml");
+    std::fs::write(&bad_config, "[rules.mass_folow]\nlevel = \"off\"\n").unwrap();
+    let err = args(&["--config", bad_config.to_str().unwrap()]);
+    assert_eq!(err.status.code(), Some(2));
+    assert!(
+        stderr(&err).contains("mass_folow") && stderr(&err).contains("no such rule"),
+        "{}",
+        stderr(&err)
+    );
+}
+
+#[test]
+fn explain_cites_the_section_in_the_chosen_language() {
+    let nl = xaudit(&["explain", "mass_follow", "--lang", "nl"]);
+    assert!(String::from_utf8_lossy(&nl.stdout).contains("Automatisch volgen/ontvolgen"));
+    let tr = xaudit(&["explain", "opt_out_ignored", "--lang", "tr"]);
+    assert!(String::from_utf8_lossy(&tr.stdout).contains("Otomatikleştirilmiş Direkt Mesajlar"));
+    let unknown = xaudit(&["explain", "no_such_rule"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn the_default_config_parses_and_covers_every_rule() {
+    let out = xaudit(&["config", "--default"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rules = registry().unwrap();
+    let c = Config::parse("default.toml", &text, &rules).unwrap();
+    assert_eq!(c.rules.len(), rules.len());
+    for r in &rules {
+        assert_eq!(
+            c.params(r),
+            r.params
+                .iter()
+                .map(|p| (p.name.clone(), p.default))
+                .collect()
+        );
+    }
+}
