@@ -4,14 +4,7 @@
 
 use std::sync::LazyLock;
 
-use datafusion::arrow::array::{Array, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::error::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
-use super::{arc, to_array, utf8_arg};
+use super::string_map::StringMap;
 
 fn list(text: &str) -> Vec<String> {
     text.lines()
@@ -42,47 +35,9 @@ pub fn classify(client: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ClientClass {
-    signature: Signature,
-}
-
-impl ClientClass {
-    pub fn new() -> Self {
-        ClientClass {
-            signature: Signature::any(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl Default for ClientClass {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for ClientClass {
-    fn name(&self) -> &str {
-        "client_class"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = utf8_arg(&to_array(&args.args[0], args.number_rows)?)?;
-        let mut out = StringBuilder::with_capacity(input.len(), input.len() * 6);
-        for i in 0..input.len() {
-            if input.is_null(i) {
-                out.append_null();
-            } else {
-                out.append_value(classify(input.value(i)));
-            }
-        }
-        Ok(ColumnarValue::Array(arc(out.finish())))
-    }
+/// The SQL function.
+pub fn udf() -> StringMap {
+    StringMap::new("client_class", |c| Some(classify(c)))
 }
 
 #[cfg(test)]

@@ -4,15 +4,9 @@
 
 use std::sync::LazyLock;
 
-use datafusion::arrow::array::{Array, StringBuilder};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::error::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 use serde::Deserialize;
 
-use super::{arc, to_array, utf8_arg};
+use super::string_map::StringMap;
 use crate::text::normalize;
 
 /// Longer messages are conversation, not commands ("please don't stop sending me the weather"
@@ -62,47 +56,9 @@ pub fn consent_of(text: &str) -> Option<&'static str> {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct ConsentPhrase {
-    signature: Signature,
-}
-
-impl ConsentPhrase {
-    pub fn new() -> Self {
-        ConsentPhrase {
-            signature: Signature::any(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl Default for ConsentPhrase {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for ConsentPhrase {
-    fn name(&self) -> &str {
-        "consent_phrase"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = utf8_arg(&to_array(&args.args[0], args.number_rows)?)?;
-        let mut out = StringBuilder::with_capacity(input.len(), input.len() * 4);
-        for i in 0..input.len() {
-            out.append_option(if input.is_null(i) {
-                None
-            } else {
-                consent_of(input.value(i))
-            });
-        }
-        Ok(ColumnarValue::Array(arc(out.finish())))
-    }
+/// The SQL function.
+pub fn udf() -> StringMap {
+    StringMap::new("consent_phrase", consent_of)
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! over these functions, so the same plans can run on a distributed DataFusion engine.
 
 mod client_class;
+mod collect;
 mod consent_phrase;
 mod regular_runs;
 mod sliding_bursts;
 mod snowflake_time;
+mod string_map;
 
 use std::sync::Arc;
 
@@ -15,16 +17,16 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
-pub use client_class::{ClientClass, classify as client_class_of};
-pub use consent_phrase::{ConsentPhrase, consent_of};
+pub use client_class::classify as client_class_of;
+pub use consent_phrase::consent_of;
 pub use regular_runs::RegularRuns;
 pub use sliding_bursts::SlidingBursts;
 pub use snowflake_time::SnowflakeTime;
 
 /// The one list of xaudit's functions.
 pub fn register_all(ctx: &SessionContext) {
-    ctx.register_udf(ScalarUDF::from(ClientClass::new()));
-    ctx.register_udf(ScalarUDF::from(ConsentPhrase::new()));
+    ctx.register_udf(ScalarUDF::from(client_class::udf()));
+    ctx.register_udf(ScalarUDF::from(consent_phrase::udf()));
     ctx.register_udf(ScalarUDF::from(SnowflakeTime::new()));
     ctx.register_udaf(AggregateUDF::from(SlidingBursts::new()));
     ctx.register_udaf(AggregateUDF::from(RegularRuns::new()));

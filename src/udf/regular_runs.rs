@@ -10,20 +10,17 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Builder, Int64Builder, ListArray, ListBuilder, StringBuilder,
-    StructArray, TimestampMicrosecondArray,
+    ArrayRef, Float64Builder, Int64Builder, ListArray, ListBuilder, StringBuilder, StructArray,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Float64Type, Int64Type, TimeUnit,
-};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::sliding_bursts::micros;
-use super::utf8_arg;
+use super::collect::EventSequence;
 
 const MAX_EVIDENCE: usize = 100;
 
@@ -86,89 +83,39 @@ impl AggregateUDFImpl for RegularRuns {
         Ok(Box::<RunAccumulator>::default())
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let list = |name: &str, t: DataType| {
-            Arc::new(Field::new(
-                format!("{}_{name}", args.name),
-                DataType::List(Arc::new(Field::new("item", t, true))),
-                true,
-            ))
-        };
-        Ok(vec![
-            list("ts", DataType::Int64),
-            list("ids", DataType::Utf8),
-            Arc::new(Field::new(
-                format!("{}_min_events", args.name),
-                DataType::Int64,
-                true,
-            )),
-            Arc::new(Field::new(
-                format!("{}_max_cv", args.name),
-                DataType::Float64,
-                true,
-            )),
-        ])
+        Ok(EventSequence::state_fields(args.name))
     }
 }
 
 #[derive(Debug, Default)]
 struct RunAccumulator {
-    events: Vec<(i64, String)>,
-    min_events: Option<i64>,
-    max_cv: Option<f64>,
-}
-
-fn first_valid<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
-    a: &ArrayRef,
-    t: &DataType,
-) -> Result<Option<T::Native>> {
-    let c = datafusion::arrow::compute::cast(a, t)?;
-    let c = c.as_primitive::<T>();
-    Ok((0..c.len()).find(|&i| c.is_valid(i)).map(|i| c.value(i)))
+    seq: EventSequence,
 }
 
 impl Accumulator for RunAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let ts = micros(&values[0])?;
-        let ids = utf8_arg(&values[1])?;
-        if self.min_events.is_none() {
-            self.min_events = first_valid::<Int64Type>(&values[2], &DataType::Int64)?;
-        }
-        if self.max_cv.is_none() {
-            self.max_cv = first_valid::<Float64Type>(&values[3], &DataType::Float64)?;
-        }
-        for i in 0..ts.len() {
-            if ts.is_valid(i) {
-                self.events.push((
-                    ts.value(i),
-                    if ids.is_valid(i) {
-                        ids.value(i).to_string()
-                    } else {
-                        String::new()
-                    },
-                ));
-            }
-        }
-        Ok(())
+        self.seq.update(values)
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.events.sort();
-        let times: Vec<i64> = self.events.iter().map(|(t, _)| *t).collect();
+        let [min_events, max_cv] = self.seq.params;
+        let events = self.seq.sorted();
+        let times: Vec<i64> = events.iter().map(|(t, _)| *t).collect();
         let runs = find_runs(
             &times,
-            self.min_events.unwrap_or(i64::MAX).max(2) as usize,
-            self.max_cv.unwrap_or(0.0),
+            min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(2),
+            max_cv.unwrap_or(0.0),
         );
         let (mut first, mut last) = (Vec::new(), Vec::new());
-        let mut events = Int64Builder::new();
+        let mut count = Int64Builder::new();
         let mut cv = Float64Builder::new();
         let mut evidence = ListBuilder::new(StringBuilder::new());
         for r in &runs {
             first.push(times[r.start]);
             last.push(times[r.end]);
-            events.append_value((r.end - r.start + 1) as i64);
+            count.append_value((r.end - r.start + 1) as i64);
             cv.append_value(r.cv);
-            for (_, id) in self.events[r.start..=r.end].iter().take(MAX_EVIDENCE) {
+            for (_, id) in events[r.start..=r.end].iter().take(MAX_EVIDENCE) {
                 evidence.values().append_value(id);
             }
             evidence.append(true);
@@ -179,7 +126,7 @@ impl Accumulator for RunAccumulator {
         let cols: Vec<ArrayRef> = vec![
             tsarr(first),
             tsarr(last),
-            Arc::new(events.finish()),
+            Arc::new(count.finish()),
             Arc::new(cv.finish()),
             Arc::new(evidence.finish()),
         ];
@@ -196,58 +143,15 @@ impl Accumulator for RunAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-            + self
-                .events
-                .iter()
-                .map(|(_, id)| 32 + id.capacity())
-                .sum::<usize>()
+        self.seq.size()
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &self
-                    .events
-                    .iter()
-                    .map(|(t, _)| ScalarValue::Int64(Some(*t)))
-                    .collect::<Vec<_>>(),
-                &DataType::Int64,
-            )),
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &self
-                    .events
-                    .iter()
-                    .map(|(_, i)| ScalarValue::Utf8(Some(i.clone())))
-                    .collect::<Vec<_>>(),
-                &DataType::Utf8,
-            )),
-            ScalarValue::Int64(self.min_events),
-            ScalarValue::Float64(self.max_cv),
-        ])
+        Ok(self.seq.state())
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let ts = states[0].as_list::<i32>();
-        let ids = states[1].as_list::<i32>();
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
-            }
-            let t = ts.value(row);
-            let t = t.as_primitive::<Int64Type>();
-            let i = utf8_arg(&ids.value(row))?;
-            for k in 0..t.len() {
-                self.events.push((t.value(k), i.value(k).to_string()));
-            }
-        }
-        if self.min_events.is_none() {
-            self.min_events = first_valid::<Int64Type>(&states[2], &DataType::Int64)?;
-        }
-        if self.max_cv.is_none() {
-            self.max_cv = first_valid::<Float64Type>(&states[3], &DataType::Float64)?;
-        }
-        Ok(())
+        self.seq.merge(states)
     }
 }
 

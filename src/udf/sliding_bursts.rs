@@ -10,17 +10,17 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, Int64Builder, ListArray, ListBuilder, StringBuilder,
-    StructArray, TimestampMicrosecondArray,
+    ArrayRef, Int64Builder, ListArray, ListBuilder, StringBuilder, StructArray,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::utf8_arg;
+use super::collect::EventSequence;
 
 const MAX_EVIDENCE: usize = 100;
 
@@ -83,101 +83,42 @@ impl AggregateUDFImpl for SlidingBursts {
         Ok(Box::<BurstAccumulator>::default())
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let list = |name: &str, t: DataType| {
-            Arc::new(Field::new(
-                format!("{}_{name}", args.name),
-                DataType::List(Arc::new(Field::new("item", t, true))),
-                true,
-            ))
-        };
-        Ok(vec![
-            list("ts", DataType::Int64),
-            list("ids", DataType::Utf8),
-            Arc::new(Field::new(
-                format!("{}_window", args.name),
-                DataType::Int64,
-                true,
-            )),
-            Arc::new(Field::new(
-                format!("{}_threshold", args.name),
-                DataType::Int64,
-                true,
-            )),
-        ])
+        Ok(EventSequence::state_fields(args.name))
     }
 }
 
 #[derive(Debug, Default)]
 struct BurstAccumulator {
-    events: Vec<(i64, String)>,
-    window: Option<i64>,
-    threshold: Option<i64>,
-}
-
-pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {
-    // Any timestamp unit (or plain integers taken as microseconds) to i64 microseconds.
-    let a = match a.data_type() {
-        DataType::Timestamp(_, _) => {
-            datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?
-        }
-        _ => a.clone(),
-    };
-    let c = datafusion::arrow::compute::cast(&a, &DataType::Int64)?;
-    Ok(c.as_primitive::<Int64Type>().clone())
-}
-
-fn first_int(a: &ArrayRef, what: &str) -> Result<Option<i64>> {
-    let c = datafusion::arrow::compute::cast(a, &DataType::Int64)?;
-    let c = c.as_primitive::<Int64Type>();
-    match (0..c.len()).find(|&i| c.is_valid(i)) {
-        Some(i) if c.value(i) >= 0 => Ok(Some(c.value(i))),
-        Some(i) => Err(DataFusionError::Plan(format!(
-            "sliding_bursts: {what} must not be negative, got {}",
-            c.value(i)
-        ))),
-        None => Ok(None),
-    }
+    seq: EventSequence,
 }
 
 impl Accumulator for BurstAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        let ts = micros(&values[0])?;
-        let ids = utf8_arg(&values[1])?;
-        if self.window.is_none() {
-            self.window = first_int(&values[2], "window_seconds")?;
-        }
-        if self.threshold.is_none() {
-            self.threshold = first_int(&values[3], "threshold")?;
-        }
-        for i in 0..ts.len() {
-            if ts.is_valid(i) {
-                let id = if ids.is_valid(i) {
-                    ids.value(i).to_string()
-                } else {
-                    String::new()
-                };
-                self.events.push((ts.value(i), id));
-            }
-        }
-        Ok(())
+        self.seq.update(values)
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let window = self.window.unwrap_or(0).saturating_mul(1_000_000);
-        let threshold = self.threshold.unwrap_or(i64::MAX) as usize;
-        self.events.sort();
-        let bursts = segment(&self.events, window, threshold);
+        let [window, threshold] = self.seq.params;
+        if window.is_some_and(|w| w < 0.0) || threshold.is_some_and(|t| t < 0.0) {
+            return Err(DataFusionError::Plan(
+                "sliding_bursts: window_seconds and threshold must not be negative".into(),
+            ));
+        }
+        let window = (window.unwrap_or(0.0) * 1_000_000.0) as i64;
+        let threshold = threshold.map(|t| t as usize).unwrap_or(usize::MAX);
+        let events = self.seq.sorted();
+        let bursts = segment(events, window, threshold);
         let mut first = Vec::new();
         let mut last = Vec::new();
         let mut peak = Int64Builder::new();
         let mut count = Int64Builder::new();
         let mut evidence = ListBuilder::new(StringBuilder::new());
         for b in &bursts {
-            first.push(self.events[b.start].0);
-            last.push(self.events[b.end].0);
+            first.push(events[b.start].0);
+            last.push(events[b.end].0);
             peak.append_value(b.peak as i64);
             count.append_value((b.end - b.start + 1) as i64);
-            for (_, id) in self.events[b.start..=b.end].iter().take(MAX_EVIDENCE) {
+            for (_, id) in events[b.start..=b.end].iter().take(MAX_EVIDENCE) {
                 evidence.values().append_value(id);
             }
             evidence.append(true);
@@ -206,56 +147,15 @@ impl Accumulator for BurstAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-            + self
-                .events
-                .iter()
-                .map(|(_, id)| 8 + id.capacity() + 24)
-                .sum::<usize>()
+        self.seq.size()
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let ts: Vec<i64> = self.events.iter().map(|(t, _)| *t).collect();
-        let ids: Vec<&str> = self.events.iter().map(|(_, id)| id.as_str()).collect();
-        Ok(vec![
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &ts.into_iter()
-                    .map(|t| ScalarValue::Int64(Some(t)))
-                    .collect::<Vec<_>>(),
-                &DataType::Int64,
-            )),
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &ids.into_iter()
-                    .map(|s| ScalarValue::Utf8(Some(s.to_string())))
-                    .collect::<Vec<_>>(),
-                &DataType::Utf8,
-            )),
-            ScalarValue::Int64(self.window),
-            ScalarValue::Int64(self.threshold),
-        ])
+        Ok(self.seq.state())
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let ts = states[0].as_list::<i32>();
-        let ids = states[1].as_list::<i32>();
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
-            }
-            let t = ts.value(row);
-            let t = t.as_primitive::<Int64Type>();
-            let i = utf8_arg(&ids.value(row))?;
-            for k in 0..t.len() {
-                self.events.push((t.value(k), i.value(k).to_string()));
-            }
-        }
-        if self.window.is_none() {
-            self.window = first_int(&states[2], "window_seconds")?;
-        }
-        if self.threshold.is_none() {
-            self.threshold = first_int(&states[3], "threshold")?;
-        }
-        Ok(())
+        self.seq.merge(states)
     }
 }
 

@@ -1,0 +1,142 @@
+//! What the sequence aggregates (`sliding_bursts`, `regular_runs`) share: they collect a group's
+//! `(time, event id)` pairs and two constant parameters, carry them between partial aggregates as
+//! lists, and sort them before they look at the sequence.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+
+use super::utf8_arg;
+
+/// Any timestamp unit (or integers taken as microseconds) to i64 microseconds.
+pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {
+    let a = match a.data_type() {
+        DataType::Timestamp(_, _) => {
+            datafusion::arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?
+        }
+        _ => a.clone(),
+    };
+    let c = datafusion::arrow::compute::cast(&a, &DataType::Int64)?;
+    Ok(c.as_primitive::<Int64Type>().clone())
+}
+
+/// The first non-NULL value of a constant argument, as f64.
+fn first_value(a: &ArrayRef) -> Result<Option<f64>> {
+    let c = datafusion::arrow::compute::cast(a, &DataType::Float64)?;
+    let c = c.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    Ok((0..c.len()).find(|&i| c.is_valid(i)).map(|i| c.value(i)))
+}
+
+#[derive(Debug, Default)]
+pub(super) struct EventSequence {
+    pub events: Vec<(i64, String)>,
+    /// The aggregate's two constant arguments (after time and id).
+    pub params: [Option<f64>; 2],
+}
+
+impl EventSequence {
+    /// The state fields: times, ids, and the two parameters.
+    pub fn state_fields(name: &str) -> Vec<FieldRef> {
+        let list = |suffix: &str, t: DataType| {
+            Arc::new(Field::new(
+                format!("{name}_{suffix}"),
+                DataType::List(Arc::new(Field::new("item", t, true))),
+                true,
+            ))
+        };
+        vec![
+            list("ts", DataType::Int64),
+            list("ids", DataType::Utf8),
+            Arc::new(Field::new(format!("{name}_p0"), DataType::Float64, true)),
+            Arc::new(Field::new(format!("{name}_p1"), DataType::Float64, true)),
+        ]
+    }
+
+    /// `values` are the aggregate's arguments: time, id, and the two parameters.
+    pub fn update(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let ts = micros(&values[0])?;
+        let ids = utf8_arg(&values[1])?;
+        self.set_params(&values[2], &values[3])?;
+        for i in 0..ts.len() {
+            if ts.is_valid(i) {
+                self.events.push((
+                    ts.value(i),
+                    if ids.is_valid(i) {
+                        ids.value(i).to_string()
+                    } else {
+                        String::new()
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn set_params(&mut self, a: &ArrayRef, b: &ArrayRef) -> Result<()> {
+        if self.params[0].is_none() {
+            self.params[0] = first_value(a)?;
+        }
+        if self.params[1].is_none() {
+            self.params[1] = first_value(b)?;
+        }
+        Ok(())
+    }
+
+    pub fn state(&self) -> Vec<ScalarValue> {
+        vec![
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &self
+                    .events
+                    .iter()
+                    .map(|(t, _)| ScalarValue::Int64(Some(*t)))
+                    .collect::<Vec<_>>(),
+                &DataType::Int64,
+            )),
+            ScalarValue::List(ScalarValue::new_list_nullable(
+                &self
+                    .events
+                    .iter()
+                    .map(|(_, i)| ScalarValue::Utf8(Some(i.clone())))
+                    .collect::<Vec<_>>(),
+                &DataType::Utf8,
+            )),
+            ScalarValue::Float64(self.params[0]),
+            ScalarValue::Float64(self.params[1]),
+        ]
+    }
+
+    pub fn merge(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let ts = states[0].as_list::<i32>();
+        let ids = states[1].as_list::<i32>();
+        for row in 0..ts.len() {
+            if ts.is_null(row) {
+                continue;
+            }
+            let t = ts.value(row);
+            let t = t.as_primitive::<Int64Type>();
+            let i = utf8_arg(&ids.value(row))?;
+            for k in 0..t.len() {
+                self.events.push((t.value(k), i.value(k).to_string()));
+            }
+        }
+        self.set_params(&states[2], &states[3])
+    }
+
+    /// Sorted by time (then id, so equal times come out the same every run).
+    pub fn sorted(&mut self) -> &[(i64, String)] {
+        self.events.sort();
+        &self.events
+    }
+
+    pub fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self
+                .events
+                .iter()
+                .map(|(_, id)| 32 + id.capacity())
+                .sum::<usize>()
+    }
+}

@@ -1,0 +1,87 @@
+//! xaudit's SQL functions, called from SQL as rules call them, with NULLs and empty groups.
+
+use datafusion::prelude::SessionContext;
+
+async fn query(sql: &str) -> Vec<serde_json::Value> {
+    let ctx = SessionContext::new();
+    xaudit::udf::register_all(&ctx);
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::ArrayWriter::new(&mut buf);
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    if buf.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(&buf).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn scalar_functions_map_null_to_null() {
+    let r = query(
+        "SELECT client_class(CAST(NULL AS VARCHAR)) AS a, consent_phrase(CAST(NULL AS VARCHAR)) AS b,
+                snowflake_time(CAST(NULL AS VARCHAR)) AS c",
+    )
+    .await;
+    assert_eq!(
+        r[0],
+        serde_json::json!({}),
+        "all NULL (the JSON writer omits NULL fields)"
+    );
+}
+
+#[tokio::test]
+async fn scalar_functions_on_values() {
+    let r = query(
+        "SELECT client_class('IFTTT') AS feed, client_class('Twitter for Android') AS official, client_class('HelpBot') AS app,
+                consent_phrase('İPTAL') AS tr, consent_phrase('Afmelden') AS nl, consent_phrase('don''t stop the music') AS none,
+                CAST(snowflake_time('844454048556355584') AS VARCHAR) AS created, snowflake_time('12') AS pre_snowflake",
+    )
+    .await;
+    assert_eq!(r[0]["feed"], "feed");
+    assert_eq!(r[0]["official"], "official");
+    assert_eq!(r[0]["app"], "app");
+    assert_eq!(r[0]["tr"], "opt_out");
+    assert_eq!(r[0]["nl"], "opt_out");
+    assert!(r[0].get("none").is_none());
+    assert!(
+        r[0]["created"]
+            .as_str()
+            .unwrap()
+            .starts_with("2017-03-22T07:41:49")
+    );
+    assert!(r[0].get("pre_snowflake").is_none());
+}
+
+#[tokio::test]
+async fn sliding_bursts_from_sql_ignores_null_times_and_gives_empty_lists_for_quiet_groups() {
+    let r = query(
+        "WITH t(g, ts, id) AS (VALUES
+            ('a', TIMESTAMP '2026-01-01T23:59:00Z', 'a1'), ('a', TIMESTAMP '2026-01-02T00:00:10Z', 'a2'),
+            ('a', TIMESTAMP '2026-01-02T00:00:20Z', 'a3'), ('a', CAST(NULL AS TIMESTAMP), 'a4'),
+            ('b', TIMESTAMP '2026-01-01T00:00:00Z', 'b1'), ('b', TIMESTAMP '2026-01-01T05:00:00Z', 'b2'))
+         SELECT g, sliding_bursts(ts, id, 3600, 2) AS bursts FROM t GROUP BY g ORDER BY g",
+    )
+    .await;
+    let a = &r[0]["bursts"];
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(a[0]["events"], 3, "a burst across midnight counts");
+    assert_eq!(a[0]["evidence"], serde_json::json!(["a1", "a2", "a3"]));
+    assert_eq!(r[1]["bursts"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn regular_runs_from_sql_finds_a_ticking_sequence() {
+    let r = query(
+        "WITH t AS (SELECT to_timestamp_seconds(1767225600 + 30 * value) AS ts, CAST(value AS VARCHAR) AS id FROM generate_series(0, 59))
+         SELECT regular_runs(ts, id, 50, 0.3) AS runs FROM t",
+    )
+    .await;
+    assert_eq!(r[0]["runs"][0]["events"], 60);
+    assert_eq!(r[0]["runs"][0]["cv"], 0.0);
+}
