@@ -116,7 +116,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         as_of_version: a.as_of_version,
         ..Default::default()
     };
+    let pb = super::spinner(&format!("auditing with {} rules", rules.len()));
     let report = audit(&store, &rules, &config, &opts).await?;
+    pb.finish_and_clear();
     let color = a.out.is_none() && std::io::stdout().is_terminal();
     let rendered = match a.format {
         Format::Json => report.to_json(),

@@ -135,6 +135,21 @@ fn progress(what: &str) -> indicatif::ProgressBar {
     pb
 }
 
+/// A spinner on stderr while work without a count runs; hidden when stderr is no terminal.
+fn spinner(what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 #[derive(clap::Args, Clone)]
 struct StoreArg {
     /// The store folder.
