@@ -16,9 +16,14 @@ WITH r AS (
     SELECT account_id, event_id, ts, target_post_id, target_user_id, automation FROM activity
     WHERE kind = 'reply' AND automated = true AND target_post_id IS NOT NULL AND target_user_id IS NOT NULL
       AND target_user_id <> account_id
+),
+-- nearly every reply has its own target: count first, build details only for the few repeated ones
+repeated AS (
+    SELECT account_id, target_post_id FROM r GROUP BY account_id, target_post_id HAVING count(*) > {{max_replies}}
 )
-SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
-       array_agg(event_id ORDER BY ts) AS evidence,
-       concat(CAST(count(*) AS VARCHAR), ' automated replies to post ', target_post_id) AS message,
-       true AS automated, first_value(automation) AS automation, target_post_id AS key
-FROM r GROUP BY account_id, target_post_id HAVING count(*) > {{max_replies}}
+SELECT r.account_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
+       array_agg(r.event_id ORDER BY r.ts) AS evidence,
+       concat(CAST(count(*) AS VARCHAR), ' automated replies to post ', r.target_post_id) AS message,
+       true AS automated, first_value(r.automation) AS automation, r.target_post_id AS key
+FROM r JOIN repeated x ON r.account_id = x.account_id AND r.target_post_id = x.target_post_id
+GROUP BY r.account_id, r.target_post_id
