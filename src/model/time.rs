@@ -13,6 +13,16 @@ const MIN_SNOWFLAKE: u64 = 1 << 40;
 /// - Grailbird `2015-01-24 02:02:37 +0000`;
 /// - naive `2015-01-24 02:02:37` or `2015-01-24T02:02:37` (taken as UTC);
 /// - epoch milliseconds as digits (`1517588749178`), or epoch seconds (10 digits or fewer).
+///
+/// ```
+/// use xaudit::model::time::{format_ts, parse_ts};
+///
+/// let tweet = parse_ts("Wed Mar 22 07:41:49 +0000 2017").unwrap();
+/// assert_eq!(parse_ts("2017-03-22T07:41:49.000Z"), Some(tweet));
+/// assert_eq!(parse_ts("1490168509000"), Some(tweet));
+/// assert_eq!(format_ts(tweet), "2017-03-22T07:41:49Z");
+/// assert_eq!(parse_ts("last tuesday"), None);
+/// ```
 pub fn parse_ts(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
