@@ -42,6 +42,36 @@ async fn every_report_format_of_the_example() {
         "example_text_tr",
         xaudit::report::text(&report, &rules, Lang::Tr, false)
     );
+    insta::assert_snapshot!("example_html", xaudit::report::html(&report, Lang::En));
+}
+
+#[tokio::test]
+async fn the_html_report_is_self_contained_and_escapes_post_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("feed.jsonl");
+    std::fs::write(
+        &log,
+        r#"{"account_id":"42","ts":"2026-03-01T10:00:00Z","kind":"post","post_id":"2028000000000000099","client":"IFTTT","text":"<script>alert('x')</script> & <img src=x onerror=alert(1)>"}
+"#,
+    )
+    .unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(&store, &[log], false).await.unwrap();
+    let report = audit(&store, &registry().unwrap(), &Config::default(), &opts())
+        .await
+        .unwrap();
+    let html = xaudit::report::html(&report, Lang::En);
+    assert!(
+        html.contains(
+            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;"
+        ),
+        "the post text is in the evidence, escaped"
+    );
+    assert!(!html.contains("<script"), "no script element");
+    assert!(!html.contains("<img"), "no element from the data");
+    for attr in ["src=\"", "href=\"", "url(", "@import"] {
+        assert!(!html.contains(attr), "no external resource ({attr})");
+    }
 }
 
 #[tokio::test]

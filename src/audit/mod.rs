@@ -318,6 +318,7 @@ pub async fn audit(
                 cadence: BTreeMap::new(),
             },
             rules: rs,
+            daily: facts.daily.get(account).cloned().unwrap_or_default(),
             verdict: report::verdict(&fs),
             findings: fs,
         });
@@ -401,6 +402,7 @@ struct AccountFacts {
     counts: BTreeMap<String, BTreeMap<String, u64>>,
     clients: BTreeMap<String, Vec<ClientUse>>,
     apps: BTreeMap<String, Vec<ConnectedApp>>,
+    daily: BTreeMap<String, Vec<report::DayActivity>>,
 }
 
 impl AccountFacts {
@@ -467,6 +469,30 @@ impl AccountFacts {
                     permissions,
                     approved_at: approved.is_valid(r).then(|| format_ts(approved.value(r))),
                 });
+            }
+        }
+        let daily = "SELECT account_id, CAST(date_trunc('day', ts) AS VARCHAR) AS day,
+                  sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END),
+                  sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END),
+                  sum(CASE WHEN kind IN ('follow','unfollow') THEN 1 ELSE 0 END),
+                  sum(CASE WHEN kind = 'dm_sent' THEN 1 ELSE 0 END),
+                  sum(CASE WHEN kind = 'list_add' THEN 1 ELSE 0 END)
+                  FROM events WHERE origin <> 'snapshot' GROUP BY account_id, day ORDER BY account_id, day";
+        for b in q(daily).await? {
+            let (a, d) = (utf8(b.column(0))?, utf8(b.column(1))?);
+            let n: Vec<_> = (2..7).map(|i| int64(b.column(i))).collect::<Result<_>>()?;
+            for r in 0..b.num_rows() {
+                f.daily
+                    .entry(a.value(r).to_string())
+                    .or_default()
+                    .push(report::DayActivity {
+                        day: d.value(r).chars().take(10).collect(),
+                        posts: n[0].value(r) as u64,
+                        likes: n[1].value(r) as u64,
+                        follows: n[2].value(r) as u64,
+                        dms: n[3].value(r) as u64,
+                        list_adds: n[4].value(r) as u64,
+                    });
             }
         }
         Ok(f)

@@ -18,6 +18,7 @@ Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 err
 Examples:
   xaudit audit export.zip hooks.jsonl                      # terminal summary
   xaudit audit export.zip --format json --out report.json
+  xaudit audit export.zip --format html --out report.html   # one self-contained page with charts
   xaudit audit --store ./store --format md --lang nl
   xaudit audit --store ./store --as-of-version 3 --fail-on warn";
 
@@ -26,6 +27,7 @@ pub enum Format {
     Text,
     Json,
     Md,
+    Html,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -123,6 +125,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rendered = match a.format {
         Format::Json => report.to_json(),
         Format::Md => xaudit::report::markdown(&report, a.lang),
+        Format::Html => xaudit::report::html(&report, a.lang),
         Format::Text => xaudit::report::text(&report, &rules, a.lang, color),
     };
     match &a.out {

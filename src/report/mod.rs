@@ -2,6 +2,7 @@
 //! terminal text. Output is deterministic: accounts, rules and findings are sorted, and the only
 //! wall-clock value is `generated_at`.
 
+mod html;
 mod markdown;
 mod text;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::audit::coverage::Status;
 use crate::rules::Severity;
 
+pub use html::render as html;
 pub use markdown::render as markdown;
 pub use text::render as text;
 
@@ -108,6 +110,18 @@ pub enum Verdict {
     Compliant,
 }
 
+/// Events of one day, by activity group (for the HTML timeline; not part of the JSON contract).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayActivity {
+    /// `YYYY-MM-DD`
+    pub day: String,
+    pub posts: u64,
+    pub likes: u64,
+    pub follows: u64,
+    pub dms: u64,
+    pub list_adds: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountReport {
     pub account_id: String,
@@ -118,6 +132,9 @@ pub struct AccountReport {
     pub rules: Vec<RuleStatus>,
     pub findings: Vec<Finding>,
     pub verdict: Verdict,
+    /// Daily activity for charts.
+    #[serde(skip)]
+    pub daily: Vec<DayActivity>,
 }
 
 impl AccountReport {
