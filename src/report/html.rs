@@ -182,10 +182,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
             .as_deref()
             .map(|h| format!("@{h} "))
             .unwrap_or_default();
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<section class=\"account\"><h2>{}<code>{}</code><span class=\"verdict {class}\">{label}</span></h2>\
-             <div class=\"meta\">{} … {} · {} events</div>\n",
+             <div class=\"meta\">{} … {} · {} events</div>",
             esc(&name),
             esc(&a.account_id),
             esc(a.period.from.as_deref().unwrap_or("-")),
@@ -241,9 +241,9 @@ pub fn render(r: &Report, lang: Lang) -> String {
                     }
                     ev.push_str("</table></details>");
                 }
-                let _ = write!(
+                let _ = writeln!(
                     out,
-                    "<tr><td class=\"sev {sev}\">{sev}</td><td><code>{}</code></td><td>{}</td><td>{} {}</td><td>{} … {}</td><td>{ev}</td></tr>\n",
+                    "<tr><td class=\"sev {sev}\">{sev}</td><td><code>{}</code></td><td>{}</td><td>{} {}</td><td>{} … {}</td><td>{ev}</td></tr>",
                     esc(&f.rule),
                     esc(&f.message),
                     esc(&f.section),
