@@ -17,7 +17,7 @@
 -- remediation: Remove auto-like features and revoke the write access of apps that like for the
 --   account.
 WITH likes AS (
-    SELECT account_id, event_id, ts, target_post_id FROM activity WHERE kind = 'like' AND origin <> 'snapshot'
+    SELECT account_id, event_id, ts, snowflake_time(target_post_id) AS created FROM activity WHERE kind = 'like' AND origin <> 'snapshot'
 ),
 runs AS (
     SELECT account_id, unnest(regular_runs(ts, event_id, {{min_run}}, {{max_cv}})) AS r FROM likes GROUP BY account_id
@@ -28,8 +28,7 @@ daily AS (
 fast AS (
     SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
     FROM likes
-    WHERE snowflake_time(target_post_id) IS NOT NULL AND ts >= snowflake_time(target_post_id)
-      AND ts <= snowflake_time(target_post_id) + INTERVAL '{{fast_seconds}} seconds'
+    WHERE created IS NOT NULL AND ts >= created AND ts <= created + INTERVAL '{{fast_seconds}} seconds'
     GROUP BY account_id HAVING count(*) >= {{min_fast}}
 ),
 found AS (

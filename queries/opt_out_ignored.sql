@@ -23,7 +23,7 @@ outbound AS (
     FROM activity WHERE kind IN ('dm_sent', 'reply') AND target_user_id IS NOT NULL
     UNION ALL
     SELECT account_id, u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir, kind
-    FROM (SELECT account_id, unnest(mention_ids) AS u, ts, event_id, automated, kind FROM activity WHERE kind IN ('post', 'quote'))
+    FROM (SELECT account_id, unnest(mention_ids) AS u, ts, event_id, automated, kind FROM activity WHERE kind IN ('post', 'quote') AND array_length(mention_ids) > 0)
 ),
 msgs AS (SELECT * FROM inbound UNION ALL SELECT * FROM outbound),
 t AS (

@@ -16,7 +16,7 @@
 WITH m AS (
     SELECT account_id, event_id, ts, u FROM (
         SELECT account_id, event_id, ts, unnest(mention_ids) AS u FROM activity
-        WHERE kind IN ('post', 'quote') AND automated = true
+        WHERE kind IN ('post', 'quote') AND automated = true AND array_length(mention_ids) > 0
     ) WHERE u IS NOT NULL AND u <> account_id
 ),
 eng AS (
