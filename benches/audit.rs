@@ -67,7 +67,7 @@ fn main() {
         let r = rt
             .block_on(ingest(
                 &store,
-                &[input.clone()],
+                std::slice::from_ref(&input),
                 &IngestOptions::default(),
                 &indicatif::ProgressBar::hidden(),
             ))
