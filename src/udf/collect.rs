@@ -4,12 +4,88 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, ListArray, ListBuilder, StringBuilder, StructArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 
 use super::utf8_arg;
+
+/// Event ids kept per segment in the result.
+const MAX_EVIDENCE: usize = 100;
+
+fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn segment_fields(extra: &[Field]) -> Fields {
+    let mut f = vec![
+        Field::new("first_seen", ts_type(), false),
+        Field::new("last_seen", ts_type(), false),
+    ];
+    f.extend(extra.iter().cloned());
+    f.push(Field::new(
+        "evidence",
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        false,
+    ));
+    Fields::from(f)
+}
+
+/// The result type of a sequence aggregate:
+/// `list<struct<first_seen, last_seen, <extra…>, evidence>>`.
+pub(super) fn segments_type(extra: &[Field]) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(segment_fields(extra)),
+        true,
+    )))
+}
+
+/// The result value: one struct per segment `[start, end]` of the sorted events, with the extra
+/// columns (one value per segment) between the times and the evidence.
+pub(super) fn segments_value(
+    events: &[(i64, String)],
+    segments: &[(usize, usize)],
+    extra: Vec<(Field, ArrayRef)>,
+) -> Result<ScalarValue> {
+    let (fields, extra_columns): (Vec<Field>, Vec<ArrayRef>) = extra.into_iter().unzip();
+    let times = |pick: fn(&(usize, usize)) -> usize| -> ArrayRef {
+        Arc::new(
+            TimestampMicrosecondArray::from(
+                segments
+                    .iter()
+                    .map(|s| events[pick(s)].0)
+                    .collect::<Vec<_>>(),
+            )
+            .with_timezone("UTC"),
+        )
+    };
+    let mut evidence = ListBuilder::new(StringBuilder::new());
+    for &(start, end) in segments {
+        for (_, id) in events[start..=end].iter().take(MAX_EVIDENCE) {
+            evidence.values().append_value(id);
+        }
+        evidence.append(true);
+    }
+    let mut columns = vec![times(|s| s.0), times(|s| s.1)];
+    columns.extend(extra_columns);
+    columns.push(Arc::new(evidence.finish()));
+    let structs = StructArray::try_new(segment_fields(&fields), columns, None)?;
+    let DataType::List(item) = segments_type(&fields) else {
+        unreachable!("segments_type is a list")
+    };
+    Ok(ScalarValue::List(Arc::new(ListArray::try_new(
+        item,
+        OffsetBuffer::from_lengths([segments.len()]),
+        Arc::new(structs),
+        None,
+    )?)))
+}
 
 /// Any timestamp unit (or integers taken as microseconds) to i64 microseconds.
 pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {

@@ -9,45 +9,20 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, ListArray, ListBuilder, StringBuilder, StructArray,
-    TimestampMicrosecondArray,
-};
-use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::collect::EventSequence;
+use super::collect::{EventSequence, segments_type, segments_value};
 
-const MAX_EVIDENCE: usize = 100;
-
-fn ts_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-fn run_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("first_seen", ts_type(), false),
-        Field::new("last_seen", ts_type(), false),
+fn extra_fields() -> [Field; 2] {
+    [
         Field::new("events", DataType::Int64, false),
         Field::new("cv", DataType::Float64, false),
-        Field::new(
-            "evidence",
-            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-            false,
-        ),
-    ])
-}
-
-fn return_type() -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(run_fields()),
-        true,
-    )))
+    ]
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -77,7 +52,7 @@ impl AggregateUDFImpl for RegularRuns {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(return_type())
+        Ok(segments_type(&extra_fields()))
     }
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::<RunAccumulator>::default())
@@ -106,40 +81,19 @@ impl Accumulator for RunAccumulator {
             min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(2),
             max_cv.unwrap_or(0.0),
         );
-        let (mut first, mut last) = (Vec::new(), Vec::new());
-        let mut count = Int64Builder::new();
-        let mut cv = Float64Builder::new();
-        let mut evidence = ListBuilder::new(StringBuilder::new());
-        for r in &runs {
-            first.push(times[r.start]);
-            last.push(times[r.end]);
-            count.append_value((r.end - r.start + 1) as i64);
-            cv.append_value(r.cv);
-            for (_, id) in events[r.start..=r.end].iter().take(MAX_EVIDENCE) {
-                evidence.values().append_value(id);
-            }
-            evidence.append(true);
-        }
-        let tsarr = |v: Vec<i64>| {
-            Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as ArrayRef
-        };
-        let cols: Vec<ArrayRef> = vec![
-            tsarr(first),
-            tsarr(last),
-            Arc::new(count.finish()),
-            Arc::new(cv.finish()),
-            Arc::new(evidence.finish()),
-        ];
-        let structs = StructArray::try_new(run_fields(), cols, None)?;
-        let DataType::List(item) = return_type() else {
-            unreachable!("return type is a list")
-        };
-        Ok(ScalarValue::List(Arc::new(ListArray::try_new(
-            item,
-            OffsetBuffer::from_lengths([runs.len()]),
-            Arc::new(structs),
-            None,
-        )?)))
+        let [events_f, cv_f] = extra_fields();
+        let count = Int64Array::from(
+            runs.iter()
+                .map(|r| (r.end - r.start + 1) as i64)
+                .collect::<Vec<_>>(),
+        );
+        let cv = Float64Array::from(runs.iter().map(|r| r.cv).collect::<Vec<_>>());
+        let spans: Vec<(usize, usize)> = runs.iter().map(|r| (r.start, r.end)).collect();
+        segments_value(
+            events,
+            &spans,
+            vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
+        )
     }
 
     fn size(&self) -> usize {

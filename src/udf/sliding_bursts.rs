@@ -9,45 +9,20 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, Int64Builder, ListArray, ListBuilder, StringBuilder, StructArray,
-    TimestampMicrosecondArray,
-};
-use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, TimeUnit};
+use datafusion::arrow::array::{ArrayRef, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::collect::EventSequence;
+use super::collect::{EventSequence, segments_type, segments_value};
 
-const MAX_EVIDENCE: usize = 100;
-
-fn ts_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-fn burst_fields() -> Fields {
-    Fields::from(vec![
-        Field::new("first_seen", ts_type(), false),
-        Field::new("last_seen", ts_type(), false),
+fn extra_fields() -> [Field; 2] {
+    [
         Field::new("peak", DataType::Int64, false),
         Field::new("events", DataType::Int64, false),
-        Field::new(
-            "evidence",
-            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-            false,
-        ),
-    ])
-}
-
-fn return_type() -> DataType {
-    DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(burst_fields()),
-        true,
-    )))
+    ]
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -77,7 +52,7 @@ impl AggregateUDFImpl for SlidingBursts {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(return_type())
+        Ok(segments_type(&extra_fields()))
     }
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::<BurstAccumulator>::default())
@@ -108,42 +83,20 @@ impl Accumulator for BurstAccumulator {
         let threshold = threshold.map(|t| t as usize).unwrap_or(usize::MAX);
         let events = self.seq.sorted();
         let bursts = segment(events, window, threshold);
-        let mut first = Vec::new();
-        let mut last = Vec::new();
-        let mut peak = Int64Builder::new();
-        let mut count = Int64Builder::new();
-        let mut evidence = ListBuilder::new(StringBuilder::new());
-        for b in &bursts {
-            first.push(events[b.start].0);
-            last.push(events[b.end].0);
-            peak.append_value(b.peak as i64);
-            count.append_value((b.end - b.start + 1) as i64);
-            for (_, id) in events[b.start..=b.end].iter().take(MAX_EVIDENCE) {
-                evidence.values().append_value(id);
-            }
-            evidence.append(true);
-        }
-        let tsarr = |v: Vec<i64>| {
-            Arc::new(TimestampMicrosecondArray::from(v).with_timezone("UTC")) as ArrayRef
-        };
-        let columns: Vec<ArrayRef> = vec![
-            tsarr(first),
-            tsarr(last),
-            Arc::new(peak.finish()),
-            Arc::new(count.finish()),
-            Arc::new(evidence.finish()),
-        ];
-        let structs = StructArray::try_new(burst_fields(), columns, None)?;
-        let DataType::List(item) = return_type() else {
-            unreachable!("return type is a list")
-        };
-        let list = ListArray::try_new(
-            item,
-            OffsetBuffer::from_lengths([bursts.len()]),
-            Arc::new(structs),
-            None,
-        )?;
-        Ok(ScalarValue::List(Arc::new(list)))
+        let [peak_f, events_f] = extra_fields();
+        let peak = Int64Array::from(bursts.iter().map(|b| b.peak as i64).collect::<Vec<_>>());
+        let count = Int64Array::from(
+            bursts
+                .iter()
+                .map(|b| (b.end - b.start + 1) as i64)
+                .collect::<Vec<_>>(),
+        );
+        let spans: Vec<(usize, usize)> = bursts.iter().map(|b| (b.start, b.end)).collect();
+        segments_value(
+            events,
+            &spans,
+            vec![(peak_f, Arc::new(peak)), (events_f, Arc::new(count))],
+        )
     }
 
     fn size(&self) -> usize {
