@@ -85,3 +85,48 @@ async fn regular_runs_from_sql_finds_a_ticking_sequence() {
     assert_eq!(r[0]["runs"][0]["events"], 60);
     assert_eq!(r[0]["runs"][0]["cv"], 0.0);
 }
+
+#[test]
+fn ad_hoc_sql_has_the_rules_views_and_functions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let bin = env!("CARGO_BIN_EXE_xaudit");
+    let archive = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/archives/current-2026"
+    );
+    let ok = std::process::Command::new(bin)
+        .args(["ingest", "--store", store.to_str().unwrap(), archive])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let out = std::process::Command::new(bin)
+        .args([
+            "sql",
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            "json",
+            "SELECT client_class, count(*) AS n FROM activity WHERE kind IN ('post','reply','quote','repost') GROUP BY client_class ORDER BY client_class",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            serde_json::json!({"client_class": "app", "n": 4}),
+            serde_json::json!({"client_class": "feed", "n": 1}),
+            serde_json::json!({"client_class": "official", "n": 4}),
+        ]
+    );
+}

@@ -1,16 +1,20 @@
 use std::process::ExitCode;
 
 use xaudit::output::{TableFormat, write_batches};
-use xaudit::store::{SessionOptions, Store};
+use xaudit::store::Store;
 
 pub const AFTER_HELP: &str = "\
 Tables: events, accounts, connected_apps, trends, snapshots, lists, rejects, inputs
-(`xaudit schema` describes every column).
+(`xaudit schema` describes every column). The rules' views and functions are there too:
+views activity (events with client_class, automated, automation), account_automation,
+kind_automation; functions client_class, consent_phrase, snowflake_time, sliding_bursts,
+regular_runs. A rule's SQL (queries/*.sql, with its parameters filled in) runs here as is.
 
 Examples:
   xaudit sql --store ./store \"SELECT account_id, kind, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2\"
   xaudit sql --store ./store --format csv \"SELECT client, count(*) FROM events WHERE kind = 'post' GROUP BY client\"
-  xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"";
+  xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"
+  xaudit sql --store ./store \"SELECT account_id, unnest(sliding_bursts(ts, event_id, 3600, 100)) FROM activity WHERE kind = 'follow' GROUP BY account_id\"";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,11 +32,7 @@ pub struct Args {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
-    let ctx = store
-        .session(&SessionOptions {
-            as_of_version: a.as_of_version,
-        })
-        .await?;
+    let ctx = xaudit::audit::session(&store, a.as_of_version).await?;
     let batches = ctx
         .sql(&a.query)
         .await
