@@ -401,3 +401,64 @@ fn bad_sql_is_an_error_that_says_so() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("query failed"), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn lenient_mode_keeps_going_past_a_truncated_data_file_and_a_corrupt_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    // like.js cut off in the middle of a record; every other file of the archive is fine.
+    let a = archive_with(dir.path(), "like.js", b"window.YTD.like.part0 = [\n  { \"like\" : { \"tweetId\" : \"1\" } },\n  { \"like\" : { \"tweetId\" : \"2\" ");
+    let zip = dir.path().join("export.zip");
+    zip_dir(&fixture("archives/gdpr-2020"), &zip, "");
+    let bytes = std::fs::read(&zip).unwrap();
+    let cut = dir.path().join("cut.zip");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    assert!(
+        ingest_all(&store, &[a.clone(), cut.clone()], false)
+            .await
+            .is_err(),
+        "strict mode stops"
+    );
+    let report = ingest_all(&store, &[a, cut], true).await.unwrap();
+    assert_eq!(report.rejects, 2);
+    let rejects = rows(&store, "SELECT source, reason FROM rejects ORDER BY source").await;
+    let reason_of = |suffix: &str| {
+        rejects
+            .iter()
+            .find(|r| r["source"].as_str().unwrap().ends_with(suffix))
+            .map(|r| r["reason"].as_str().unwrap().to_string())
+    };
+    assert!(
+        reason_of("cut.zip")
+            .unwrap()
+            .contains("truncated or corrupt"),
+        "{rejects:?}"
+    );
+    assert!(
+        reason_of("data/like.js").unwrap().contains("truncated"),
+        "{rejects:?}"
+    );
+    // The rest of the archive is in.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM events WHERE kind = 'post' AND account_id = '1700000000000000001'"
+        )
+        .await,
+        6
+    );
+    // A snapshot cut short is not a snapshot: diffing part of one against the next archive would
+    // invent unlikes, so none of its members is used.
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM events WHERE kind = 'like'").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM snapshots WHERE relation = 'like'"
+        )
+        .await,
+        0
+    );
+}

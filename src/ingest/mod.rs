@@ -172,6 +172,11 @@ pub async fn ingest(
                 summaries.push(s);
                 side.merge(sd);
             }
+            // An input that cannot be read at all (a corrupt zip): lenient mode records it and
+            // keeps what was read from it and from the other inputs.
+            Err(e) if opts.lenient => side
+                .rejects
+                .push(crate::readers::RejectRow::from_error(&e, None)),
             Err(e) => errors.push(e),
         }
     }

@@ -105,6 +105,11 @@ pub fn read(
     for r in results {
         match r {
             Ok(s) => side.merge(s),
+            // A data file that cannot be read to its end (truncated, corrupt): lenient mode keeps
+            // the records read before the damage and the rest of the archive.
+            Err(e) if lenient => side
+                .rejects
+                .push(crate::readers::RejectRow::from_error(&e, None)),
             Err(e) => errors.push(e),
         }
     }
