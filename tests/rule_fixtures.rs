@@ -80,6 +80,17 @@ async fn every_rule_fires_on_its_fixture_and_not_on_its_near_miss() {
             ));
         }
         insta::assert_json_snapshot!(format!("fire__{}", rule.id), fire);
+        // A rule's lower tiers have cases of their own: fire_warn/ must give warn, and so on.
+        for tier in ["warn", "info"] {
+            if fixture(&format!("rules/{}/fire_{tier}", rule.id)).is_dir() {
+                let got = findings(rule, &rules, &format!("fire_{tier}")).await;
+                match got.iter().map(|f| f.severity).max() {
+                    Some(s) if s.as_str() == tier => {}
+                    other => problems.push(format!("{}: fire_{tier}/ gave {other:?}", rule.id)),
+                }
+                insta::assert_json_snapshot!(format!("fire_{tier}__{}", rule.id), got);
+            }
+        }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
