@@ -16,7 +16,7 @@ const VIEWS: [&str; 3] = [
     "CREATE VIEW account_automation AS
      SELECT account_id,
             true AS automated,
-            array_agg(DISTINCT concat('connected_app:', coalesce(name, app_id))) AS automation
+            array_agg(DISTINCT concat('connected_app:', coalesce(name, app_id)) ORDER BY concat('connected_app:', coalesce(name, app_id))) AS automation
      FROM connected_apps
      WHERE array_has(permissions, 'write') OR array_has(permissions, 'directmessages')
      GROUP BY account_id",
@@ -30,14 +30,23 @@ const VIEWS: [&str; 3] = [
                  WHEN e.client IS NULL THEN a.automation
                  ELSE NULL END AS automation
      FROM events e LEFT JOIN account_automation a ON e.account_id = a.account_id",
+    // The evidence of an event is `client:<name>` for a non-official client, else (no client) the
+    // account's app evidence; so per kind it is the distinct such clients, plus the apps when any
+    // event of the kind has no client. Computed this way rather than by unnesting every event's
+    // list, which cost 2.5 s per use on 9M events.
     "CREATE VIEW kind_automation AS
-     WITH flags AS (SELECT account_id, kind, bool_or(automated) AS automated FROM activity GROUP BY account_id, kind),
-          evidence AS (
-              SELECT account_id, kind, array_agg(DISTINCT e ORDER BY e) AS automation
-              FROM (SELECT account_id, kind, unnest(automation) AS e FROM activity WHERE automation IS NOT NULL)
-              GROUP BY account_id, kind)
-     SELECT f.account_id, f.kind, f.automated, v.automation
-     FROM flags f LEFT JOIN evidence v ON f.account_id = v.account_id AND f.kind = v.kind",
+     WITH k AS (
+         SELECT account_id, kind,
+                bool_or(automated) AS automated,
+                bool_or(client IS NULL) AS unattributed,
+                array_agg(DISTINCT concat('client:', client) ORDER BY concat('client:', client))
+                    FILTER (WHERE client IS NOT NULL AND client_class <> 'official') AS clients
+         FROM activity GROUP BY account_id, kind)
+     SELECT k.account_id, k.kind, k.automated,
+            CASE WHEN k.unattributed AND a.automation IS NOT NULL AND k.clients IS NOT NULL THEN array_concat(k.clients, a.automation)
+                 WHEN k.unattributed AND a.automation IS NOT NULL THEN a.automation
+                 ELSE k.clients END AS automation
+     FROM k LEFT JOIN account_automation a ON k.account_id = a.account_id",
 ];
 
 pub async fn register(ctx: &SessionContext) -> Result<()> {
