@@ -1,6 +1,7 @@
 //! What the sequence aggregates (`sliding_bursts`, `regular_runs`) share: they collect a group's
 //! `(time, event id)` pairs and two constant parameters, carry them between partial aggregates as
-//! lists, and sort them before they look at the sequence.
+//! lists, sort them, and return segments of the sequence. Each aggregate is a
+//! [`SequenceAggregate`] with its own result fields and `evaluate`.
 
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
 use super::utf8_arg;
 
@@ -214,5 +217,92 @@ impl EventSequence {
                 .iter()
                 .map(|(_, id)| 32 + id.capacity())
                 .sum::<usize>()
+    }
+}
+
+/// An aggregate `name(ts, event_id, p0, p1)` over a sequence of events: collects the group, then
+/// `evaluate` turns it into segments whose columns are `first_seen`, `last_seen`, the two `extra`
+/// fields and `evidence`.
+#[derive(Debug)]
+pub struct SequenceAggregate {
+    name: &'static str,
+    extra: fn() -> [Field; 2],
+    evaluate: fn(&mut EventSequence) -> Result<ScalarValue>,
+    signature: Signature,
+}
+
+impl SequenceAggregate {
+    pub fn new(
+        name: &'static str,
+        extra: fn() -> [Field; 2],
+        evaluate: fn(&mut EventSequence) -> Result<ScalarValue>,
+    ) -> Self {
+        SequenceAggregate {
+            name,
+            extra,
+            evaluate,
+            signature: Signature::any(4, Volatility::Immutable),
+        }
+    }
+}
+
+// Function names are unique in the registry, so the name identifies the aggregate (comparing
+// function pointers would not: their addresses are not guaranteed to be unique).
+impl PartialEq for SequenceAggregate {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for SequenceAggregate {}
+
+impl std::hash::Hash for SequenceAggregate {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl AggregateUDFImpl for SequenceAggregate {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(segments_type(&(self.extra)()))
+    }
+    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(SequenceAccumulator {
+            seq: EventSequence::default(),
+            evaluate: self.evaluate,
+        }))
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(EventSequence::state_fields(args.name))
+    }
+}
+
+#[derive(Debug)]
+struct SequenceAccumulator {
+    seq: EventSequence,
+    evaluate: fn(&mut EventSequence) -> Result<ScalarValue>,
+}
+
+impl Accumulator for SequenceAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.seq.update(values)
+    }
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        (self.evaluate)(&mut self.seq)
+    }
+    fn size(&self) -> usize {
+        self.seq.size()
+    }
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(self.seq.state())
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.seq.merge(states)
     }
 }

@@ -19,8 +19,6 @@ use datafusion::prelude::SessionContext;
 
 pub use client_class::classify as client_class_of;
 pub use consent_phrase::consent_of;
-pub use regular_runs::RegularRuns;
-pub use sliding_bursts::SlidingBursts;
 pub use snowflake_time::SnowflakeTime;
 
 /// The one list of xaudit's functions.
@@ -28,8 +26,8 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(client_class::udf()));
     ctx.register_udf(ScalarUDF::from(consent_phrase::udf()));
     ctx.register_udf(ScalarUDF::from(SnowflakeTime::new()));
-    ctx.register_udaf(AggregateUDF::from(SlidingBursts::new()));
-    ctx.register_udaf(AggregateUDF::from(RegularRuns::new()));
+    ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
+    ctx.register_udaf(AggregateUDF::from(regular_runs::udaf()));
 }
 
 /// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.

@@ -9,14 +9,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::array::{Float64Array, Int64Array};
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::collect::{EventSequence, segments_type, segments_value};
+use super::collect::{EventSequence, SequenceAggregate, segments_value};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -25,88 +23,33 @@ fn extra_fields() -> [Field; 2] {
     ]
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct RegularRuns {
-    signature: Signature,
+/// The SQL function.
+pub fn udaf() -> SequenceAggregate {
+    SequenceAggregate::new("regular_runs", extra_fields, evaluate)
 }
 
-impl RegularRuns {
-    pub fn new() -> Self {
-        RegularRuns {
-            signature: Signature::any(4, Volatility::Immutable),
-        }
-    }
-}
-
-impl Default for RegularRuns {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl AggregateUDFImpl for RegularRuns {
-    fn name(&self) -> &str {
-        "regular_runs"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(segments_type(&extra_fields()))
-    }
-    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<RunAccumulator>::default())
-    }
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(EventSequence::state_fields(args.name))
-    }
-}
-
-#[derive(Debug, Default)]
-struct RunAccumulator {
-    seq: EventSequence,
-}
-
-impl Accumulator for RunAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.seq.update(values)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let [min_events, max_cv] = self.seq.params;
-        let events = self.seq.sorted();
-        let times: Vec<i64> = events.iter().map(|(t, _)| *t).collect();
-        let runs = find_runs(
-            &times,
-            min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(2),
-            max_cv.unwrap_or(0.0),
-        );
-        let [events_f, cv_f] = extra_fields();
-        let count = Int64Array::from(
-            runs.iter()
-                .map(|r| (r.end - r.start + 1) as i64)
-                .collect::<Vec<_>>(),
-        );
-        let cv = Float64Array::from(runs.iter().map(|r| r.cv).collect::<Vec<_>>());
-        let spans: Vec<(usize, usize)> = runs.iter().map(|r| (r.start, r.end)).collect();
-        segments_value(
-            events,
-            &spans,
-            vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
-        )
-    }
-
-    fn size(&self) -> usize {
-        self.seq.size()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(self.seq.state())
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.seq.merge(states)
-    }
+fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
+    let [min_events, max_cv] = seq.params;
+    let events = seq.sorted();
+    let times: Vec<i64> = events.iter().map(|(t, _)| *t).collect();
+    let runs = find_runs(
+        &times,
+        min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(2),
+        max_cv.unwrap_or(0.0),
+    );
+    let [events_f, cv_f] = extra_fields();
+    let count = Int64Array::from(
+        runs.iter()
+            .map(|r| (r.end - r.start + 1) as i64)
+            .collect::<Vec<_>>(),
+    );
+    let cv = Float64Array::from(runs.iter().map(|r| r.cv).collect::<Vec<_>>());
+    let spans: Vec<(usize, usize)> = runs.iter().map(|r| (r.start, r.end)).collect();
+    segments_value(
+        events,
+        &spans,
+        vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

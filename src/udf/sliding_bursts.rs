@@ -9,14 +9,12 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::arrow::array::Int64Array;
+use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
-use super::collect::{EventSequence, segments_type, segments_value};
+use super::collect::{EventSequence, SequenceAggregate, segments_value};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -25,91 +23,36 @@ fn extra_fields() -> [Field; 2] {
     ]
 }
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SlidingBursts {
-    signature: Signature,
+/// The SQL function.
+pub fn udaf() -> SequenceAggregate {
+    SequenceAggregate::new("sliding_bursts", extra_fields, evaluate)
 }
 
-impl SlidingBursts {
-    pub fn new() -> Self {
-        SlidingBursts {
-            signature: Signature::any(4, Volatility::Immutable),
-        }
+fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
+    let [window, threshold] = seq.params;
+    if window.is_some_and(|w| w < 0.0) || threshold.is_some_and(|t| t < 0.0) {
+        return Err(DataFusionError::Plan(
+            "sliding_bursts: window_seconds and threshold must not be negative".into(),
+        ));
     }
-}
-
-impl Default for SlidingBursts {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl AggregateUDFImpl for SlidingBursts {
-    fn name(&self) -> &str {
-        "sliding_bursts"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(segments_type(&extra_fields()))
-    }
-    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<BurstAccumulator>::default())
-    }
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(EventSequence::state_fields(args.name))
-    }
-}
-
-#[derive(Debug, Default)]
-struct BurstAccumulator {
-    seq: EventSequence,
-}
-
-impl Accumulator for BurstAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.seq.update(values)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let [window, threshold] = self.seq.params;
-        if window.is_some_and(|w| w < 0.0) || threshold.is_some_and(|t| t < 0.0) {
-            return Err(DataFusionError::Plan(
-                "sliding_bursts: window_seconds and threshold must not be negative".into(),
-            ));
-        }
-        let window = (window.unwrap_or(0.0) * 1_000_000.0) as i64;
-        let threshold = threshold.map(|t| t as usize).unwrap_or(usize::MAX);
-        let events = self.seq.sorted();
-        let bursts = segment(events, window, threshold);
-        let [peak_f, events_f] = extra_fields();
-        let peak = Int64Array::from(bursts.iter().map(|b| b.peak as i64).collect::<Vec<_>>());
-        let count = Int64Array::from(
-            bursts
-                .iter()
-                .map(|b| (b.end - b.start + 1) as i64)
-                .collect::<Vec<_>>(),
-        );
-        let spans: Vec<(usize, usize)> = bursts.iter().map(|b| (b.start, b.end)).collect();
-        segments_value(
-            events,
-            &spans,
-            vec![(peak_f, Arc::new(peak)), (events_f, Arc::new(count))],
-        )
-    }
-
-    fn size(&self) -> usize {
-        self.seq.size()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(self.seq.state())
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.seq.merge(states)
-    }
+    let window = (window.unwrap_or(0.0) * 1_000_000.0) as i64;
+    let threshold = threshold.map(|t| t as usize).unwrap_or(usize::MAX);
+    let events = seq.sorted();
+    let bursts = segment(events, window, threshold);
+    let [peak_f, events_f] = extra_fields();
+    let peak = Int64Array::from(bursts.iter().map(|b| b.peak as i64).collect::<Vec<_>>());
+    let count = Int64Array::from(
+        bursts
+            .iter()
+            .map(|b| (b.end - b.start + 1) as i64)
+            .collect::<Vec<_>>(),
+    );
+    let spans: Vec<(usize, usize)> = bursts.iter().map(|b| (b.start, b.end)).collect();
+    segments_value(
+        events,
+        &spans,
+        vec![(peak_f, Arc::new(peak)), (events_f, Arc::new(count))],
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
