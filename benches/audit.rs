@@ -5,62 +5,25 @@
 //!
 //! Inputs and the ingested store are cached under target/bench-data, so reruns time the audit only.
 
-use std::path::Path;
 use std::time::Instant;
 
 use xaudit::audit::{AuditOptions, Config, audit};
 use xaudit::ingest::{IngestOptions, ingest};
 use xaudit::rules::registry;
 use xaudit::store::Store;
-use xaudit::synth::{GenOptions, generate};
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
+mod common;
+use common::{bench_root, env, peak_rss_mib, population, reset_peak_rss};
 
 fn main() {
     let accounts = env("XAUDIT_BENCH_ACCOUNTS", 1000) as usize;
     let days = env("XAUDIT_BENCH_DAYS", 110) as u32;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("bench-data");
-    let input = root.join(format!("population-{accounts}x{days}"));
-    let store_dir = root.join(format!("audit-store-{accounts}x{days}"));
+    let input = population(accounts, days);
+    let store_dir = bench_root().join(format!("audit-store-{accounts}x{days}"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    if !input.join("labels.json").exists() {
-        let t = Instant::now();
-        let opts = GenOptions {
-            accounts,
-            days,
-            seed: 42,
-            posts_per_day: 40,
-            likes_per_day: 40,
-            ..Default::default()
-        };
-        let labels = generate(&input, &opts).expect("gen");
-        println!(
-            "generated {} events in {:.1} s",
-            labels.events,
-            t.elapsed().as_secs_f64()
-        );
-    }
     let store = Store::at(&store_dir).unwrap();
     if rt.block_on(store.version()).unwrap().is_none_or(|v| v == 0) {
         let t = Instant::now();
@@ -78,7 +41,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    reset_peak_rss();
     let rules = registry().unwrap();
     let t = Instant::now();
     let report = rt

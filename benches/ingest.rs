@@ -13,30 +13,9 @@ use std::time::Instant;
 
 use xaudit::ingest::{IngestOptions, ingest};
 use xaudit::store::Store;
-use xaudit::synth::{GenOptions, generate};
 
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn reset_peak_rss() {
-    // Writing 5 to clear_refs resets VmHWM (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
+mod common;
+use common::{bench_root, env, peak_rss_mib, population, reset_peak_rss};
 
 fn measure(rt: &tokio::runtime::Runtime, label: &str, inputs: &[PathBuf], store_dir: &Path) {
     let _ = std::fs::remove_dir_all(store_dir);
@@ -134,9 +113,7 @@ fn big_tweets_archive(dir: &Path, n: u64) -> PathBuf {
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("bench-data");
+    let root = bench_root();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,24 +121,7 @@ fn main() {
 
     let accounts = env("XAUDIT_BENCH_ACCOUNTS", 100) as usize;
     let days = env("XAUDIT_BENCH_DAYS", 100) as u32;
-    let population = root.join(format!("population-{accounts}x{days}"));
-    if !population.join("labels.json").exists() {
-        let t = Instant::now();
-        let opts = GenOptions {
-            accounts,
-            days,
-            seed: 42,
-            posts_per_day: 40,
-            likes_per_day: 40,
-            ..Default::default()
-        };
-        let labels = generate(&population, &opts).expect("gen");
-        println!(
-            "generated {} events for {accounts} accounts × {days} days in {:.1} s",
-            labels.events,
-            t.elapsed().as_secs_f64()
-        );
-    }
+    let population = population(accounts, days);
     measure(
         &rt,
         &format!("population ({accounts} accounts × {days} days, all formats)"),
