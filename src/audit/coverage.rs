@@ -19,6 +19,17 @@ pub enum Status {
     NotEvaluable,
 }
 
+impl Status {
+    /// How reports name the status.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Evaluated => "evaluated",
+            Status::Partial => "partial",
+            Status::NotEvaluable => "not evaluable",
+        }
+    }
+}
+
 /// What the store holds for one account.
 #[derive(Debug, Clone, Default)]
 pub struct DataSummary {

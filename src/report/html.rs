@@ -8,7 +8,6 @@ use charts_rs::{BarChart, HorizontalBarChart, Series, SeriesCategory};
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{AccountReport, DayActivity, Report, Verdict};
-use crate::audit::coverage::Status;
 use crate::rules::Severity;
 use crate::rules::sections::{self, Lang};
 
@@ -255,21 +254,13 @@ pub fn render(r: &Report, lang: Lang) -> String {
             }
             out.push_str("</table>\n");
         }
-        let missing: Vec<_> = a
-            .rules
-            .iter()
-            .filter(|s| s.status != Status::Evaluated)
-            .collect();
+        let missing = a.not_fully_checked();
         if !missing.is_empty() {
             out.push_str(
                 "<details><summary>Not fully checked (missing data)</summary><ul class=\"cov\">",
             );
             for s in missing {
-                let st = if s.status == Status::Partial {
-                    "partial"
-                } else {
-                    "not evaluable"
-                };
+                let st = s.status.label();
                 let _ = write!(
                     out,
                     "<li><code>{}</code>: {st} — {}</li>",

@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use super::Report;
-use crate::audit::coverage::Status;
 use crate::rules::sections::{self, Lang};
 
 fn cell(s: &str) -> String {
@@ -55,11 +54,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             }
             out.push('\n');
         }
-        let missing: Vec<_> = a
-            .rules
-            .iter()
-            .filter(|s| s.status != Status::Evaluated)
-            .collect();
+        let missing = a.not_fully_checked();
         if !missing.is_empty() {
             out.push_str("Not fully checked:\n\n");
             for s in missing {
@@ -67,11 +62,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
                     out,
                     "- `{}`: {} — {}",
                     s.rule,
-                    if s.status == Status::Partial {
-                        "partial"
-                    } else {
-                        "not evaluable"
-                    },
+                    s.status.label(),
                     cell(&s.reason)
                 );
             }

@@ -138,6 +138,14 @@ pub struct AccountReport {
 }
 
 impl AccountReport {
+    /// Rules that could not see all the data they need for this account.
+    pub fn not_fully_checked(&self) -> Vec<&RuleStatus> {
+        self.rules
+            .iter()
+            .filter(|s| s.status != Status::Evaluated)
+            .collect()
+    }
+
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }

@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use super::{Report, Verdict};
-use crate::audit::coverage::Status;
 use crate::rules::sections::{self, Lang};
 use crate::rules::{Rule, Severity};
 
@@ -76,11 +75,7 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                 }
             );
         }
-        let missing: Vec<_> = a
-            .rules
-            .iter()
-            .filter(|s| s.status != Status::Evaluated)
-            .collect();
+        let missing = a.not_fully_checked();
         if !missing.is_empty() {
             let _ = writeln!(out, "  {}", p.c("2", "not fully checked (missing data):"));
             for s in missing {
@@ -89,11 +84,7 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                     .find(|r| r.id == s.rule)
                     .map(|r| r.title.as_str())
                     .unwrap_or("");
-                let st = if s.status == Status::Partial {
-                    "partial"
-                } else {
-                    "not evaluable"
-                };
+                let st = s.status.label();
                 let _ = writeln!(out, "        {} ({title}): {st} — {}", s.rule, s.reason);
             }
         }
