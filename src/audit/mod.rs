@@ -196,8 +196,12 @@ pub async fn audit(
         let Some(level) = config.severity(rule) else {
             continue;
         };
+        let mut not_evaluable = BTreeSet::new();
         for (account, data) in &summary {
             let (status, reason) = coverage::status(&rule.needs, data);
+            if status == Status::NotEvaluable {
+                not_evaluable.insert(account.as_str());
+            }
             statuses
                 .entry(account.clone())
                 .or_default()
@@ -207,7 +211,8 @@ pub async fn audit(
                     reason,
                 });
         }
-        let sql = rule.render_sql(&config.params(rule));
+        let params = config.params(rule);
+        let sql = rule.render_sql(&params);
         let df = ctx.sql(&sql).await.map_err(|e| {
             Error::Internal(format!(
                 "{} (SQL from line {}): {e}",
@@ -219,10 +224,7 @@ pub async fn audit(
             .await
             .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))?;
         for row in rows_of(rule, &batches)? {
-            if summary
-                .get(&row.account_id)
-                .is_some_and(|d| coverage::status(&rule.needs, d).0 == Status::NotEvaluable)
-            {
+            if not_evaluable.contains(row.account_id.as_str()) {
                 continue;
             }
             let mut severity = level;
@@ -233,11 +235,9 @@ pub async fn audit(
             if rule.section.starts_with("II.") && row.automated == Some(false) {
                 severity = severity.min(Severity::Info);
             }
-            let threshold = row.threshold.or_else(|| {
-                rule.threshold
-                    .as_ref()
-                    .and_then(|t| config.params(rule).get(t).copied())
-            });
+            let threshold = row
+                .threshold
+                .or_else(|| rule.threshold.as_ref().and_then(|t| params.get(t).copied()));
             let key = row
                 .key
                 .clone()
