@@ -130,3 +130,93 @@ fn ad_hoc_sql_has_the_rules_views_and_functions() {
         ]
     );
 }
+
+#[tokio::test]
+async fn text_functions_map_null_to_null() {
+    let r = query(
+        "SELECT normalize_text(CAST(NULL AS VARCHAR)) AS n, content_hash(CAST(NULL AS VARCHAR)) AS h,
+                minhash_signature(CAST(NULL AS VARCHAR)) AS s, lsh_bands(minhash_signature(CAST(NULL AS VARCHAR))) AS b,
+                jaccard(CAST(NULL AS VARCHAR), 'a b c') AS j",
+    )
+    .await;
+    assert_eq!(r[0], serde_json::json!({}), "all NULL");
+}
+
+#[tokio::test]
+async fn normalize_text_handles_empty_turkish_and_non_latin_text() {
+    let r = query(
+        "SELECT normalize_text('') AS empty, normalize_text('@a https://t.co/x') AS only_links,
+                normalize_text('İSTANBUL&amp;Iğdır 🎉 #Gündem') AS tr, normalize_text('Привет, МИР! 123') AS ru,
+                normalize_text('東京タワー　ＮＥＷ') AS ja",
+    )
+    .await;
+    assert_eq!(r[0]["empty"], "");
+    assert_eq!(r[0]["only_links"], "");
+    assert_eq!(r[0]["tr"], "istanbul iğdir gündem");
+    assert_eq!(r[0]["ru"], "привет мир 123");
+    assert_eq!(r[0]["ja"], "東京タワー new");
+}
+
+#[tokio::test]
+async fn short_texts_have_no_signature_and_long_ones_have_bands() {
+    let r = query(
+        "SELECT minhash_signature('two words') AS short, array_length(minhash_signature('three words here')) AS sig,
+                array_length(lsh_bands(minhash_signature('three words here'))) AS bands,
+                jaccard('thanks a lot', 'thanks a lot') AS same, jaccard('', '') AS empty,
+                jaccard('merhaba dünya nasılsın bugün hava çok güzel', 'MERHABA DÜNYA nasılsın bugün hava çok güzel') AS raw,
+                jaccard(normalize_text('merhaba dünya nasılsın bugün hava çok güzel'),
+                        normalize_text('MERHABA DÜNYA nasılsın bugün hava çok güzel')) AS tr",
+    )
+    .await;
+    assert!(r[0].get("short").is_none(), "under 3 words: NULL");
+    assert_eq!(r[0]["sig"], 18);
+    assert_eq!(r[0]["bands"], 6);
+    assert_eq!(r[0]["same"], 1.0);
+    assert_eq!(r[0]["empty"], 0.0);
+    assert!(
+        r[0]["raw"].as_f64().unwrap() < 0.8,
+        "jaccard compares the texts as given"
+    );
+    assert_eq!(r[0]["tr"], 1.0, "normalized first, case differences vanish");
+}
+
+/// The near-duplicate pipeline as rules write it: exact copies group by hash, an edited copy joins
+/// through LSH and Jaccard, an unrelated text and a text under 3 words stay out.
+#[tokio::test]
+async fn near_duplicate_clusters_from_sql() {
+    let r = query(
+        "WITH t(id, text) AS (VALUES
+            ('a', 'Big sale today only: half price on every item in the whole store'),
+            ('b', 'Big sale today only: half price on every item in the whole store'),
+            ('c', 'BIG SALE today only — half price on every item in the whole store!!'),
+            ('d', 'Big sale today only: half price on every item in the whole store now'),
+            ('e', 'The cycling club meets at the bridge on Sunday morning'),
+            ('f', '@x https://t.co/y')),
+         n AS (SELECT id, normalize_text(text) AS norm FROM t),
+         c AS (SELECT content_hash(norm) AS content, min(norm) AS norm FROM n GROUP BY content_hash(norm)),
+         cand AS (SELECT unnest(lsh_candidates(content, lsh_bands(minhash_signature(norm)))) AS p FROM c),
+         edges AS (SELECT cand.p['a'] AS a, cand.p['b'] AS b FROM cand
+                   JOIN c ca ON ca.content = cand.p['a'] JOIN c cb ON cb.content = cand.p['b']
+                   WHERE jaccard(ca.norm, cb.norm) >= 0.8),
+         comp AS (SELECT unnest(connected_components(a, b)) AS m FROM edges)
+         SELECT n.id, coalesce(comp.m['cluster'], content_hash(n.norm)) AS cluster
+         FROM n LEFT JOIN comp ON content_hash(n.norm) = comp.m['node'] ORDER BY n.id",
+    )
+    .await;
+    let cluster = |i: usize| r[i]["cluster"].as_i64().unwrap();
+    assert_eq!(cluster(0), cluster(1), "exact copies");
+    assert_eq!(cluster(0), cluster(2), "the same after normalization");
+    assert_eq!(cluster(0), cluster(3), "one word added: Jaccard 0.9");
+    assert_ne!(cluster(0), cluster(4), "unrelated");
+}
+
+#[tokio::test]
+async fn near_duplicate_aggregates_on_no_rows_give_empty_lists() {
+    let r = query(
+        "WITH t(a, b) AS (VALUES (CAST(1 AS BIGINT), CAST(2 AS BIGINT))), e AS (SELECT * FROM t WHERE a > 5)
+         SELECT connected_components(a, b) AS comp, lsh_candidates(a, make_array(b)) AS cand FROM e",
+    )
+    .await;
+    assert_eq!(r[0]["comp"], serde_json::json!([]));
+    assert_eq!(r[0]["cand"], serde_json::json!([]));
+}

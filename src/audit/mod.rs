@@ -8,6 +8,7 @@
 //! evidently manual: II.* rules then report at most info), `automation` (evidence strings),
 //! `severity` (a lower tier, e.g. `warn`), `key` (what identifies the finding across runs).
 
+mod cached_view;
 pub mod config;
 pub mod coverage;
 mod views;

@@ -2,8 +2,8 @@
 //! Thresholds come from RULES.md, with margins so that a plant fires clearly and ordinary activity
 //! stays clearly below every threshold.
 
-use rand::Rng;
 use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::GenOptions;
@@ -34,10 +34,12 @@ pub enum Violation {
     PrivateInformation,
     MisleadingLinks,
     ExternalSourcePosts,
+    CrossAccountDuplicates,
+    DuplicateAccounts,
 }
 
 impl Violation {
-    pub const ALL: [Violation; 19] = [
+    pub const ALL: [Violation; 21] = [
         Violation::MassFollow,
         Violation::FollowChurn,
         Violation::AutoFollowBack,
@@ -57,7 +59,17 @@ impl Violation {
         Violation::PrivateInformation,
         Violation::MisleadingLinks,
         Violation::ExternalSourcePosts,
+        Violation::CrossAccountDuplicates,
+        Violation::DuplicateAccounts,
     ];
+
+    /// Violations that take two accounts: the next bot account joins the one that carries it.
+    pub fn paired(self) -> bool {
+        matches!(
+            self,
+            Violation::CrossAccountDuplicates | Violation::DuplicateAccounts
+        )
+    }
 
     /// The rule the plant is for (ids in the order of `ALL`).
     pub fn rule(self) -> &'static str {
@@ -70,6 +82,7 @@ impl Violation {
         match self {
             Violation::AutoDmNewFollowers => &["auto_dm_new_followers", "unsolicited_dm"],
             Violation::BulkDm => &["bulk_dm", "unsolicited_dm"],
+            Violation::DuplicateAccounts => &["duplicate_accounts", "cross_account_duplicates"],
             other => {
                 let i = other.index();
                 &RULE_IDS[i..=i]
@@ -85,7 +98,7 @@ impl Violation {
     }
 }
 
-const RULE_IDS: [&str; 19] = [
+const RULE_IDS: [&str; 21] = [
     "mass_follow",
     "follow_churn",
     "auto_follow_back",
@@ -105,6 +118,8 @@ const RULE_IDS: [&str; 19] = [
     "private_information",
     "misleading_links",
     "external_source_posts",
+    "cross_account_duplicates",
+    "duplicate_accounts",
 ];
 
 pub const HUMAN_CLIENTS: [&str; 3] = [
@@ -276,7 +291,10 @@ pub fn account_activity(
     handle: &str,
     violations: &[Violation],
     trends: &[(i64, Vec<String>)],
+    shared_texts: Option<u64>,
 ) -> Activity {
+    // Accounts that duplicate each other draw their ordinary posts' texts from one shared stream.
+    let mut text_rng = shared_texts.map(ChaCha8Rng::seed_from_u64);
     let bot = !violations.is_empty();
     let days = opts.days as i64;
     let start = opts.start;
@@ -304,10 +322,14 @@ pub fn account_activity(
         for _ in 0..rng.random_range(0..=opts.posts_per_day * 2) {
             let ts = waking(rng, start, d);
             let client = own_client(rng);
+            let text = match text_rng.as_mut() {
+                Some(shared) => sentence(shared),
+                None => sentence(rng),
+            };
             a.posts.push(Post {
                 id: snowflake(ts, rng),
                 ts,
-                text: sentence(rng),
+                text,
                 client,
                 kind: PostKind::Post,
                 hashtags: vec![],
@@ -504,8 +526,13 @@ fn plant(
             }
         }
         Violation::DuplicatePosts => {
-            let text =
-                "Big sale today only: visit our shop for half price on every item in the store";
+            // The shop's name keeps the plants of different accounts apart (else they would also be
+            // cross-account duplicates).
+            let text = format!(
+                "Big sale today only: visit the {} shop for half price on every item in the store",
+                a.handle
+            );
+            let text = text.as_str();
             for k in 0..4 {
                 a.posts.push(bot_post(
                     rng,
@@ -706,14 +733,20 @@ fn plant(
             a.posts.push(bot_post(
                 rng,
                 t0,
-                "Order confirmed for card 4539 1488 0343 6467, thanks for shopping with us".into(),
+                format!(
+                    "Order confirmed for card 4539 1488 0343 6467, thanks for shopping with {} today",
+                    a.handle
+                ),
             ));
         }
         Violation::MisleadingLinks => {
             let mut p = bot_post(
                 rng,
                 t0,
-                "Read the full story here https://t.co/Ab12Cd34Ef".into(),
+                format!(
+                    "Read the full story from {} here today https://t.co/Ab12Cd34Ef",
+                    a.handle
+                ),
             );
             p.urls = vec![(
                 "https://t.co/Ab12Cd34Ef".into(),
@@ -722,6 +755,13 @@ fn plant(
             )];
             a.posts.push(p);
         }
+        Violation::CrossAccountDuplicates => {
+            let text =
+                "Limited offer: book your summer trip now and save 40 percent on every hotel";
+            a.posts.push(bot_post(rng, t0, text.into()));
+        }
+        // The shared text stream of `account_activity` is the plant.
+        Violation::DuplicateAccounts => {}
         Violation::ExternalSourcePosts => {
             for k in 0..20 {
                 let text = format!("New on the blog: {}", sentence(rng));

@@ -64,14 +64,37 @@ pub struct Labels {
     pub events: u64,
 }
 
-/// Which violations account `i` carries: two of every three accounts are bots with one planted
-/// violation each (cycling through the catalog), every third is compliant.
-fn plan(i: usize) -> Vec<Violation> {
+/// Which violations account `i` of `accounts` carries: two of every three accounts are bots with
+/// one planted violation each (cycling through the catalog), every third is compliant. A violation
+/// that takes two accounts is also given to the next bot; when there is none, it is not planted.
+/// The second value seeds the text stream two accounts share (for `DuplicateAccounts`).
+fn plan(i: usize, accounts: usize) -> (Vec<Violation>, Option<u64>) {
     if i % 3 == 2 {
-        return Vec::new();
+        return (Vec::new(), None);
     }
-    let k = i - i / 3;
-    vec![Violation::ALL[k % Violation::ALL.len()]]
+    let bot_index = |i: usize| i - i / 3;
+    let next_bot = if (i + 1) % 3 == 2 { i + 2 } else { i + 1 };
+    let k = bot_index(i);
+    let n = Violation::ALL.len();
+    let own = Violation::ALL[k % n];
+    let mut out = Vec::new();
+    let mut shared = None;
+    if !own.paired() || next_bot < accounts {
+        out.push(own);
+        if own == Violation::DuplicateAccounts {
+            shared = Some(k as u64);
+        }
+    }
+    if k > 0 {
+        let previous = Violation::ALL[(k - 1) % n];
+        if previous.paired() {
+            out.push(previous);
+            if previous == Violation::DuplicateAccounts {
+                shared = Some(k as u64 - 1);
+            }
+        }
+    }
+    (out, shared)
 }
 
 pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
@@ -92,7 +115,7 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     .wrapping_add(i as u64),
             );
-            let violations = plan(i);
+            let (violations, shared_texts) = plan(i, opts.accounts);
             let account_id = format!(
                 "{}",
                 1_500_000_000u64 + i as u64 * 7919 + rng.random_range(0..7000)
@@ -112,6 +135,7 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                 &handle,
                 &violations,
                 &trends,
+                shared_texts,
             );
             let files = write::account_files(out, opts, &act)?;
             let label = AccountLabel {

@@ -3,8 +3,17 @@
 
 mod client_class;
 mod collect;
+mod connected_components;
 mod consent_phrase;
+mod content_hash;
+mod int_lists;
+mod jaccard;
+mod lsh_bands;
+mod lsh_candidates;
+mod minhash_signature;
+mod normalize_text;
 mod regular_runs;
+mod scalar;
 mod sliding_bursts;
 mod snowflake_time;
 mod string_map;
@@ -26,6 +35,13 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(client_class::udf()));
     ctx.register_udf(ScalarUDF::from(consent_phrase::udf()));
     ctx.register_udf(ScalarUDF::from(SnowflakeTime::new()));
+    ctx.register_udf(ScalarUDF::from(normalize_text::udf()));
+    ctx.register_udf(ScalarUDF::from(content_hash::udf()));
+    ctx.register_udf(ScalarUDF::from(minhash_signature::udf()));
+    ctx.register_udf(ScalarUDF::from(lsh_bands::udf()));
+    ctx.register_udf(ScalarUDF::from(jaccard::udf()));
+    ctx.register_udaf(AggregateUDF::from(lsh_candidates::udaf()));
+    ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
     ctx.register_udaf(AggregateUDF::from(regular_runs::udaf()));
 }
@@ -45,4 +61,13 @@ pub(crate) fn to_array(
 
 pub(crate) fn arc(a: impl datafusion::arrow::array::Array + 'static) -> ArrayRef {
     Arc::new(a)
+}
+
+/// `list<bigint>` with nullable items named `item`, as DataFusion's list functions make them.
+pub(crate) fn int64_list_type() -> DataType {
+    DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new(
+        "item",
+        DataType::Int64,
+        true,
+    )))
 }

@@ -1,0 +1,66 @@
+//! A view computed at most once per audit session: the first scan runs its plan and keeps the
+//! batches, later scans (other rules, the same rule's other references) read them from memory.
+//! Used for the text stages (normalizing and clustering millions of posts) that several rules
+//! share; a plain view would recompute them for every reference.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{MemTable, Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::physical_plan::{ExecutionPlan, collect_partitioned};
+use tokio::sync::OnceCell;
+
+#[derive(Debug)]
+pub struct CachedView {
+    plan: LogicalPlan,
+    schema: SchemaRef,
+    table: OnceCell<Arc<MemTable>>,
+}
+
+impl CachedView {
+    pub fn new(plan: LogicalPlan) -> Self {
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        CachedView {
+            plan,
+            schema,
+            table: OnceCell::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl TableProvider for CachedView {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let table = self
+            .table
+            .get_or_try_init(|| async {
+                let physical = state.create_physical_plan(&self.plan).await?;
+                // Keep the plan's partitions, so later scans stay parallel.
+                let partitions = collect_partitioned(physical, state.task_ctx()).await?;
+                Ok::<_, datafusion::error::DataFusionError>(Arc::new(MemTable::try_new(
+                    self.schema.clone(),
+                    partitions,
+                )?))
+            })
+            .await?;
+        table.scan(state, projection, filters, limit).await
+    }
+}

@@ -1,0 +1,79 @@
+//! What the near-duplicate aggregates (`lsh_candidates`, `connected_components`) share: they
+//! collect plain `i64` columns, carry them between partial aggregates as `list<bigint>` states,
+//! and return a list of `struct<…: bigint, …: bigint>` pairs.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+
+/// `values` as a one-row `list<bigint>` scalar, without going through one `ScalarValue` per value.
+pub(super) fn list_scalar(values: &[i64]) -> ScalarValue {
+    ScalarValue::List(Arc::new(ListArray::new(
+        Arc::new(Field::new("item", DataType::Int64, true)),
+        OffsetBuffer::from_lengths([values.len()]),
+        Arc::new(Int64Array::from(values.to_vec())),
+        None,
+    )))
+}
+
+/// Appends every value of every non-NULL row of a `list<bigint>` state column.
+pub(super) fn extend_from_list_state(out: &mut Vec<i64>, state: &ArrayRef) -> Result<()> {
+    let list = state.as_list::<i32>();
+    for row in 0..list.len() {
+        if list.is_valid(row) {
+            let v = list.value(row);
+            out.extend(v.as_primitive::<Int64Type>().values().iter().copied());
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn list_state_field(name: &str, suffix: &str) -> FieldRef {
+    Arc::new(Field::new(
+        format!("{name}_{suffix}"),
+        DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
+        true,
+    ))
+}
+
+fn pair_fields(names: [&str; 2]) -> Fields {
+    Fields::from(vec![
+        Field::new(names[0], DataType::Int64, false),
+        Field::new(names[1], DataType::Int64, false),
+    ])
+}
+
+/// `list<struct<names[0]: bigint, names[1]: bigint>>`.
+pub(super) fn pairs_type(names: [&str; 2]) -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(pair_fields(names)),
+        true,
+    )))
+}
+
+/// One list value of pairs.
+pub(super) fn pairs_scalar(names: [&str; 2], pairs: &[(i64, i64)]) -> Result<ScalarValue> {
+    let a: ArrayRef = Arc::new(Int64Array::from_iter_values(pairs.iter().map(|p| p.0)));
+    let b: ArrayRef = Arc::new(Int64Array::from_iter_values(pairs.iter().map(|p| p.1)));
+    let structs = StructArray::try_new(pair_fields(names), vec![a, b], None)?;
+    let DataType::List(item) = pairs_type(names) else {
+        unreachable!("pairs_type is a list")
+    };
+    Ok(ScalarValue::List(Arc::new(ListArray::try_new(
+        item,
+        OffsetBuffer::from_lengths([pairs.len()]),
+        Arc::new(structs),
+        None,
+    )?)))
+}
+
+/// Any integer column as `i64` values (NULL stays NULL).
+pub(super) fn int64_arg(a: &ArrayRef) -> Result<Int64Array> {
+    let c = datafusion::arrow::compute::cast(a, &DataType::Int64)?;
+    Ok(c.as_primitive::<Int64Type>().clone())
+}
