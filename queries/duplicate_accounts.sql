@@ -16,7 +16,7 @@
 --   other's.
 -- remediation: Merge the accounts, or give each one its own distinct content and purpose.
 WITH totals AS (
-    SELECT account_id, count(*) AS posts FROM post_texts GROUP BY account_id
+    SELECT account_id, count(*) AS posts FROM post_texts WHERE words >= 3 GROUP BY account_id
 ),
 pairs AS (
     SELECT a.account_id AS account_id, b.account_id AS other, a.event_id, a.ts

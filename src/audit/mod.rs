@@ -212,6 +212,7 @@ pub async fn audit(
                     reason,
                 });
         }
+        let started = std::time::Instant::now();
         let params = config.params(rule);
         let sql = rule.render_sql(&params);
         let df = ctx.sql(&sql).await.map_err(|e| {
@@ -224,6 +225,9 @@ pub async fn audit(
             .collect()
             .await
             .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))?;
+        if std::env::var_os("XAUDIT_RULE_TIMINGS").is_some() {
+            eprintln!("{:>8.3} s  {}", started.elapsed().as_secs_f64(), rule.id);
+        }
         for row in rows_of(rule, &batches)? {
             if not_evaluable.contains(row.account_id.as_str()) {
                 continue;

@@ -9,12 +9,14 @@
 //!   were evidently manual (false) or nothing is known (NULL), with the distinct evidence.
 //!
 //! Computed once per session and kept in memory ([`CachedView`]), because several rules read them:
-//! - `post_texts`: own posts, replies and quotes (reposts are not posts) whose normalized text has
-//!   at least 3 words: `event_id, account_id, ts, kind, automated, norm, content`, where `content`
-//!   is `content_hash(norm)`.
-//! - `post_clusters`: the posts of `post_texts` that have a near-duplicate (Jaccard of shingles ≥
+//! - `post_texts`: own posts, replies and quotes (reposts are not posts): `event_id, account_id,
+//!   ts, kind, automated, norm, content, words`: the normalized text, its `content_hash` and its
+//!   word count.
+//! - `post_candidates`: pairs of contents `(a, b)` sharing a MinHash band key.
+//! - `post_cluster_ids`: `content, cluster_id` for the contents that have a near-duplicate.
+//! - `post_clusters`: the posts of `post_texts` of 3 words or more that have a near-duplicate (Jaccard of shingles ≥
 //!   [`NEAR_DUPLICATE_JACCARD`]), with `cluster_id`, the id of their near-duplicate cluster.
-//! - `dm_texts`, `dm_clusters`: the same for direct messages the accounts sent, plus the recipient
+//! - `dm_texts`, `dm_candidates`, `dm_cluster_ids`, `dm_clusters`: the same for direct messages the accounts sent, plus the recipient
 //!   (`target_user_id`).
 
 use std::sync::Arc;
@@ -64,34 +66,52 @@ const VIEWS: [&str; 3] = [
      FROM k LEFT JOIN account_automation a ON k.account_id = a.account_id",
 ];
 
-/// Texts of events of `kinds`, normalized, with at least 3 words (2 spaces).
+/// Events of `kinds` with their normalized text, its hash and its word count.
 fn texts_sql(kinds: &str, extra_columns: &str) -> String {
     format!(
-        "SELECT event_id, account_id, ts, kind, automated{extra_columns}, norm, content_hash(norm) AS content
+        "SELECT event_id, account_id, ts, kind, automated{extra_columns}, norm, content_hash(norm) AS content, word_count(norm) AS words
          FROM (SELECT event_id, account_id, ts, kind, automated{extra_columns}, normalize_text(text) AS norm
-               FROM activity WHERE kind IN ({kinds}) AND text IS NOT NULL)
-         WHERE length(norm) - length(replace(norm, ' ', '')) >= 2"
+               FROM activity WHERE kind IN ({kinds}) AND text IS NOT NULL)"
     )
 }
 
-/// Near-duplicate clusters of a texts view, as SQL over the text functions: distinct contents,
-/// MinHash band candidates, exact Jaccard, connected components. Keeps the texts that have at
-/// least one near-duplicate (another copy or a similar text).
-fn clusters_sql(texts: &str, extra_columns: &str) -> String {
+/// Candidate pairs of contents `(a, b)`: texts of 3 words or more sharing a MinHash band key.
+/// Copies of one text are one member of a bucket, so 100,000 identical posts make no pairs.
+fn candidates_sql(texts: &str) -> String {
     format!(
-        "WITH c AS (SELECT content, min(norm) AS norm, count(*) AS n FROM {texts} GROUP BY content),
-         cand AS (SELECT unnest(lsh_candidates(content, lsh_bands(minhash_signature(norm)))) AS p FROM c),
+        "SELECT p['a'] AS a, p['b'] AS b
+         FROM (SELECT unnest(lsh_candidates(content, lsh_bands(minhash_signature(norm)))) AS p FROM {texts} WHERE words >= 3)"
+    )
+}
+
+/// The cluster of every content that has a near-duplicate: candidates confirmed by exact Jaccard
+/// (on one copy of each candidate text), joined into connected components, plus texts with
+/// several exact copies (their own cluster when nothing else is similar). A component's id is its
+/// smallest content, so `min` picks it for contents that are both.
+fn cluster_ids_sql(texts: &str, candidates: &str) -> String {
+    format!(
+        "WITH ids AS (SELECT a AS content FROM {candidates} UNION SELECT b AS content FROM {candidates}),
+         candidate_texts AS (
+             SELECT t.content, min(t.norm) AS norm FROM {texts} t JOIN ids ON t.content = ids.content GROUP BY t.content),
          edges AS (
-             SELECT cand.p['a'] AS a, cand.p['b'] AS b FROM cand
-             JOIN c ca ON ca.content = cand.p['a'] JOIN c cb ON cb.content = cand.p['b']
+             SELECT k.a, k.b FROM {candidates} k
+             JOIN candidate_texts ca ON ca.content = k.a JOIN candidate_texts cb ON cb.content = k.b
              WHERE jaccard(ca.norm, cb.norm) >= {NEAR_DUPLICATE_JACCARD}),
          comp AS (SELECT unnest(connected_components(a, b)) AS m FROM edges),
-         multi AS (
-             SELECT c.content, coalesce(comp.m['cluster'], c.content) AS cluster_id
-             FROM c LEFT JOIN comp ON c.content = comp.m['node']
-             WHERE c.n > 1 OR comp.m IS NOT NULL)
-         SELECT t.event_id, t.account_id, t.ts, t.kind, t.automated{extra_columns}, t.content, m.cluster_id
-         FROM {texts} t JOIN multi m ON t.content = m.content"
+         copied AS (SELECT content FROM {texts} WHERE words >= 3 GROUP BY content HAVING count(*) > 1)
+         SELECT content, min(cluster_id) AS cluster_id FROM (
+             SELECT m['node'] AS content, m['cluster'] AS cluster_id FROM comp
+             UNION ALL
+             SELECT content, content AS cluster_id FROM copied)
+         GROUP BY content"
+    )
+}
+
+/// The events whose text has a near-duplicate, with their cluster.
+fn clusters_sql(texts: &str, cluster_ids: &str, extra_columns: &str) -> String {
+    format!(
+        "SELECT t.event_id, t.account_id, t.ts, t.kind, t.automated{extra_columns}, t.content, m.cluster_id
+         FROM {texts} t JOIN {cluster_ids} m ON t.content = m.content"
     )
 }
 
@@ -99,13 +119,27 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in VIEWS {
         ctx.sql(v).await?.collect().await?;
     }
+    const POSTS: &str = "'post', 'reply', 'quote'";
     let cached = [
-        ("post_texts", texts_sql("'post', 'reply', 'quote'", "")),
-        ("post_clusters", clusters_sql("post_texts", "")),
+        ("post_texts", texts_sql(POSTS, "")),
+        ("post_candidates", candidates_sql("post_texts")),
+        (
+            "post_cluster_ids",
+            cluster_ids_sql("post_texts", "post_candidates"),
+        ),
+        (
+            "post_clusters",
+            clusters_sql("post_texts", "post_cluster_ids", ""),
+        ),
         ("dm_texts", texts_sql("'dm_sent'", ", target_user_id")),
+        ("dm_candidates", candidates_sql("dm_texts")),
+        (
+            "dm_cluster_ids",
+            cluster_ids_sql("dm_texts", "dm_candidates"),
+        ),
         (
             "dm_clusters",
-            clusters_sql("dm_texts", ", t.target_user_id"),
+            clusters_sql("dm_texts", "dm_cluster_ids", ", t.target_user_id"),
         ),
     ];
     for (name, sql) in cached {

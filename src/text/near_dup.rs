@@ -45,76 +45,101 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The shingle hashes of a normalized text (words separated by single spaces), deduplicated and
-/// sorted; empty when the text has fewer than [`MIN_WORDS`] words.
-pub fn shingles(norm: &str) -> Vec<u64> {
-    let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.len() < MIN_WORDS {
-        return Vec::new();
+/// Calls `f` with the hash of every shingle of a normalized text (words separated by spaces), in
+/// text order, repeats included; returns false, calling nothing, when the text has fewer than
+/// [`MIN_WORDS`] words.
+fn for_each_shingle(norm: &str, mut f: impl FnMut(u64)) -> bool {
+    thread_local! {
+        static WORDS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let mut out: Vec<u64> = if words.len() >= WORD_SHINGLE_MIN_WORDS {
-        let word_hashes: Vec<u64> = words.iter().map(|w| hash_bytes(w.as_bytes(), 1)).collect();
-        word_hashes
-            .windows(3)
-            .map(|w| mix(w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42)))
-            .collect()
-    } else {
-        let chars: Vec<char> = norm.chars().collect();
-        let mut buf = String::new();
-        chars
-            .windows(5)
-            .map(|w| {
-                buf.clear();
-                buf.extend(w);
-                hash_bytes(buf.as_bytes(), 2)
-            })
-            .collect()
-    };
+    WORDS.with_borrow_mut(|word_hashes| {
+        word_hashes.clear();
+        // Words are split by hand: `split(' ')` calls memchr per word, which costs more than the
+        // short words themselves.
+        let bytes = norm.as_bytes();
+        let mut start = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b' ' {
+                if i > start {
+                    word_hashes.push(hash_bytes(&bytes[start..i], 1));
+                }
+                start = i + 1;
+            }
+        }
+        if bytes.len() > start {
+            word_hashes.push(hash_bytes(&bytes[start..], 1));
+        }
+        if word_hashes.len() < MIN_WORDS {
+            return false;
+        }
+        if word_hashes.len() >= WORD_SHINGLE_MIN_WORDS {
+            for w in word_hashes.windows(3) {
+                f(mix(w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42)));
+            }
+        } else {
+            let chars: Vec<char> = norm.chars().collect();
+            let mut buf = [0u8; 20];
+            for w in chars.windows(5) {
+                let mut len = 0;
+                for c in w {
+                    len += c.encode_utf8(&mut buf[len..]).len();
+                }
+                f(hash_bytes(&buf[..len], 2));
+            }
+        }
+        true
+    })
+}
+
+/// The shingle hashes of a normalized text, deduplicated and sorted; empty when the text has
+/// fewer than [`MIN_WORDS`] words.
+pub fn shingles(norm: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    for_each_shingle(norm, |h| out.push(h));
     out.sort_unstable();
     out.dedup();
     out
 }
 
-/// Odd multipliers and offsets of the [`SIGNATURE_LEN`] hash functions `a·x + b` (mod 2^64),
+/// Multipliers (odd) and offsets of the [`SIGNATURE_LEN`] hash functions `a·x + b` (mod 2^64),
 /// derived from fixed seeds so signatures are the same in every run.
-fn permutations() -> &'static [(u64, u64); SIGNATURE_LEN] {
-    static P: std::sync::LazyLock<[(u64, u64); SIGNATURE_LEN]> = std::sync::LazyLock::new(|| {
-        std::array::from_fn(|i| (mix(i as u64 * 2 + 11) | 1, mix(i as u64 * 2 + 12)))
-    });
-    &P
+struct Permutations {
+    a: [u64; SIGNATURE_LEN],
+    b: [u64; SIGNATURE_LEN],
 }
 
+static PERMUTATIONS: std::sync::LazyLock<Permutations> =
+    std::sync::LazyLock::new(|| Permutations {
+        a: std::array::from_fn(|i| mix(i as u64 * 2 + 11) | 1),
+        b: std::array::from_fn(|i| mix(i as u64 * 2 + 12)),
+    });
+
 /// The MinHash signature of a normalized text, or `None` for texts under [`MIN_WORDS`] words.
+/// Repeated shingles need no deduplication: a minimum does not change when a value repeats.
 pub fn signature(norm: &str) -> Option<[u64; SIGNATURE_LEN]> {
-    let sh = shingles(norm);
-    if sh.is_empty() {
-        return None;
-    }
+    let p = &*PERMUTATIONS;
     let mut sig = [u64::MAX; SIGNATURE_LEN];
-    for (slot, (a, b)) in sig.iter_mut().zip(permutations()) {
-        for &x in &sh {
-            let v = a.wrapping_mul(x).wrapping_add(*b);
-            if v < *slot {
-                *slot = v;
-            }
+    let enough = for_each_shingle(norm, |x| {
+        for k in 0..SIGNATURE_LEN {
+            sig[k] = sig[k].min(p.a[k].wrapping_mul(x).wrapping_add(p.b[k]));
         }
-    }
-    Some(sig)
+    });
+    enough.then_some(sig)
 }
 
 /// One key per band: texts sharing a key are candidates. The band index is part of the key, so
 /// equal rows in different bands do not collide.
 pub fn band_keys(sig: &[u64]) -> Vec<i64> {
-    sig.chunks(ROWS)
-        .enumerate()
-        .map(|(band, rows)| {
-            let mut h = mix(band as u64 + 0x5EED);
-            for r in rows {
-                h = mix(h ^ r);
-            }
-            h as i64
-        })
-        .collect()
+    (0..BANDS).map(|band| band_key(sig, band)).collect()
+}
+
+/// The key of one band of a signature.
+pub fn band_key(sig: &[u64], band: usize) -> i64 {
+    let mut h = mix(band as u64 + 0x5EED);
+    for r in &sig[band * ROWS..(band + 1) * ROWS] {
+        h = mix(h ^ r);
+    }
+    h as i64
 }
 
 /// Exact Jaccard similarity of the shingle sets; 0 when either text has too few words.

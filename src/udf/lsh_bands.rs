@@ -7,7 +7,7 @@ use datafusion::error::{DataFusionError, Result};
 
 use super::scalar::Scalar;
 use super::{arc, int64_list_type};
-use crate::text::near_dup::{BANDS, SIGNATURE_LEN, band_keys};
+use crate::text::near_dup::{BANDS, SIGNATURE_LEN, band_key};
 
 fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let list = datafusion::arrow::compute::cast(&args[0], &int64_list_type())?;
@@ -27,9 +27,12 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
                 sig.len()
             )));
         }
-        let sig: Vec<u64> = sig.values().iter().map(|v| *v as u64).collect();
-        for k in band_keys(&sig) {
-            out.values().append_value(k);
+        let mut values = [0u64; SIGNATURE_LEN];
+        for (v, s) in values.iter_mut().zip(sig.values().iter()) {
+            *v = *s as u64;
+        }
+        for band in 0..BANDS {
+            out.values().append_value(band_key(&values, band));
         }
         out.append(true);
     }

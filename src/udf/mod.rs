@@ -17,6 +17,7 @@ mod scalar;
 mod sliding_bursts;
 mod snowflake_time;
 mod string_map;
+mod word_count;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(minhash_signature::udf()));
     ctx.register_udf(ScalarUDF::from(lsh_bands::udf()));
     ctx.register_udf(ScalarUDF::from(jaccard::udf()));
+    ctx.register_udf(ScalarUDF::from(word_count::udf()));
     ctx.register_udaf(AggregateUDF::from(lsh_candidates::udaf()));
     ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
