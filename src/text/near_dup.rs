@@ -120,8 +120,8 @@ pub fn signature(norm: &str) -> Option<[u64; SIGNATURE_LEN]> {
     let p = &*PERMUTATIONS;
     let mut sig = [u64::MAX; SIGNATURE_LEN];
     let enough = for_each_shingle(norm, |x| {
-        for k in 0..SIGNATURE_LEN {
-            sig[k] = sig[k].min(p.a[k].wrapping_mul(x).wrapping_add(p.b[k]));
+        for ((slot, a), b) in sig.iter_mut().zip(&p.a).zip(&p.b) {
+            *slot = (*slot).min(a.wrapping_mul(x).wrapping_add(*b));
         }
     });
     enough.then_some(sig)
