@@ -1,6 +1,9 @@
 //! Text as the rules compare it (RULES.md, "normalized text").
 
+pub mod entities;
+pub mod links;
 pub mod near_dup;
+pub mod personal_data;
 
 use std::borrow::Cow;
 
