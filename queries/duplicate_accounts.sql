@@ -24,7 +24,7 @@ pairs AS (
 ),
 shared AS (
     SELECT account_id, other, count(DISTINCT event_id) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           array_agg(DISTINCT event_id) AS evidence
+           array_agg(DISTINCT event_id ORDER BY event_id) AS evidence
     FROM pairs GROUP BY account_id, other
 ),
 shares AS (

@@ -413,6 +413,37 @@ fn row_to_event(
             _ => return Err(err("`urls` must be a list".into())),
         };
     }
+    // A log without entities gets them from its text, by twitter-text's rules.
+    if let Some(text) = e.text.as_deref() {
+        let absent = |k: &str| m.get(k).is_none_or(Value::is_null);
+        if absent("hashtags") || absent("mentions") || absent("urls") {
+            let found = crate::text::entities::extract(text);
+            if absent("hashtags") {
+                e.hashtags = found.hashtags;
+            }
+            if absent("mentions") && absent("mention_ids") {
+                e.mentions = found
+                    .mentions
+                    .into_iter()
+                    .map(|n| Mention {
+                        screen_name: Some(n),
+                        id: None,
+                    })
+                    .collect();
+            }
+            if absent("urls") {
+                e.urls = found
+                    .urls
+                    .into_iter()
+                    .map(|l| UrlEntity {
+                        url: l.url,
+                        expanded: Some(l.expanded),
+                        display: Some(l.display),
+                    })
+                    .collect();
+            }
+        }
+    }
     if let Some(v) = m.get("possibly_sensitive").filter(|v| !v.is_null()) {
         e.possibly_sensitive = Some(match v {
             Value::Bool(b) => *b,
