@@ -52,6 +52,8 @@ impl Default for AuditOptions {
 pub async fn session(store: &Store, as_of_version: Option<u64>) -> Result<SessionContext> {
     let ctx = store.session(&SessionOptions { as_of_version }).await?;
     crate::udf::register_all(&ctx);
+    let trends = crate::udf::TrendTopics::from_store(&ctx).await?;
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(trends));
     views::register(&ctx).await?;
     Ok(ctx)
 }

@@ -21,6 +21,7 @@ mod scalar;
 mod sliding_bursts;
 mod snowflake_time;
 mod string_map;
+mod trend_topics;
 mod url_host;
 mod url_site;
 mod word_count;
@@ -36,6 +37,7 @@ use datafusion::prelude::SessionContext;
 pub use client_class::classify as client_class_of;
 pub use consent_phrase::consent_of;
 pub use snowflake_time::SnowflakeTime;
+pub use trend_topics::TrendTopics;
 
 /// The one list of xaudit's functions.
 pub fn register_all(ctx: &SessionContext) {
@@ -54,6 +56,8 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(url_site::udf()));
     ctx.register_udf(ScalarUDF::from(link_class::udf()));
     ctx.register_udf(ScalarUDF::from(named_sites::udf()));
+    // No trend vocabulary until a session loads the store's (`TrendTopics::from_store`).
+    ctx.register_udf(ScalarUDF::from(TrendTopics::new(Vec::<String>::new())));
     ctx.register_udaf(AggregateUDF::from(lsh_candidates::udaf()));
     ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
