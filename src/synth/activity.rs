@@ -36,10 +36,14 @@ pub enum Violation {
     ExternalSourcePosts,
     CrossAccountDuplicates,
     DuplicateAccounts,
+    SensitiveContentUnsolicited,
+    PublicPersonalDataRequest,
+    DmSensitiveDataRequest,
+    DmContentSharedPublicly,
 }
 
 impl Violation {
-    pub const ALL: [Violation; 21] = [
+    pub const ALL: [Violation; 25] = [
         Violation::MassFollow,
         Violation::FollowChurn,
         Violation::AutoFollowBack,
@@ -61,6 +65,10 @@ impl Violation {
         Violation::ExternalSourcePosts,
         Violation::CrossAccountDuplicates,
         Violation::DuplicateAccounts,
+        Violation::SensitiveContentUnsolicited,
+        Violation::PublicPersonalDataRequest,
+        Violation::DmSensitiveDataRequest,
+        Violation::DmContentSharedPublicly,
     ];
 
     /// Violations that take two accounts: the next bot account joins the one that carries it.
@@ -83,6 +91,9 @@ impl Violation {
             Violation::AutoDmNewFollowers => &["auto_dm_new_followers", "unsolicited_dm"],
             Violation::BulkDm => &["bulk_dm", "unsolicited_dm"],
             Violation::DuplicateAccounts => &["duplicate_accounts", "cross_account_duplicates"],
+            Violation::SensitiveContentUnsolicited => {
+                &["sensitive_content_unsolicited", "unsolicited_reply"]
+            }
             other => {
                 let i = other.index();
                 &RULE_IDS[i..=i]
@@ -98,7 +109,7 @@ impl Violation {
     }
 }
 
-const RULE_IDS: [&str; 21] = [
+const RULE_IDS: [&str; 25] = [
     "mass_follow",
     "follow_churn",
     "auto_follow_back",
@@ -120,6 +131,10 @@ const RULE_IDS: [&str; 21] = [
     "external_source_posts",
     "cross_account_duplicates",
     "duplicate_accounts",
+    "sensitive_content_unsolicited",
+    "public_personal_data_request",
+    "dm_sensitive_data_request",
+    "dm_content_shared_publicly",
 ];
 
 pub const HUMAN_CLIENTS: [&str; 3] = [
@@ -762,6 +777,83 @@ fn plant(
         }
         // The shared text stream of `account_activity` is the plant.
         Violation::DuplicateAccounts => {}
+        Violation::SensitiveContentUnsolicited => {
+            for k in 0..3 {
+                let ts = t0 + k * HOUR;
+                let (u, uh) = user(rng);
+                let text = format!("@{uh} this deal is fucking amazing: {}", sentence(rng));
+                let mut p = bot_post(rng, ts, text);
+                p.kind = PostKind::Reply {
+                    to_post: snowflake(ts - 10 * MIN, rng),
+                    to_user: u.clone(),
+                    to_handle: uh.clone(),
+                };
+                p.mentions = vec![(u, uh)];
+                a.posts.push(p);
+            }
+        }
+        Violation::PublicPersonalDataRequest => {
+            // An answer to someone who asked: solicited, but it asks for data in public.
+            let (u, uh) = user(rng);
+            let id = snowflake(t0, rng);
+            a.inbound.push(Inbound {
+                id: id.clone(),
+                ts: t0,
+                from: u.clone(),
+                from_handle: uh.clone(),
+                text: format!("@{} my parcel never arrived", a.handle),
+                reply_to: None,
+            });
+            let text = format!(
+                "@{uh} Sorry to hear that! Please reply with your order number and phone number, {}",
+                sentence(rng)
+            );
+            let mut p = bot_post(rng, t0 + 5 * MIN, text);
+            p.kind = PostKind::Reply {
+                to_post: id,
+                to_user: u.clone(),
+                to_handle: uh.clone(),
+            };
+            p.mentions = vec![(u, uh)];
+            a.posts.push(p);
+        }
+        Violation::DmSensitiveDataRequest => {
+            let u = user(rng).0;
+            a.dms.push(Dm {
+                id: snowflake(t0, rng),
+                ts: t0,
+                sender: u.clone(),
+                recipient: me.clone(),
+                text: "my payment failed twice".into(),
+                via_app: false,
+            });
+            let ts = t0 + 3 * MIN;
+            a.dms.push(Dm {
+                id: snowflake(ts, rng),
+                ts,
+                sender: me.clone(),
+                recipient: u,
+                text: "To verify your account, send us your card number and CVV".into(),
+                via_app: true,
+            });
+        }
+        Violation::DmContentSharedPublicly => {
+            let u = user(rng).0;
+            let complaint = sentence(rng);
+            a.dms.push(Dm {
+                id: snowflake(t0, rng),
+                ts: t0,
+                sender: u,
+                recipient: me.clone(),
+                text: complaint.clone(),
+                via_app: false,
+            });
+            a.posts.push(bot_post(
+                rng,
+                t0 + MIN,
+                format!("Customer says: {complaint}"),
+            ));
+        }
         Violation::ExternalSourcePosts => {
             for k in 0..20 {
                 let text = format!("New on the blog: {}", sentence(rng));

@@ -8,6 +8,7 @@ mod consent_phrase;
 mod content_hash;
 mod int_lists;
 mod jaccard;
+mod lexicon_terms;
 mod link_class;
 mod lsh_bands;
 mod lsh_candidates;
@@ -25,6 +26,7 @@ mod trend_topics;
 mod url_host;
 mod url_site;
 mod word_count;
+mod word_ngrams;
 
 use std::sync::Arc;
 
@@ -56,6 +58,8 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(url_site::udf()));
     ctx.register_udf(ScalarUDF::from(link_class::udf()));
     ctx.register_udf(ScalarUDF::from(named_sites::udf()));
+    ctx.register_udf(ScalarUDF::from(lexicon_terms::udf()));
+    ctx.register_udf(ScalarUDF::from(word_ngrams::udf()));
     // No trend vocabulary until a session loads the store's (`TrendTopics::from_store`).
     ctx.register_udf(ScalarUDF::from(TrendTopics::new(Vec::<String>::new())));
     ctx.register_udaf(AggregateUDF::from(lsh_candidates::udaf()));

@@ -1,0 +1,196 @@
+//! Word lists per language (`data/lexicons/{en,nl,tr}.toml`): profanity and adult terms, personal
+//! data, ways of asking for it, private channels, highly sensitive data, and negations. Entries
+//! match normalized text as whole words; an entry ending in `*` also matches longer forms of its
+//! last word (Turkish suffixes: `telefon numara*` matches "telefon numaranızı").
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use super::normalize;
+
+pub const CATEGORIES: [&str; 7] = [
+    "profanity",
+    "personal_data",
+    "public_request",
+    "private_channel",
+    "sensitive_data",
+    "dm_request",
+    "negation",
+];
+
+pub const LANGUAGES: [(&str, &str); 3] = [
+    ("en", include_str!("../../data/lexicons/en.toml")),
+    ("nl", include_str!("../../data/lexicons/nl.toml")),
+    ("tr", include_str!("../../data/lexicons/tr.toml")),
+];
+
+#[derive(Debug)]
+struct Entry {
+    /// As written in the data file, without the prefix mark.
+    term: String,
+    words: Vec<String>,
+    prefix_last: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Category {
+    /// Entries by their first word (exact).
+    by_first: HashMap<String, Vec<Entry>>,
+    /// One-word prefix entries (`fuck*`), checked against every word.
+    prefixes: Vec<Entry>,
+}
+
+impl Category {
+    fn add(&mut self, term: &str) {
+        let prefix_last = term.ends_with('*');
+        let words: Vec<String> = normalize(term.trim_end_matches('*'))
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let Some(first) = words.first().cloned() else {
+            return;
+        };
+        let e = Entry {
+            term: term.trim_end_matches('*').to_string(),
+            words,
+            prefix_last,
+        };
+        if e.prefix_last && e.words.len() == 1 {
+            self.prefixes.push(e);
+        } else {
+            self.by_first.entry(first).or_default().push(e);
+        }
+    }
+
+    /// The entries found in a normalized text, each once, in order of appearance.
+    pub fn find<'a>(&'a self, norm: &str) -> Vec<&'a str> {
+        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut out: Vec<&str> = Vec::new();
+        let mut push = |t: &'a str| {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        };
+        for i in 0..words.len() {
+            if let Some(entries) = self.by_first.get(words[i]) {
+                for e in entries {
+                    if matches_at(&words[i..], e) {
+                        push(&e.term);
+                    }
+                }
+            }
+            for e in &self.prefixes {
+                if words[i].starts_with(e.words[0].as_str()) {
+                    push(&e.term);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn matches_at(words: &[&str], e: &Entry) -> bool {
+    if words.len() < e.words.len() {
+        return false;
+    }
+    let last = e.words.len() - 1;
+    e.words.iter().enumerate().all(|(k, w)| {
+        if k == last && e.prefix_last {
+            words[k].starts_with(w.as_str())
+        } else {
+            words[k] == w
+        }
+    })
+}
+
+static LEXICON: LazyLock<BTreeMap<&'static str, Category>> = LazyLock::new(|| {
+    let mut out: BTreeMap<&'static str, Category> = CATEGORIES
+        .iter()
+        .map(|c| (*c, Category::default()))
+        .collect();
+    for (lang, text) in LANGUAGES {
+        let table: toml::Table = toml::from_str(text)
+            .unwrap_or_else(|e| panic!("data/lexicons/{lang}.toml is invalid: {e}"));
+        for (key, value) in table {
+            let cat = out
+                .get_mut(key.as_str())
+                .unwrap_or_else(|| panic!("data/lexicons/{lang}.toml: unknown list `{key}`"));
+            for term in value.as_array().into_iter().flatten() {
+                cat.add(term.as_str().unwrap_or_else(|| {
+                    panic!("data/lexicons/{lang}.toml: `{key}` has a non-string entry")
+                }));
+            }
+        }
+    }
+    out
+});
+
+/// A category of the lexicon, or `None` when there is no such category.
+pub fn category(name: &str) -> Option<&'static Category> {
+    LEXICON.get(name)
+}
+
+/// The entries of a category found in a normalized text.
+pub fn find(name: &str, norm: &str) -> Vec<&'static str> {
+    category(name).map(|c| c.find(norm)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(cat: &str, text: &str) -> Vec<&'static str> {
+        find(cat, &normalize(text))
+    }
+
+    #[test]
+    fn every_language_file_is_valid_and_fills_every_category() {
+        for (lang, text) in LANGUAGES {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            for c in CATEGORIES {
+                assert!(
+                    table
+                        .get(c)
+                        .and_then(|v| v.as_array())
+                        .is_some_and(|a| !a.is_empty()),
+                    "{lang}: {c}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn english_terms_match_whole_words() {
+        assert_eq!(found("profanity", "What the FUCKING hell"), vec!["fuck"]);
+        assert!(found("profanity", "Scunthorpe and Dickens, pass the shitake").is_empty());
+        assert_eq!(
+            found("personal_data", "Reply with your phone number"),
+            vec!["phone number"]
+        );
+        assert_eq!(
+            found("private_channel", "Please DM us"),
+            vec!["dm", "dm us"]
+        );
+    }
+
+    #[test]
+    fn dutch_terms() {
+        assert_eq!(found("profanity", "Wat een klote dag"), vec!["klote"]);
+        assert_eq!(
+            found("personal_data", "Wat is uw bestelnummer?"),
+            vec!["bestelnummer"]
+        );
+        assert_eq!(found("sensitive_data", "Stuur je pincode"), vec!["pincode"]);
+    }
+
+    #[test]
+    fn turkish_terms_with_suffixes_and_dotted_capitals() {
+        assert_eq!(
+            found("personal_data", "Telefon numaranızı yazar mısınız?"),
+            vec!["telefon numara"]
+        );
+        assert_eq!(found("sensitive_data", "ŞİFRENİZİ gönderin"), vec!["şifre"]);
+        assert!(found("profanity", "Bugün çok sıkıntılı bir gün").is_empty());
+    }
+}
