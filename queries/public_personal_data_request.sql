@@ -25,6 +25,6 @@ asks AS (
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
        array_agg(event_id ORDER BY ts, event_id) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' public post asks' ELSE ' public posts ask' END,
-              ' for personal data in public (', array_to_string(array_slice(array_distinct(flatten(array_agg(data))), 1, 4), ', '), ')') AS message,
+              ' for personal data in public (', array_to_string(array_slice(array_sort(array_distinct(flatten(array_agg(data)))), 1, 4), ', '), ')') AS message,
        bool_or(automated) AS automated, CAST(NULL AS VARCHAR) AS automation, 'public_request' AS key
 FROM asks GROUP BY account_id

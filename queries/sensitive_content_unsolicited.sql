@@ -42,7 +42,7 @@ bad AS (
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(DISTINCT u) AS DOUBLE) AS value,
        count(DISTINCT event_id) AS count, array_agg(DISTINCT event_id ORDER BY event_id) AS evidence,
        concat(CAST(count(DISTINCT event_id) AS VARCHAR), CASE WHEN count(DISTINCT event_id) = 1 THEN ' automated message' ELSE ' automated messages' END,
-              ' with profanity or adult terms (', array_to_string(array_slice(array_distinct(flatten(array_agg(terms))), 1, 4), ', '),
+              ' with profanity or adult terms (', array_to_string(array_slice(array_sort(array_distinct(flatten(array_agg(terms)))), 1, 4), ', '),
               ') to ', CAST(count(DISTINCT u) AS VARCHAR), CASE WHEN count(DISTINCT u) = 1 THEN ' user' ELSE ' users' END, ' who had not engaged first') AS message,
        true AS automated, CAST(NULL AS VARCHAR) AS automation, 'unsolicited_sensitive' AS key
 FROM bad GROUP BY account_id

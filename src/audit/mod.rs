@@ -11,7 +11,7 @@
 mod cached_view;
 pub mod config;
 pub mod coverage;
-mod views;
+pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -54,6 +54,8 @@ pub async fn session(store: &Store, as_of_version: Option<u64>) -> Result<Sessio
     crate::udf::register_all(&ctx);
     let trends = crate::udf::TrendTopics::from_store(&ctx).await?;
     ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(trends));
+    let received = crate::udf::DmEcho::from_store(&ctx).await?;
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(received));
     views::register(&ctx).await?;
     Ok(ctx)
 }

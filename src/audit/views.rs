@@ -119,6 +119,13 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in VIEWS {
         ctx.sql(v).await?.collect().await?;
     }
+    register_text_views(ctx).await
+}
+
+/// The cached text views (`post_texts` … `dm_clusters`) over a table or view named `activity`
+/// with at least `event_id, account_id, ts, kind, automated, text, target_user_id`. The audit
+/// registers them over its `activity` view; the near-duplicate benchmark over a table of its own.
+pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
     const POSTS: &str = "'post', 'reply', 'quote'";
     let cached = [
         ("post_texts", texts_sql(POSTS, "")),

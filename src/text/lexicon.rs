@@ -3,7 +3,9 @@
 //! match normalized text as whole words; an entry ending in `*` also matches longer forms of its
 //! last word (Turkish suffixes: `telefon numara*` matches "telefon numaranızı").
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use ahash::AHashMap as HashMap;
 use std::sync::LazyLock;
 
 use super::normalize;
@@ -65,7 +67,7 @@ impl Category {
 
     /// The entries found in a normalized text, each once, in order of appearance.
     pub fn find<'a>(&'a self, norm: &str) -> Vec<&'a str> {
-        let words: Vec<&str> = norm.split(' ').filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = norm.split(' ').collect();
         let mut out: Vec<&str> = Vec::new();
         let mut push = |t: &'a str| {
             if !out.contains(&t) {

@@ -192,7 +192,7 @@ pub fn bucket_pairs(members: &mut Vec<i64>) -> Vec<(i64, i64)> {
 /// Union-find over node ids; each component's id is its smallest member.
 #[derive(Default)]
 pub struct Components {
-    index: std::collections::HashMap<i64, usize>,
+    index: ahash::AHashMap<i64, usize>,
     nodes: Vec<i64>,
     parent: Vec<usize>,
 }

@@ -6,6 +6,7 @@ mod collect;
 mod connected_components;
 mod consent_phrase;
 mod content_hash;
+mod dm_echo;
 mod int_lists;
 mod jaccard;
 mod lexicon_terms;
@@ -26,7 +27,6 @@ mod trend_topics;
 mod url_host;
 mod url_site;
 mod word_count;
-mod word_ngrams;
 
 use std::sync::Arc;
 
@@ -38,6 +38,7 @@ use datafusion::prelude::SessionContext;
 
 pub use client_class::classify as client_class_of;
 pub use consent_phrase::consent_of;
+pub use dm_echo::DmEcho;
 pub use snowflake_time::SnowflakeTime;
 pub use trend_topics::TrendTopics;
 
@@ -59,9 +60,9 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(link_class::udf()));
     ctx.register_udf(ScalarUDF::from(named_sites::udf()));
     ctx.register_udf(ScalarUDF::from(lexicon_terms::udf()));
-    ctx.register_udf(ScalarUDF::from(word_ngrams::udf()));
     // No trend vocabulary until a session loads the store's (`TrendTopics::from_store`).
     ctx.register_udf(ScalarUDF::from(TrendTopics::new(Vec::<String>::new())));
+    ctx.register_udf(ScalarUDF::from(DmEcho::new(Vec::new())));
     ctx.register_udaf(AggregateUDF::from(lsh_candidates::udaf()));
     ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));

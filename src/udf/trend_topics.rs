@@ -5,7 +5,7 @@
 //! store, loaded when the audit session starts ([`TrendTopics::from_store`]); whether a topic was
 //! trending shortly before a post is up to the query (join on `trends.as_of`). NULL gives NULL.
 
-use std::collections::HashSet;
+use ahash::AHashSet as HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ListBuilder, StringBuilder};
