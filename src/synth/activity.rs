@@ -443,6 +443,20 @@ pub fn account_activity(
     a
 }
 
+/// An automated reply at `ts` to a post of a user who never engaged with the account.
+fn reply_to_stranger(rng: &mut ChaCha8Rng, ts: i64, lead: &str) -> Post {
+    let (u, uh) = user(rng);
+    let text = format!("@{uh} {lead}{}", sentence(rng));
+    let mut p = bot_post(rng, ts, text);
+    p.kind = PostKind::Reply {
+        to_post: snowflake(ts - 10 * MIN, rng),
+        to_user: u.clone(),
+        to_handle: uh.clone(),
+    };
+    p.mentions = vec![(u, uh)];
+    p
+}
+
 fn bot_post(rng: &mut ChaCha8Rng, ts: i64, text: String) -> Post {
     Post {
         id: snowflake(ts, rng),
@@ -562,17 +576,7 @@ fn plant(
         }
         Violation::UnsolicitedReply => {
             for k in 0..5 {
-                let ts = t0 + k * HOUR;
-                let (u, uh) = user(rng);
-                let text = format!("@{uh} {}", sentence(rng));
-                let mut p = bot_post(rng, ts, text);
-                p.kind = PostKind::Reply {
-                    to_post: snowflake(ts - 10 * MIN, rng),
-                    to_user: u.clone(),
-                    to_handle: uh.clone(),
-                };
-                p.mentions = vec![(u, uh)];
-                a.posts.push(p);
+                a.posts.push(reply_to_stranger(rng, t0 + k * HOUR, ""));
             }
         }
         Violation::UnsolicitedMention => {
@@ -779,16 +783,7 @@ fn plant(
         Violation::DuplicateAccounts => {}
         Violation::SensitiveContentUnsolicited => {
             for k in 0..3 {
-                let ts = t0 + k * HOUR;
-                let (u, uh) = user(rng);
-                let text = format!("@{uh} this deal is fucking amazing: {}", sentence(rng));
-                let mut p = bot_post(rng, ts, text);
-                p.kind = PostKind::Reply {
-                    to_post: snowflake(ts - 10 * MIN, rng),
-                    to_user: u.clone(),
-                    to_handle: uh.clone(),
-                };
-                p.mentions = vec![(u, uh)];
+                let p = reply_to_stranger(rng, t0 + k * HOUR, "this deal is fucking amazing: ");
                 a.posts.push(p);
             }
         }
