@@ -443,6 +443,25 @@ pub fn account_activity(
     a
 }
 
+/// A direct message at `ts` (its id a snowflake of that time).
+fn dm(
+    rng: &mut ChaCha8Rng,
+    ts: i64,
+    sender: String,
+    recipient: String,
+    text: impl Into<String>,
+    via_app: bool,
+) -> Dm {
+    Dm {
+        id: snowflake(ts, rng),
+        ts,
+        sender,
+        recipient,
+        text: text.into(),
+        via_app,
+    }
+}
+
 /// An automated reply at `ts` to a post of a user who never engaged with the account.
 fn reply_to_stranger(rng: &mut ChaCha8Rng, ts: i64, lead: &str) -> Post {
     let (u, uh) = user(rng);
@@ -625,26 +644,19 @@ fn plant(
                 } else {
                     (u.clone(), me.clone())
                 };
-                a.dms.push(Dm {
-                    id: snowflake(ts, rng),
-                    ts,
-                    sender,
-                    recipient,
-                    text,
-                    via_app: from_me,
-                });
+                a.dms.push(dm(rng, ts, sender, recipient, text, from_me));
             }
         }
         Violation::DmFollowUp => {
             let u = user(rng).0;
-            a.dms.push(Dm {
-                id: snowflake(t0, rng),
-                ts: t0,
-                sender: u.clone(),
-                recipient: me.clone(),
-                text: "do you ship abroad".into(),
-                via_app: false,
-            });
+            a.dms.push(dm(
+                rng,
+                t0,
+                u.clone(),
+                me.clone(),
+                "do you ship abroad",
+                false,
+            ));
             let r = t0 + 3 * MIN;
             a.dms.push(Dm {
                 id: snowflake(r, rng),
@@ -655,14 +667,14 @@ fn plant(
                 via_app: true,
             });
             let f = t0 + 3 * DAY;
-            a.dms.push(Dm {
-                id: snowflake(f, rng),
-                ts: f,
-                sender: me.clone(),
-                recipient: u,
-                text: "Still interested? Our offer ends soon".into(),
-                via_app: true,
-            });
+            a.dms.push(dm(
+                rng,
+                f,
+                me.clone(),
+                u,
+                "Still interested? Our offer ends soon",
+                true,
+            ));
         }
         Violation::BulkListAdd => {
             for k in 0..60 {
@@ -701,14 +713,14 @@ fn plant(
                     post: None,
                 });
                 let dts = ts + rng.random_range(2 * MIN..5 * MIN);
-                a.dms.push(Dm {
-                    id: snowflake(dts, rng),
-                    ts: dts,
-                    sender: me.clone(),
-                    recipient: u,
-                    text: "Thanks for the follow! Get 10% off with code WELCOME".into(),
-                    via_app: true,
-                });
+                a.dms.push(dm(
+                    rng,
+                    dts,
+                    me.clone(),
+                    u,
+                    "Thanks for the follow! Get 10% off with code WELCOME",
+                    true,
+                ));
             }
         }
         Violation::MultipleReplies => {
@@ -814,35 +826,29 @@ fn plant(
         }
         Violation::DmSensitiveDataRequest => {
             let u = user(rng).0;
-            a.dms.push(Dm {
-                id: snowflake(t0, rng),
-                ts: t0,
-                sender: u.clone(),
-                recipient: me.clone(),
-                text: "my payment failed twice".into(),
-                via_app: false,
-            });
+            a.dms.push(dm(
+                rng,
+                t0,
+                u.clone(),
+                me.clone(),
+                "my payment failed twice",
+                false,
+            ));
             let ts = t0 + 3 * MIN;
-            a.dms.push(Dm {
-                id: snowflake(ts, rng),
+            a.dms.push(dm(
+                rng,
                 ts,
-                sender: me.clone(),
-                recipient: u,
-                text: "To verify your account, send us your card number and CVV".into(),
-                via_app: true,
-            });
+                me.clone(),
+                u,
+                "To verify your account, send us your card number and CVV",
+                true,
+            ));
         }
         Violation::DmContentSharedPublicly => {
             let u = user(rng).0;
             let complaint = sentence(rng);
-            a.dms.push(Dm {
-                id: snowflake(t0, rng),
-                ts: t0,
-                sender: u,
-                recipient: me.clone(),
-                text: complaint.clone(),
-                via_app: false,
-            });
+            a.dms
+                .push(dm(rng, t0, u, me.clone(), complaint.clone(), false));
             a.posts.push(bot_post(
                 rng,
                 t0 + MIN,
