@@ -106,6 +106,10 @@ pub enum Error {
     #[error("query failed: {0}")]
     Query(datafusion::error::DataFusionError),
 
+    /// Another process writes to the store.
+    #[error("store {}: locked by {holder}; it is released when that run ends (nightly: pass --wait to queue behind it)", store.display())]
+    Locked { store: PathBuf, holder: String },
+
     #[error("I/O error on {path}: {cause}")]
     Io {
         path: PathBuf,
@@ -137,7 +141,11 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            Error::Input(_) | Error::Inputs(_) | Error::Usage(_) | Error::Query(_)
+            Error::Input(_)
+                | Error::Inputs(_)
+                | Error::Usage(_)
+                | Error::Query(_)
+                | Error::Locked { .. }
         )
     }
 }

@@ -7,8 +7,11 @@
 pub mod audit;
 pub mod error;
 pub mod eval;
+pub mod fault;
+pub mod findings_log;
 pub mod ingest;
 pub mod model;
+pub mod nightly;
 pub mod output;
 pub mod readers;
 pub mod report;

@@ -95,7 +95,7 @@ async fn the_same_store_version_and_config_give_byte_identical_json() {
         .await
         .unwrap();
     let old = AuditOptions {
-        as_of_version: v,
+        as_of: v.map(xaudit::store::AsOf::Version),
         ..opts()
     };
     assert_eq!(

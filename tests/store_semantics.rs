@@ -222,7 +222,7 @@ async fn sql_reads_an_earlier_version_of_the_events_table() {
         .unwrap();
     let ctx = store
         .session(&xaudit::store::SessionOptions {
-            as_of_version: Some(v1),
+            as_of: Some(xaudit::store::AsOf::Version(v1)),
         })
         .await
         .unwrap();

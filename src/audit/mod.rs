@@ -27,30 +27,36 @@ use crate::report::{
     RuleStatus, Tool,
 };
 use crate::rules::{Rule, Severity, sections};
-use crate::store::{SessionOptions, Store, int64, utf8};
+use crate::store::{AsOf, SessionOptions, Store, int64, utf8};
 
 pub use config::Config;
 use coverage::Status;
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
-    pub as_of_version: Option<u64>,
+    /// Audit the store as it was then (None: as it is).
+    pub as_of: Option<AsOf>,
     /// The report's `generated_at` (injected, so tests and reproductions control it).
     pub generated_at: String,
+    /// The clock (µs since the epoch): suppressions in force now apply, unless `as_of` names
+    /// another moment.
+    pub now: i64,
 }
 
 impl Default for AuditOptions {
     fn default() -> Self {
+        let now = chrono::Utc::now().timestamp_micros();
         AuditOptions {
-            as_of_version: None,
-            generated_at: format_ts(chrono::Utc::now().timestamp() * 1_000_000),
+            as_of: None,
+            generated_at: format_ts(now / 1_000_000 * 1_000_000),
+            now,
         }
     }
 }
 
 /// A session with the store, xaudit's functions and the audit views.
-pub async fn session(store: &Store, as_of_version: Option<u64>) -> Result<SessionContext> {
-    let ctx = store.session(&SessionOptions { as_of_version }).await?;
+pub async fn session(store: &Store, as_of: Option<AsOf>) -> Result<SessionContext> {
+    let ctx = store.session(&SessionOptions { as_of }).await?;
     crate::udf::register_all(&ctx);
     let trends = crate::udf::TrendTopics::from_store(&ctx).await?;
     ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(trends));
@@ -193,7 +199,10 @@ pub async fn audit(
     config: &Config,
     opts: &AuditOptions,
 ) -> Result<Report> {
-    let ctx = session(store, opts.as_of_version).await?;
+    let pin = store.resolve(opts.as_of).await?;
+    let ctx = session(store, opts.as_of).await?;
+    let moment = pin.as_ref().map_or(opts.now, |p| p.moment);
+    let suppressions = crate::findings_log::suppressions::active(&ctx, moment).await?;
     let summary = coverage::summarize(&ctx).await?;
     let mut findings: BTreeMap<String, Vec<(Finding, Vec<String>)>> = BTreeMap::new();
     let mut statuses: BTreeMap<String, Vec<RuleStatus>> = BTreeMap::new();
@@ -270,6 +279,8 @@ pub async fn audit(
                 automated_evidence: row.automation.clone(),
                 fingerprint: hash_id(&[&rule.id, &row.account_id, &key]),
                 evidence: Vec::new(),
+                change: None,
+                suppressed: None,
             };
             let ids: Vec<String> = row
                 .evidence
@@ -301,6 +312,7 @@ pub async fn audit(
                     .iter()
                     .filter_map(|id| evidence.get(id).cloned())
                     .collect();
+                f.suppressed = suppressions.get(&f.fingerprint).cloned();
                 f
             })
             .collect();
@@ -329,6 +341,7 @@ pub async fn audit(
             rules: rs,
             daily: facts.daily.get(account).cloned().unwrap_or_default(),
             verdict: report::verdict(&fs),
+            resolved: None,
             findings: fs,
         });
     }
@@ -339,11 +352,12 @@ pub async fn audit(
             version: env!("CARGO_PKG_VERSION"),
         },
         policy: sections::POLICY,
-        store_version: match opts.as_of_version {
-            Some(v) => Some(v),
+        store_version: match pin {
+            Some(pin) => Some(pin.version),
             None => store.version().await?,
         },
         generated_at: opts.generated_at.clone(),
+        run: None,
         accounts,
     })
 }

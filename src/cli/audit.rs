@@ -7,7 +7,7 @@ use xaudit::audit::{AuditOptions, Config, audit};
 use xaudit::ingest::{IngestOptions, ingest};
 use xaudit::rules::sections::Lang;
 use xaudit::rules::{Severity, registry};
-use xaudit::store::Store;
+use xaudit::store::{Contention, Store};
 
 pub const AFTER_HELP: &str = "\
 Without --store the inputs go into a temporary store that is removed afterwards: one command from
@@ -20,7 +20,8 @@ Examples:
   xaudit audit export.zip --format json --out report.json
   xaudit audit export.zip --format html --out report.html   # one self-contained page with charts
   xaudit audit --store ./store --format md --lang nl
-  xaudit audit --store ./store --as-of-version 3 --fail-on warn";
+  xaudit audit --store ./store --as-of-version 3 --fail-on warn
+  xaudit audit --store ./store --as-of 2026-11-01T03:00:00Z --format json   # as it was then";
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -60,9 +61,8 @@ pub struct Args {
     /// Exit 1 when there is a finding at or above this severity.
     #[arg(long, value_enum, default_value = "deny")]
     fail_on: FailOn,
-    /// Audit the store as it was at this version.
-    #[arg(long, value_name = "N")]
-    as_of_version: Option<u64>,
+    #[command(flatten)]
+    as_of: super::AsOfArgs,
     /// Show DM text in the evidence (redacted by default).
     #[arg(long)]
     show_private: bool,
@@ -96,6 +96,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         Store::at(&store_dir)?
     };
+    // Only a persistent store is shared with other processes.
+    let _lock = match (&a.store, a.inputs.is_empty()) {
+        (Some(_), false) => Some(store.lock(
+            "xaudit audit (ingesting)",
+            Contention::Wait,
+            |h| eprintln!("waiting for {h} to finish…"),
+        )?),
+        _ => None,
+    };
     if !a.inputs.is_empty() {
         let pb = super::progress("ingesting");
         let report = ingest(
@@ -115,7 +124,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let opts = AuditOptions {
-        as_of_version: a.as_of_version,
+        as_of: a.as_of.get()?,
         ..Default::default()
     };
     let pb = super::spinner(&format!("auditing with {} rules", rules.len()));
@@ -137,13 +146,18 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             std::io::stdout().write_all(rendered.as_bytes())?;
         }
     }
-    let limit = match a.fail_on {
+    Ok(exit_code(a.fail_on, report.worst()))
+}
+
+/// 1 when the worst unsuppressed finding is at or above `--fail-on`, else 0.
+pub fn exit_code(fail_on: FailOn, worst: Option<Severity>) -> ExitCode {
+    let limit = match fail_on {
         FailOn::Deny => Some(Severity::Deny),
         FailOn::Warn => Some(Severity::Warn),
         FailOn::Never => None,
     };
-    Ok(match (limit, report.worst()) {
+    match (limit, worst) {
         (Some(l), Some(w)) if w >= l => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
-    })
+    }
 }

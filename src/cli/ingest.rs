@@ -5,7 +5,7 @@ use anyhow::Context;
 use xaudit::ingest::{IngestOptions, ingest};
 use xaudit::readers::InputKind;
 use xaudit::readers::archive::ZipLimits;
-use xaudit::store::Store;
+use xaudit::store::{Contention, Store};
 
 pub const AFTER_HELP: &str = "\
 Inputs (kind detected from content; --kind overrides):
@@ -60,6 +60,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             max_ratio: a.max_ratio,
         },
     };
+    let _lock = store.lock("xaudit ingest", Contention::Wait, |holder| {
+        eprintln!("waiting for {holder} to finish…")
+    })?;
     let pb = super::progress("ingesting");
     let report = ingest(&store, &a.inputs, &opts, &pb)
         .await

@@ -1,9 +1,11 @@
 mod audit;
 mod generate;
 mod ingest;
+mod nightly;
 mod rules;
 mod sql;
 mod stats;
+mod suppress;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -22,6 +24,9 @@ Examples:
   xaudit sql --store ./store \"SELECT kind, count(*) FROM events GROUP BY kind\"
   xaudit gen --accounts 20 --days 30 --seed 7 --out ./synthetic
   xaudit schema
+  xaudit nightly --store ./store --inbox ./inbox --reports ./reports
+  xaudit suppress FINGERPRINT --store ./store --reason \"opt-in list, ticket OPS-12\"
+  xaudit shell --store ./store
 
 Exit codes: 0 success (audit: no finding at or above --fail-on), 1 audit findings at or above
 --fail-on, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
@@ -70,6 +75,16 @@ enum Command {
     /// Write synthetic activity in the real formats, with planted violations and a labels file.
     #[command(after_help = generate::AFTER_HELP)]
     Gen(generate::Args),
+    /// Ingest what is new in an inbox, audit, compare with the last run and write dated reports.
+    #[command(after_help = nightly::AFTER_HELP)]
+    Nightly(nightly::Args),
+    /// Accept a finding: it stays in reports with the reason but no longer fails the run.
+    #[command(after_help = suppress::SUPPRESS_HELP)]
+    Suppress(suppress::SuppressArgs),
+    /// End a suppression (recorded in the trail; nothing is deleted).
+    Unsuppress(suppress::UnsuppressArgs),
+    /// List the suppressions in force (or the whole trail with --all).
+    Suppressions(suppress::ListArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -87,6 +102,10 @@ pub fn main() -> ExitCode {
         Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),
         Command::Schema => print(&xaudit::model::schema::markdown()),
         Command::Gen(a) => generate::run(a),
+        Command::Nightly(a) => runtime().and_then(|rt| rt.block_on(nightly::run(a))),
+        Command::Suppress(a) => runtime().and_then(|rt| rt.block_on(suppress::suppress(a))),
+        Command::Unsuppress(a) => runtime().and_then(|rt| rt.block_on(suppress::unsuppress(a))),
+        Command::Suppressions(a) => runtime().and_then(|rt| rt.block_on(suppress::list(a))),
     };
     match result {
         Ok(code) => code,
@@ -155,4 +174,33 @@ struct StoreArg {
     /// The store folder.
     #[arg(long, value_name = "DIR")]
     store: PathBuf,
+}
+
+/// Time travel: read the store as it was at a version or a moment.
+#[derive(clap::Args, Clone, Default)]
+struct AsOfArgs {
+    /// Read the store as it was at this version (`SELECT * FROM store_versions` lists them).
+    #[arg(long, value_name = "N", conflicts_with = "as_of")]
+    as_of_version: Option<u64>,
+    /// Read the store as it was at this moment (RFC 3339, e.g. 2026-11-01T03:00:00Z).
+    #[arg(long, value_name = "TIMESTAMP")]
+    as_of: Option<String>,
+}
+
+impl AsOfArgs {
+    fn get(&self) -> anyhow::Result<Option<xaudit::store::AsOf>> {
+        use xaudit::store::AsOf;
+        if let Some(v) = self.as_of_version {
+            return Ok(Some(AsOf::Version(v)));
+        }
+        match &self.as_of {
+            None => Ok(None),
+            Some(t) => match xaudit::model::time::parse_ts(t) {
+                Some(us) => Ok(Some(AsOf::Time(us))),
+                None => anyhow::bail!(
+                    "--as-of {t:?}: not a timestamp; expected RFC 3339 such as 2026-11-01T03:00:00Z"
+                ),
+            },
+        }
+    }
 }

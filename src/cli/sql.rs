@@ -4,7 +4,8 @@ use xaudit::output::{TableFormat, write_batches};
 use xaudit::store::Store;
 
 pub const AFTER_HELP: &str = "\
-Tables: events, accounts, connected_apps, trends, snapshots, lists, rejects, inputs
+Tables: events, accounts, connected_apps, trends, snapshots, lists, rejects, inputs, audit_runs,
+findings, suppressions, store_versions
 (`xaudit schema` describes every column). The rules' views and functions are there too:
 views activity (events with client_class, automated, automation), account_automation,
 kind_automation; functions client_class, consent_phrase, snowflake_time, sliding_bursts,
@@ -14,6 +15,8 @@ Examples:
   xaudit sql --store ./store \"SELECT account_id, kind, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2\"
   xaudit sql --store ./store --format csv \"SELECT client, count(*) FROM events WHERE kind = 'post' GROUP BY client\"
   xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"
+  xaudit sql --store ./store --as-of 2026-11-01T00:00:00Z \"SELECT count(*) FROM trends\"
+  xaudit sql --store ./store \"SELECT * FROM store_versions ORDER BY version\"
   xaudit sql --store ./store \"SELECT account_id, unnest(sliding_bursts(ts, event_id, 3600, 100)) FROM activity WHERE kind = 'follow' GROUP BY account_id\"";
 
 #[derive(clap::Args)]
@@ -23,16 +26,15 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
-    /// Read the events table as it was at this store version.
-    #[arg(long, value_name = "N")]
-    as_of_version: Option<u64>,
+    #[command(flatten)]
+    as_of: super::AsOfArgs,
     /// The query.
     query: String,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
-    let ctx = xaudit::audit::session(&store, a.as_of_version).await?;
+    let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
     let batches = ctx
         .sql(&a.query)
         .await

@@ -213,19 +213,27 @@ pub async fn ingest(
     }
 
     let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
-    store.append_rows(&ACCOUNTS, &side.accounts, &meta).await?;
-    store
+    let mut side_rows = store.append_rows(&ACCOUNTS, &side.accounts, &meta).await?;
+    side_rows += store
         .append_rows(&CONNECTED_APPS, &side.apps, &meta)
         .await?;
     report.trends_added = store.append_rows(&TRENDS, &side.trends, &meta).await?;
-    store.append_rows(&LISTS, &side.lists, &meta).await?;
-    store.append_rows(&SNAPSHOTS, &snap_rows, &meta).await?;
+    side_rows += report.trends_added;
+    side_rows += store.append_rows(&LISTS, &side.lists, &meta).await?;
+    side_rows += store.append_rows(&SNAPSHOTS, &snap_rows, &meta).await?;
     report.rejects = side.rejects.len();
-    store.append_rows(&REJECTS, &side.rejects, &meta).await?;
+    side_rows += store.append_rows(&REJECTS, &side.rejects, &meta).await?;
 
     report.events_added = writer.added;
     report.duplicates = writer.duplicates;
-    let committed = writer.commit(&meta).await?;
+    // The events commit closes the ingest and names the side tables' versions, so the store
+    // version pins them all (time travel). An ingest that brought only side rows (a trend log)
+    // still moves the store version.
+    let mut meta = meta;
+    meta["tables"] = serde_json::to_value(store.table_versions().await?)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    crate::fault::pause_point("ingest-before-commit");
+    let committed = writer.commit(&meta, side_rows > 0).await?;
     report.version_after = committed.or(store.version().await?);
 
     let now = chrono::Utc::now().timestamp_micros();
@@ -302,6 +310,12 @@ fn read_input(
 }
 
 /// Files below a folder, sorted, hidden ones left out; archive folders inside count as one input.
+/// The inputs a folder stands for: its files and archive folders, recursively, in name order,
+/// hidden entries skipped.
+pub fn inbox_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    expand_folder(dir)
+}
+
 fn expand_folder(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
@@ -337,7 +351,7 @@ fn looks_like_json(path: &Path) -> bool {
 }
 
 /// BLAKE3 of an input's bytes; for a folder, of every file's relative path and bytes in order.
-fn content_hash(path: &Path) -> std::io::Result<String> {
+pub fn content_hash(path: &Path) -> std::io::Result<String> {
     let mut h = blake3::Hasher::new();
     if path.is_dir() {
         let mut files = Vec::new();

@@ -446,8 +446,160 @@ pub static INPUTS: LazyLock<Table> = LazyLock::new(|| Table {
     ],
 });
 
+pub static AUDIT_RUNS: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "audit_runs",
+    doc: "One row per recorded audit (`xaudit nightly`): what was audited, with which config and rule pack, and what changed.",
+    key: "run_id",
+    columns: vec![
+        col(
+            "run_id",
+            DataType::Utf8,
+            false,
+            "hash of start time, store version and previous run",
+        ),
+        s("previous_run_id", "the run this one is compared with"),
+        col(
+            "store_version",
+            DataType::Int64,
+            false,
+            "store version audited (`--as-of-version` reproduces it)",
+        ),
+        col(
+            "config_hash",
+            DataType::Utf8,
+            false,
+            "hash of the effective rule levels and parameters",
+        ),
+        col(
+            "rule_pack",
+            DataType::Utf8,
+            false,
+            "hash of the rule files' text",
+        ),
+        col("tool_version", DataType::Utf8, false, "xaudit version"),
+        col("started_at", ts_type(), false, "when the run started"),
+        col(
+            "finished_at",
+            ts_type(),
+            false,
+            "when its findings were recorded",
+        ),
+        col(
+            "inputs",
+            DataType::Int64,
+            false,
+            "inbox files ingested by this run",
+        ),
+        col(
+            "events_added",
+            DataType::Int64,
+            false,
+            "events new to the store",
+        ),
+        col("accounts", DataType::Int64, false, "accounts audited"),
+        col(
+            "new",
+            DataType::Int64,
+            false,
+            "findings not in the previous run",
+        ),
+        col(
+            "open",
+            DataType::Int64,
+            false,
+            "findings also in the previous run",
+        ),
+        col(
+            "resolved",
+            DataType::Int64,
+            false,
+            "findings of the previous run that no longer hold",
+        ),
+        col("suppressed", DataType::Int64, false, "findings suppressed"),
+    ],
+});
+
+pub static FINDINGS: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "findings",
+    doc: "Every finding of every recorded run (including those resolved since the previous run), keyed by a fingerprint that survives new data.",
+    key: "row_id",
+    columns: vec![
+        col(
+            "row_id",
+            DataType::Utf8,
+            false,
+            "hash of run and fingerprint",
+        ),
+        col("run_id", DataType::Utf8, false, "the run (`audit_runs`)"),
+        col("run_at", ts_type(), false, "when the run started"),
+        col(
+            "fingerprint",
+            DataType::Utf8,
+            false,
+            "rule, account and evidence key (`xaudit suppress` takes it)",
+        ),
+        col("account_id", DataType::Utf8, false, "account id"),
+        col("rule", DataType::Utf8, false, "rule id"),
+        col("severity", DataType::Utf8, false, "deny, warn, info"),
+        col("section", DataType::Utf8, false, "policy section key"),
+        col("message", DataType::Utf8, false, "what was found"),
+        col("first_seen", ts_type(), false, "first event of the finding"),
+        col("last_seen", ts_type(), false, "last event of the finding"),
+        col("value", DataType::Float64, false, "measured value"),
+        col(
+            "threshold",
+            DataType::Float64,
+            true,
+            "limit it was compared with",
+        ),
+        col("count", DataType::Int64, false, "events involved"),
+        col(
+            "change",
+            DataType::Utf8,
+            false,
+            "new, open (also in the previous run) or resolved (in the previous run only)",
+        ),
+        col(
+            "suppressed",
+            DataType::Boolean,
+            false,
+            "suppressed by `xaudit suppress`",
+        ),
+    ],
+});
+
+pub static SUPPRESSIONS: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "suppressions",
+    doc: "The suppression audit trail: every `xaudit suppress` and `unsuppress`, who, when and why. The latest action per fingerprint counts.",
+    key: "suppression_id",
+    columns: vec![
+        col(
+            "suppression_id",
+            DataType::Utf8,
+            false,
+            "hash of fingerprint, action and time",
+        ),
+        col(
+            "fingerprint",
+            DataType::Utf8,
+            false,
+            "the finding's fingerprint",
+        ),
+        col("action", DataType::Utf8, false, "suppress or unsuppress"),
+        s("reason", "why (required to suppress)"),
+        col(
+            "until",
+            ts_type(),
+            true,
+            "the suppression lapses at this time (none: until unsuppressed)",
+        ),
+        col("by", DataType::Utf8, false, "who (`--by`, else $USER)"),
+        col("at", ts_type(), false, "when"),
+    ],
+});
+
 /// Every table, events first.
-pub fn tables() -> [&'static Table; 8] {
+pub fn tables() -> [&'static Table; 11] {
     [
         &EVENTS,
         &ACCOUNTS,
@@ -457,8 +609,15 @@ pub fn tables() -> [&'static Table; 8] {
         &LISTS,
         &REJECTS,
         &INPUTS,
+        &AUDIT_RUNS,
+        &FINDINGS,
+        &SUPPRESSIONS,
     ]
 }
+
+/// Tables about the store rather than of it: the findings log and the suppression trail are read
+/// at their latest even when the data is read as of an earlier version.
+pub const AUDIT_LOG: [&str; 3] = ["audit_runs", "findings", "suppressions"];
 
 pub fn table(name: &str) -> Option<&'static Table> {
     tables().into_iter().find(|t| t.name == name)
@@ -469,6 +628,7 @@ fn type_name(t: &DataType) -> String {
         DataType::Utf8 => "string".into(),
         DataType::Int64 => "int64".into(),
         DataType::Boolean => "bool".into(),
+        DataType::Float64 => "float64".into(),
         DataType::Timestamp(_, _) => "timestamp(µs, UTC)".into(),
         DataType::List(f) => match f.data_type() {
             DataType::Struct(fs) => format!(

@@ -244,7 +244,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
                     out,
                     "<tr><td class=\"sev {sev}\">{sev}</td><td><code>{}</code></td><td>{}</td><td>{} {}</td><td>{} … {}</td><td>{ev}</td></tr>",
                     esc(&f.rule),
-                    esc(&f.message),
+                    match f.note() {
+                        n if n.is_empty() => esc(&f.message),
+                        n => format!("{}<div class=\"muted\">{}</div>", esc(&f.message), esc(&n)),
+                    },
                     esc(&f.section),
                     esc(heading),
                     esc(&f.first_seen),
@@ -253,6 +256,21 @@ pub fn render(r: &Report, lang: Lang) -> String {
                 );
             }
             out.push_str("</table>\n");
+        }
+        if let Some(resolved) = a.resolved.as_ref().filter(|r| !r.is_empty()) {
+            out.push_str("<details><summary>Resolved since the previous run</summary><ul>");
+            for f in resolved {
+                let _ = write!(
+                    out,
+                    "<li><code>{}</code> ({}): {} — {} … {}</li>",
+                    esc(&f.rule),
+                    f.severity.as_str(),
+                    esc(&f.message),
+                    esc(&f.first_seen),
+                    esc(&f.last_seen)
+                );
+            }
+            out.push_str("</ul></details>\n");
         }
         let missing = a.not_fully_checked();
         if !missing.is_empty() {

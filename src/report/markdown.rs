@@ -13,11 +13,14 @@ pub fn render(r: &Report, lang: Lang) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# xaudit report\n\n{} · xaudit {} · store version {} · generated {}\n",
+        "# xaudit report\n\n{} · xaudit {} · store version {} · generated {}{}\n",
         r.policy,
         r.tool.version,
         r.store_version.map(|v| v.to_string()).unwrap_or("-".into()),
-        r.generated_at
+        r.generated_at,
+        r.run
+            .as_ref()
+            .map_or(String::new(), |run| format!(" · run `{}`", run.id))
     );
     for a in &r.accounts {
         let name = match &a.handle {
@@ -46,10 +49,28 @@ pub fn render(r: &Report, lang: Lang) -> String {
                     f.rule,
                     f.section,
                     cell(heading),
-                    cell(&f.message),
+                    cell(&match f.note() {
+                        n if n.is_empty() => f.message.clone(),
+                        n => format!("{} — *{n}*", f.message),
+                    }),
                     f.first_seen,
                     f.last_seen,
                     f.count
+                );
+            }
+            out.push('\n');
+        }
+        if let Some(resolved) = a.resolved.as_ref().filter(|r| !r.is_empty()) {
+            out.push_str("Resolved since the previous run:\n\n");
+            for f in resolved {
+                let _ = writeln!(
+                    out,
+                    "- `{}` ({}): {} — {} … {}",
+                    f.rule,
+                    f.severity,
+                    cell(&f.message),
+                    f.first_seen,
+                    f.last_seen
                 );
             }
             out.push('\n');

@@ -30,7 +30,62 @@ pub struct Report {
     pub policy: &'static str,
     pub store_version: Option<u64>,
     pub generated_at: String,
+    /// The recorded run this report belongs to (nightly reports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunRef>,
     pub accounts: Vec<AccountReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRef {
+    pub id: String,
+    pub previous_id: Option<String>,
+    pub store_version: Option<u64>,
+}
+
+/// A finding compared with the previous recorded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// Not in the previous run.
+    New,
+    /// Also in the previous run.
+    Open,
+    /// In the previous run, no longer found.
+    Resolved,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Open => "open",
+            Change::Resolved => "resolved",
+        }
+    }
+}
+
+/// Why a finding is suppressed (it stays in the report and does not fail the run).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suppressed {
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// A finding of the previous run that no longer holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedFinding {
+    pub rule: String,
+    pub severity: Severity,
+    pub section: String,
+    pub message: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub fingerprint: String,
+    pub change: Change,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +155,33 @@ pub struct Finding {
     /// Identifies the finding across runs: rule, account and an evidence key.
     pub fingerprint: String,
     pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+}
+
+impl Finding {
+    /// "new", "suppressed: reason (by …)" and the like, for the human-readable reports; empty for
+    /// a plain audit's unsuppressed finding.
+    pub fn note(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = self.change {
+            parts.push(c.as_str().to_string());
+        }
+        if let Some(s) = &self.suppressed {
+            parts.push(format!(
+                "suppressed: {} (by {}, {}{})",
+                s.reason,
+                s.by,
+                s.at,
+                s.until
+                    .as_deref()
+                    .map_or(String::new(), |u| format!(", until {u}"))
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,6 +213,9 @@ pub struct AccountReport {
     pub automation: Automation,
     pub rules: Vec<RuleStatus>,
     pub findings: Vec<Finding>,
+    /// Findings of the previous run that no longer hold (nightly reports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Vec<ResolvedFinding>>,
     pub verdict: Verdict,
     /// Daily activity for charts.
     #[serde(skip)]
@@ -146,8 +231,13 @@ impl AccountReport {
             .collect()
     }
 
+    /// The most severe finding that is not suppressed.
     pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.severity)
+            .max()
     }
 }
 
@@ -162,8 +252,14 @@ impl Report {
     }
 }
 
+/// The account's verdict from its findings; suppressed findings do not count.
 pub fn verdict(findings: &[Finding]) -> Verdict {
-    match findings.iter().map(|f| f.severity).max() {
+    match findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .map(|f| f.severity)
+        .max()
+    {
         Some(Severity::Deny) => Verdict::Violations,
         Some(Severity::Warn) => Verdict::Warnings,
         _ => Verdict::Compliant,

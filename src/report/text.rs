@@ -61,6 +61,10 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                 "  {sev:>4}  {}  {} [{} {}]",
                 f.rule, f.message, f.section, heading
             );
+            let note = f.note();
+            if !note.is_empty() {
+                let _ = writeln!(out, "        {}", p.c("2", &note));
+            }
             let _ = writeln!(
                 out,
                 "        {} … {}; {} {}{}",

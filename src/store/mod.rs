@@ -3,7 +3,9 @@
 //! version, and events are committed last in an ingest, so a store whose events table is at
 //! version N holds everything that ingest N brought.
 
+mod lock;
 mod session;
+mod time_travel;
 mod writer;
 
 use std::collections::HashSet;
@@ -20,7 +22,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::model::schema::{Table, tables};
 
-pub use session::SessionOptions;
+pub use lock::{Contention, StoreLock};
+pub use session::{AsOf, SessionOptions};
+pub use time_travel::Pin;
 pub use writer::{EventWriter, IdSet, RelationEvent};
 
 pub struct Store {

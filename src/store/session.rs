@@ -6,14 +6,34 @@ use std::sync::Arc;
 use datafusion::catalog::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use super::Store;
+use super::{Pin, Store};
 use crate::error::{Error, Result};
 use crate::model::schema::tables;
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
-    /// Read `events` as of this version (time travel); other tables at their latest.
-    pub as_of_version: Option<u64>,
+    /// Read every table as it was then (time travel); None reads the latest.
+    pub as_of: Option<AsOf>,
+}
+
+/// A point in the store's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    /// An events (store) version.
+    Version(u64),
+    /// A moment, µs since the epoch: the store as the latest version committed by then.
+    Time(i64),
+}
+
+impl Store {
+    /// Which table versions `as_of` means (None: the latest of everything).
+    pub async fn resolve(&self, as_of: Option<AsOf>) -> Result<Option<Pin>> {
+        Ok(match as_of {
+            None => None,
+            Some(AsOf::Version(v)) => Some(self.pin_version(v).await?),
+            Some(AsOf::Time(t)) => Some(self.pin_time(t).await?),
+        })
+    }
 }
 
 pub async fn session(store: &Store, opts: &SessionOptions) -> Result<SessionContext> {
@@ -21,18 +41,19 @@ pub async fn session(store: &Store, opts: &SessionOptions) -> Result<SessionCont
         .with_information_schema(true)
         .with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
+    let pin = store.resolve(opts.as_of).await?;
     for t in tables() {
-        let table = match (t.name, opts.as_of_version) {
-            ("events", Some(v)) => {
-                let table = store.open_at_version("events", v).await?;
-                if table.is_none() {
-                    return Err(Error::Usage(format!(
-                        "the store has no events table, so no version {v}"
-                    )));
-                }
-                table
+        let table = match &pin {
+            None => store.open(t.name).await?,
+            Some(_) if crate::model::schema::AUDIT_LOG.contains(&t.name) => {
+                store.open(t.name).await?
             }
-            _ => store.open(t.name).await?,
+            Some(pin) if t.name == "events" => store.open_at_version("events", pin.version).await?,
+            Some(pin) => match pin.tables.get(t.name) {
+                Some(&v) => store.open_at_version(t.name, v).await?,
+                // The table did not exist yet at that point.
+                None => None,
+            },
         };
         match table {
             Some(table) => {
@@ -51,5 +72,34 @@ pub async fn session(store: &Store, opts: &SessionOptions) -> Result<SessionCont
             }
         }
     }
+    ctx.register_table("store_versions", Arc::new(store_versions(store)?))?;
     Ok(ctx)
+}
+
+/// The store's history as a table: one row per version, with its commit time and operation.
+fn store_versions(store: &Store) -> Result<MemTable> {
+    use datafusion::arrow::array::{
+        ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
+    };
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    let versions = store.versions()?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("version", DataType::UInt64, false),
+        Field::new(
+            "committed_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("operation", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.0))),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(versions.iter().map(|v| v.1 * 1000))
+                .with_timezone("UTC"),
+        ),
+        Arc::new(StringArray::from_iter(versions.iter().map(|v| v.2.clone()))),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }

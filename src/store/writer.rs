@@ -149,7 +149,12 @@ impl EventWriter {
 
     /// Make everything written visible in one commit. Returns the new store version, or None when
     /// there was nothing new.
-    pub async fn commit(mut self, metadata: &serde_json::Value) -> Result<Option<u64>> {
+    /// Commit the files written. With nothing written there is no commit unless `always`.
+    pub async fn commit(
+        mut self,
+        metadata: &serde_json::Value,
+        always: bool,
+    ) -> Result<Option<u64>> {
         let path = self.table.table_url().to_string();
         let adds = self
             .writer
@@ -157,7 +162,7 @@ impl EventWriter {
             .await
             .map_err(|e| Error::store(&path, e))?;
         self.adds.extend(adds.into_iter().map(Action::Add));
-        if self.adds.is_empty() {
+        if self.adds.is_empty() && !always {
             return Ok(None);
         }
         let snapshot = self.table.snapshot().map_err(|e| Error::store(&path, e))?;

@@ -1,0 +1,195 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use xaudit::findings_log::suppressions::{self, Action};
+use xaudit::model::time::{format_ts, parse_ts};
+use xaudit::store::{Contention, SessionOptions, Store, utf8};
+
+pub const SUPPRESS_HELP: &str = "\
+A suppressed finding stays in every report, with the reason, but does not fail the run (exit
+code) or count toward the account's verdict. Suppressions are appended to the `suppressions` table
+with who and when, and never edited: `unsuppress` appends another entry.
+
+Examples:
+  xaudit suppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store --reason \"opt-in list, ticket OPS-12\"
+  xaudit suppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store --reason \"under review\" --until 2026-12-31
+  xaudit unsuppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store
+  xaudit suppressions --store ./store --all";
+
+#[derive(clap::Args)]
+pub struct SuppressArgs {
+    /// The finding's fingerprint (the `fingerprint` field of a report).
+    fingerprint: String,
+    #[command(flatten)]
+    store: super::StoreArg,
+    /// Why the finding is accepted (kept in the audit trail).
+    #[arg(long)]
+    reason: String,
+    /// The suppression lapses at this date (YYYY-MM-DD, midnight UTC) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Who suppresses (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct UnsuppressArgs {
+    /// The finding's fingerprint.
+    fingerprint: String,
+    #[command(flatten)]
+    store: super::StoreArg,
+    /// Why the suppression ends.
+    #[arg(long)]
+    reason: Option<String>,
+    /// Who unsuppresses (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    store: super::StoreArg,
+    /// The whole trail (every suppress and unsuppress), not only what is in force.
+    #[arg(long)]
+    all: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn who(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn parse_until(s: &str) -> anyhow::Result<i64> {
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_string()
+    };
+    parse_ts(&full)
+        .with_context(|| format!("--until {s:?}: expected a date (2026-12-31) or an RFC 3339 time"))
+}
+
+pub async fn suppress(a: SuppressArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::existing(&a.store.store)?;
+    let until = a.until.as_deref().map(parse_until).transpose()?;
+    let _lock = store.lock("xaudit suppress", Contention::Wait, |_| {})?;
+    let now = chrono::Utc::now().timestamp_micros();
+    suppressions::record(
+        &store,
+        Action::Suppress,
+        &a.fingerprint,
+        Some(&a.reason),
+        until,
+        &who(a.by),
+        now,
+    )
+    .await?;
+    println!(
+        "suppressed {}{}",
+        a.fingerprint,
+        until.map_or(String::new(), |u| format!(" until {}", format_ts(u)))
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn unsuppress(a: UnsuppressArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::existing(&a.store.store)?;
+    let _lock = store.lock("xaudit unsuppress", Contention::Wait, |_| {})?;
+    let now = chrono::Utc::now().timestamp_micros();
+    suppressions::record(
+        &store,
+        Action::Unsuppress,
+        &a.fingerprint,
+        a.reason.as_deref(),
+        None,
+        &who(a.by),
+        now,
+    )
+    .await?;
+    println!("unsuppressed {}", a.fingerprint);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::existing(&a.store.store)?;
+    let ctx = store.session(&SessionOptions::default()).await?;
+    let now = chrono::Utc::now().timestamp_micros();
+    // What each fingerprint was, from the findings log (suppressions can name findings of plain
+    // audits, which the log does not hold).
+    let mut known = std::collections::BTreeMap::new();
+    let sql = "SELECT fingerprint, last_value(account_id ORDER BY run_at), last_value(rule ORDER BY run_at) FROM findings GROUP BY fingerprint";
+    for b in ctx.sql(sql).await?.collect().await? {
+        let (f, acc, rule) = (utf8(b.column(0))?, utf8(b.column(1))?, utf8(b.column(2))?);
+        for r in 0..b.num_rows() {
+            known.insert(
+                f.value(r).to_string(),
+                format!("{} {}", rule.value(r), acc.value(r)),
+            );
+        }
+    }
+    let rows: Vec<serde_json::Value> = if a.all {
+        suppressions::trail(&ctx)
+            .await?
+            .into_iter()
+            .map(|e| {
+                serde_json::json!({
+                    "fingerprint": e.fingerprint, "finding": known.get(&e.fingerprint),
+                    "action": e.action, "reason": e.reason, "by": e.by, "at": format_ts(e.at),
+                    "until": e.until.map(format_ts),
+                })
+            })
+            .collect()
+    } else {
+        suppressions::active(&ctx, now)
+            .await?
+            .into_iter()
+            .map(|(fp, s)| {
+                serde_json::json!({
+                    "fingerprint": fp, "finding": known.get(&fp), "reason": s.reason,
+                    "by": s.by, "at": s.at, "until": s.until,
+                })
+            })
+            .collect()
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!(
+            "{}",
+            if a.all {
+                "no suppressions recorded"
+            } else {
+                "no suppression in force"
+            }
+        );
+    }
+    for r in &rows {
+        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        println!(
+            "{}  {}{}  by {} at {}{}\n    {}",
+            s("fingerprint"),
+            if a.all {
+                format!("{} ", s("action"))
+            } else {
+                String::new()
+            },
+            r["finding"].as_str().unwrap_or("(finding not in the log)"),
+            s("by"),
+            s("at"),
+            r["until"]
+                .as_str()
+                .map_or(String::new(), |u| format!(", until {u}")),
+            s("reason"),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

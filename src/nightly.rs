@@ -1,0 +1,333 @@
+//! `xaudit nightly`: ingest what is new in an inbox, audit, compare with the previous run, record
+//! the run in the findings log and write the night's reports. Built for cron and systemd timers:
+//! no prompts, and every step leaves the store at a committed version, so a run killed at any
+//! point is followed by a clean one.
+//!
+//! The audit covers the whole store every night rather than only the events since the last run:
+//! rules see every burst, cluster and cadence whole however the data arrived, and a finding's
+//! fingerprint is stable across nights because its evidence key is computed from all the data.
+
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::Array;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use crate::audit::{AuditOptions, Config, audit};
+use crate::error::{Error, Result};
+use crate::findings_log::{self, Changes, RunRecord};
+use crate::ingest::{IngestOptions, ingest};
+use crate::model::hash_id;
+use crate::model::time::format_ts;
+use crate::report::{Report, Verdict};
+use crate::rules::Rule;
+use crate::rules::sections::Lang;
+use crate::store::{SessionOptions, Store, utf8};
+
+#[derive(Debug, Clone)]
+pub struct NightlyOptions {
+    pub inbox: PathBuf,
+    pub reports: PathBuf,
+    /// The run's clock (µs since the epoch): names the report folder and times the run.
+    pub now: i64,
+    /// Keep going past bad records in the inbox (kept in `rejects`).
+    pub lenient: bool,
+    pub lang: Lang,
+}
+
+#[derive(Debug)]
+pub struct NightlyOutcome {
+    pub report: Report,
+    pub run: RunRecord,
+    pub changes: Changes,
+    /// The folder the reports went to.
+    pub dir: PathBuf,
+    /// Inbox entries ingested by this run.
+    pub ingested: Vec<PathBuf>,
+    /// Things the operator should know (skipped inbox files, ingest notices).
+    pub notices: Vec<String>,
+}
+
+/// Names that mean "still being written": a file copied into the inbox under such a name and
+/// renamed when complete is never read half-way.
+fn in_progress(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [".part", ".partial", ".tmp", ".crdownload", ".download"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// Inbox entries not ingested before, recognized by content hash (the name does not matter: a
+/// file renamed or copied twice into the inbox is read once).
+pub async fn new_inputs(store: &Store, inbox: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    if !inbox.is_dir() {
+        return Err(Error::Usage(format!(
+            "--inbox {}: not a folder",
+            inbox.display()
+        )));
+    }
+    let mut notices = Vec::new();
+    let entries: Vec<PathBuf> = crate::ingest::inbox_entries(inbox)
+        .map_err(|e| Error::io(inbox, e))?
+        .into_iter()
+        .filter(|p| {
+            let busy = in_progress(p);
+            if busy {
+                notices.push(format!("{}: skipped, still being written", p.display()));
+            }
+            !busy
+        })
+        .collect();
+    let hashed: Vec<(PathBuf, std::io::Result<String>)> = entries
+        .into_par_iter()
+        .map(|p| {
+            let h = crate::ingest::content_hash(&p);
+            (p, h)
+        })
+        .collect();
+    let ctx = store.session(&SessionOptions::default()).await?;
+    let mut known = std::collections::HashSet::new();
+    for b in ctx
+        .sql("SELECT DISTINCT content_hash FROM inputs")
+        .await?
+        .collect()
+        .await?
+    {
+        let c = utf8(b.column(0))?;
+        known.extend((0..c.len()).map(|i| c.value(i).to_string()));
+    }
+    let mut fresh = Vec::new();
+    let mut this_night = std::collections::HashSet::new();
+    for (p, h) in hashed {
+        let h = h.map_err(|e| Error::io(&p, e))?;
+        if known.contains(&h) || !this_night.insert(h) {
+            continue;
+        }
+        match crate::readers::detect(&p) {
+            Ok(_) => fresh.push(p),
+            Err(e) => notices.push(format!(
+                "{}: skipped, not an input ({})",
+                p.display(),
+                e.reason
+            )),
+        }
+    }
+    Ok((fresh, notices))
+}
+
+/// Run one night. The caller holds the store lock.
+pub async fn nightly(
+    store: &Store,
+    rules: &[Rule],
+    config: &Config,
+    opts: &NightlyOptions,
+    progress: &ProgressBar,
+) -> Result<NightlyOutcome> {
+    let started_at = opts.now;
+    let (fresh, mut notices) = new_inputs(store, &opts.inbox).await?;
+    let mut events_added = 0;
+    if !fresh.is_empty() {
+        let report = ingest(
+            store,
+            &fresh,
+            &IngestOptions {
+                lenient: opts.lenient,
+                ..Default::default()
+            },
+            progress,
+        )
+        .await?;
+        events_added = report.events_added;
+        notices.extend(report.notices);
+    }
+    crate::fault::pause_point("nightly-after-ingest");
+    store.init().await?;
+
+    let ctx = store.session(&SessionOptions::default()).await?;
+    let previous = findings_log::previous_run(&ctx).await?;
+    drop(ctx);
+    let mut report = audit(
+        store,
+        rules,
+        config,
+        &AuditOptions {
+            as_of: None,
+            generated_at: format_ts(started_at / 1_000_000 * 1_000_000),
+            now: started_at,
+        },
+    )
+    .await?;
+    let changes = findings_log::compare(&mut report, previous.as_ref());
+    let store_version = report.store_version.unwrap_or_default();
+    let previous_id = previous.as_ref().map(|p| p.id.clone());
+    let run_id = hash_id(&[
+        "run",
+        &started_at.to_string(),
+        &store_version.to_string(),
+        previous_id.as_deref().unwrap_or(""),
+    ]);
+    report.run = Some(crate::report::RunRef {
+        id: run_id.clone(),
+        previous_id: previous_id.clone(),
+        store_version: report.store_version,
+    });
+    let run = RunRecord {
+        run_id,
+        previous_run_id: previous_id,
+        store_version: store_version as i64,
+        config_hash: config.fingerprint(rules),
+        rule_pack: findings_log::rule_pack_hash(rules),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at: started_at.max(chrono::Utc::now().timestamp_micros()),
+        inputs: fresh.len() as i64,
+        events_added: events_added as i64,
+        accounts: report.accounts.len() as i64,
+        new: changes.new as i64,
+        open: changes.open as i64,
+        resolved: changes.resolved as i64,
+        suppressed: changes.suppressed as i64,
+    };
+    let dir = write_reports(&report, rules, &run, &changes, &fresh, opts)?;
+    crate::fault::pause_point("nightly-before-record");
+    findings_log::record(store, &report, &run).await?;
+    Ok(NightlyOutcome {
+        report,
+        run,
+        changes,
+        dir,
+        ingested: fresh,
+        notices,
+    })
+}
+
+/// Write the night's reports into a fresh folder and move it into place, so a folder under
+/// `REPORTS/` is always complete. A second run on the same day replaces that day's folder.
+fn write_reports(
+    report: &Report,
+    rules: &[Rule],
+    run: &RunRecord,
+    changes: &Changes,
+    ingested: &[PathBuf],
+    opts: &NightlyOptions,
+) -> Result<PathBuf> {
+    let day: String = format_ts(run.started_at).chars().take(10).collect();
+    let reports = &opts.reports;
+    std::fs::create_dir_all(reports).map_err(|e| Error::io(reports, e))?;
+    let dir = reports.join(&day);
+    let tmp = reports.join(format!(".{day}.{}.tmp", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let files = [
+        ("report.json", report.to_json()),
+        ("report.html", crate::report::html(report, opts.lang)),
+        ("report.md", crate::report::markdown(report, opts.lang)),
+        (
+            "summary.txt",
+            summary(report, rules, run, changes, ingested),
+        ),
+    ];
+    for (name, text) in files {
+        let p = tmp.join(name);
+        std::fs::write(&p, text).map_err(|e| Error::io(&p, e))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+    std::fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
+}
+
+/// A few lines for a mail body or a chat message.
+pub fn summary(
+    report: &Report,
+    rules: &[Rule],
+    run: &RunRecord,
+    changes: &Changes,
+    ingested: &[PathBuf],
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let count = |v: Verdict| report.accounts.iter().filter(|a| a.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "xaudit nightly {} — run {} (previous {})",
+        format_ts(run.started_at),
+        &run.run_id[..12],
+        run.previous_run_id
+            .as_deref()
+            .map_or("none", |p| &p[..12.min(p.len())])
+    );
+    let _ = writeln!(
+        out,
+        "store version {}; {} new input{}, {} events added",
+        run.store_version,
+        ingested.len(),
+        if ingested.len() == 1 { "" } else { "s" },
+        run.events_added
+    );
+    let _ = writeln!(
+        out,
+        "accounts: {} ({} with violations, {} with warnings, {} compliant)",
+        report.accounts.len(),
+        count(Verdict::Violations),
+        count(Verdict::Warnings),
+        count(Verdict::Compliant)
+    );
+    let _ = writeln!(
+        out,
+        "findings: {} new, {} open, {} resolved, {} suppressed",
+        changes.new, changes.open, changes.resolved, changes.suppressed
+    );
+    let title = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r.id == id)
+            .map_or(id.to_string(), |r| r.title.clone())
+    };
+    let mut new: Vec<String> = Vec::new();
+    for a in &report.accounts {
+        let name = a
+            .handle
+            .as_deref()
+            .map_or(a.account_id.clone(), |h| format!("@{h}"));
+        for f in &a.findings {
+            if f.change == Some(crate::report::Change::New) {
+                new.push(format!(
+                    "  {:<4} {name}  {}: {}{}",
+                    f.severity.as_str(),
+                    f.rule,
+                    f.message,
+                    if f.suppressed.is_some() {
+                        " (suppressed)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        for f in a.resolved.iter().flatten() {
+            new.push(format!("  fixed {name}  {}: {}", f.rule, title(&f.rule)));
+        }
+    }
+    const SHOWN: usize = 30;
+    if !new.is_empty() {
+        let _ = writeln!(out, "\nnew and resolved:");
+        for l in new.iter().take(SHOWN) {
+            let _ = writeln!(out, "{l}");
+        }
+        if new.len() > SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more (report.md has them all)",
+                new.len() - SHOWN
+            );
+        }
+    }
+    out
+}
