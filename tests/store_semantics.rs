@@ -239,3 +239,66 @@ async fn sql_reads_an_earlier_version_of_the_events_table() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_store_version_pins_the_side_tables_too() {
+    // Trends (and accounts, apps …) ingested after version v must not leak into a session as of v,
+    // or an old report could not be reproduced: the ingest that closes version v names them.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    ingest_all(&store, &[fixture("archives/gdpr-2020")], false)
+        .await
+        .unwrap();
+    let v1 = store.version().await.unwrap().unwrap();
+    let trends_only = ingest_all(&store, &[fixture("trends/place.json")], false)
+        .await
+        .unwrap();
+    assert!(trends_only.trends_added > 0);
+    let v2 = store.version().await.unwrap().unwrap();
+    assert!(
+        v2 > v1,
+        "an ingest of side rows only still moves the store version"
+    );
+    let at = |as_of| {
+        let store = &store;
+        async move {
+            let ctx = store
+                .session(&xaudit::store::SessionOptions { as_of: Some(as_of) })
+                .await
+                .unwrap();
+            let b = ctx
+                .sql("SELECT count(*) FROM trends")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            xaudit::output::cell(&b[0], 0, 0)
+        }
+    };
+    use xaudit::store::AsOf;
+    assert_eq!(at(AsOf::Version(v1)).await, "0");
+    assert_ne!(at(AsOf::Version(v2)).await, "0");
+    assert_ne!(
+        at(AsOf::Time(chrono::Utc::now().timestamp_micros())).await,
+        "0"
+    );
+    // Before the store existed there is nothing to read, and the error says when it began.
+    let ctx = store
+        .session(&xaudit::store::SessionOptions {
+            as_of: Some(AsOf::Time(0)),
+        })
+        .await;
+    let err = ctx.err().expect("no store at 1970").to_string();
+    assert!(err.contains("did not exist yet"), "{err}");
+    // A version that never was.
+    let err = store
+        .session(&xaudit::store::SessionOptions {
+            as_of: Some(AsOf::Version(v2 + 5)),
+        })
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains(&format!("no version {}", v2 + 5)), "{err}");
+}
