@@ -16,6 +16,7 @@ pub mod output;
 pub mod readers;
 pub mod report;
 pub mod rules;
+pub mod shell;
 pub mod store;
 pub mod synth;
 pub mod text;

@@ -3,6 +3,7 @@ mod generate;
 mod ingest;
 mod nightly;
 mod rules;
+mod shell;
 mod sql;
 mod stats;
 mod suppress;
@@ -47,6 +48,9 @@ enum Command {
     /// Read inputs into a store (created if absent). Atomic: all or nothing, unless --lenient.
     #[command(after_help = ingest::AFTER_HELP)]
     Ingest(ingest::Args),
+    /// Interactive SQL over the store, with every view and function; also runs a script on stdin.
+    #[command(after_help = shell::AFTER_HELP)]
+    Shell(shell::Args),
     /// Run SQL against a store's tables.
     #[command(after_help = sql::AFTER_HELP)]
     Sql(sql::Args),
@@ -98,6 +102,7 @@ pub fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(rules::eval(dir, config)))
         }
         Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(ingest::run(a))),
+        Command::Shell(a) => runtime().and_then(|rt| rt.block_on(shell::run(a))),
         Command::Sql(a) => runtime().and_then(|rt| rt.block_on(sql::run(a))),
         Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),
         Command::Schema => print(&xaudit::model::schema::markdown()),

@@ -69,6 +69,27 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(regular_runs::udaf()));
 }
 
+/// Names of xaudit's functions (those `register_all` adds to DataFusion's own), sorted.
+pub fn function_names() -> Vec<String> {
+    let plain = SessionContext::new();
+    let ours = SessionContext::new();
+    register_all(&ours);
+    let (p, o) = (plain.state(), ours.state());
+    let mut names: Vec<String> = o
+        .scalar_functions()
+        .keys()
+        .filter(|k| !p.scalar_functions().contains_key(*k))
+        .chain(
+            o.aggregate_functions()
+                .keys()
+                .filter(|k| !p.aggregate_functions().contains_key(*k)),
+        )
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
 /// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.
 pub(crate) fn utf8_arg(a: &ArrayRef) -> Result<StringArray> {
     let c = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;

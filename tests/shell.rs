@@ -1,0 +1,103 @@
+//! `xaudit shell` driven from stdin: statements over several lines, commands, output formats,
+//! results computed with xaudit's functions and views, and a failing script naming its line.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+use xaudit::store::Store;
+
+fn shell(store: &std::path::Path, script: &str, extra: &[&str]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xaudit"))
+        .args(["shell", "--store", store.to_str().unwrap()])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_on_stdin_returns_rows_computed_with_udfs_and_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    ingest_all(
+        &Store::at(&store).unwrap(),
+        &[fixture("rules/duplicate_posts/fire")],
+        false,
+    )
+    .await
+    .unwrap();
+    let script = "\
+-- a comment before the first statement
+SELECT normalize_text('İSTANBUL &amp; Izmir @bot https://t.co/x #Trend!') AS norm,
+       personal_data('card 4111 1111 1111 1111') IS NOT NULL AS has_card;
+\\format csv
+SELECT count(*) > 0 AS clustered FROM post_clusters;
+SELECT DISTINCT client_class(client) AS class FROM events WHERE client IS NOT NULL ORDER BY 1
+";
+    let o = shell(&store, script, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let mut parts = out.splitn(2, '\n');
+    let first: serde_json::Value = serde_json::from_str(parts.next().unwrap()).unwrap();
+    assert_eq!(first[0]["norm"], "istanbul izmir trend");
+    assert_eq!(first[0]["has_card"], true);
+    let rest = parts.next().unwrap();
+    assert!(
+        rest.starts_with("clustered\ntrue\n"),
+        "the near-duplicate views are there: {rest}"
+    );
+    assert!(rest.contains("class\n"), "{rest}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_list_tables_and_functions_and_a_bad_statement_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    ingest_all(
+        &Store::at(&store).unwrap(),
+        &[fixture("logs/bot-actions.csv")],
+        false,
+    )
+    .await
+    .unwrap();
+    let o = shell(&store, "\\d\n\\d findings\n\\df\n", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    for name in [
+        "events",
+        "findings",
+        "suppressions",
+        "store_versions",
+        "post_clusters",
+        "fingerprint",
+        "minhash_signature",
+        "sliding_bursts",
+    ] {
+        assert!(out.contains(name), "{name} missing from:\n{out}");
+    }
+
+    let o = shell(
+        &store,
+        "SELECT 1;\n\nSELECT nope\n  FROM events;\nSELECT 3;",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("statement at line 3"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("| 3 "),
+        "stops at the error"
+    );
+}
