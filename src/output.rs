@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
@@ -43,7 +44,7 @@ pub fn write_batches(
                 .with_header(true)
                 .build(out);
             for b in batches {
-                w.write(b)?;
+                w.write(&flatten_nested(b)?)?;
             }
         }
         TableFormat::Json => {
@@ -73,4 +74,35 @@ pub fn cell(batch: &RecordBatch, col: usize, row: usize) -> String {
     )
     .map(|f| f.value(row).to_string())
     .unwrap_or_default()
+}
+
+/// CSV has no nested values: lists, structs and maps become their text form (`[a, b]`,
+/// `{first_seen: …, peak: 150}`), as the table format shows them.
+fn flatten_nested(b: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    if !b.columns().iter().any(|c| c.data_type().is_nested()) {
+        return Ok(b.clone());
+    }
+    let opts = FormatOptions::default().with_null("");
+    let mut fields = Vec::with_capacity(b.num_columns());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(b.num_columns());
+    for (f, c) in b.schema().fields().iter().zip(b.columns()) {
+        if c.data_type().is_nested() {
+            let fmt = ArrayFormatter::try_new(c.as_ref(), &opts)?;
+            let text: StringArray = (0..c.len())
+                .map(|i| c.is_valid(i).then(|| fmt.value(i).to_string()))
+                .collect();
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+            columns.push(Arc::new(text));
+        } else {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+        }
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }

@@ -44,7 +44,8 @@ SELECT normalize_text('İSTANBUL &amp; Izmir @bot https://t.co/x #Trend!') AS no
        personal_data('card 4111 1111 1111 1111') IS NOT NULL AS has_card;
 \\format csv
 SELECT count(*) > 0 AS clustered FROM post_clusters;
-SELECT DISTINCT client_class(client) AS class FROM events WHERE client IS NOT NULL ORDER BY 1
+SELECT DISTINCT client_class(client) AS class FROM events WHERE client IS NOT NULL ORDER BY 1;
+SELECT make_array('a', 'b') AS nested
 ";
     let o = shell(&store, script, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -59,6 +60,10 @@ SELECT DISTINCT client_class(client) AS class FROM events WHERE client IS NOT NU
         "the near-duplicate views are there: {rest}"
     );
     assert!(rest.contains("class\n"), "{rest}");
+    assert!(
+        rest.ends_with("nested\n\"[a, b]\"\n"),
+        "CSV shows nested values as text: {rest}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
