@@ -157,6 +157,7 @@ pub async fn nightly(
             as_of: None,
             generated_at: format_ts(started_at / 1_000_000 * 1_000_000),
             now: started_at,
+            progress: indicatif::ProgressBar::hidden(),
         },
     )
     .await?;

@@ -220,3 +220,25 @@ async fn near_duplicate_aggregates_on_no_rows_give_empty_lists() {
     assert_eq!(r[0]["comp"], serde_json::json!([]));
     assert_eq!(r[0]["cand"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn cadence_from_sql_describes_a_ticking_account_and_ignores_nulls() {
+    let r = query(
+        "WITH t AS (
+           SELECT 'bot' AS who, to_timestamp_seconds(1767225600 + 3600 * value) AS ts FROM generate_series(0, 47)
+           UNION ALL SELECT 'bot', CAST(NULL AS TIMESTAMP)
+           UNION ALL SELECT 'empty', CAST(NULL AS TIMESTAMP))
+         SELECT who, cadence(ts) AS c FROM t GROUP BY who ORDER BY who",
+    )
+    .await;
+    let bot = &r[0]["c"];
+    assert_eq!(bot["events"], 48, "NULL times are ignored");
+    assert_eq!(bot["gap_cv"], 0.0);
+    assert_eq!(bot["longest_active_hours"], 47.0);
+    assert!((bot["hour_entropy"].as_f64().unwrap() - 24f64.log2()).abs() < 1e-9);
+    assert_eq!(
+        r[1]["c"],
+        serde_json::json!({"events": 0}),
+        "an empty group has no statistics"
+    );
+}

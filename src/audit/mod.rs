@@ -41,6 +41,8 @@ pub struct AuditOptions {
     /// The clock (µs since the epoch): suppressions in force now apply, unless `as_of` names
     /// another moment.
     pub now: i64,
+    /// Counts rules as they run (its length is set to the number of enabled rules).
+    pub progress: indicatif::ProgressBar,
 }
 
 impl Default for AuditOptions {
@@ -50,6 +52,7 @@ impl Default for AuditOptions {
             as_of: None,
             generated_at: format_ts(now / 1_000_000 * 1_000_000),
             now,
+            progress: indicatif::ProgressBar::hidden(),
         }
     }
 }
@@ -206,10 +209,17 @@ pub async fn audit(
     let summary = coverage::summarize(&ctx).await?;
     let mut findings: BTreeMap<String, Vec<(Finding, Vec<String>)>> = BTreeMap::new();
     let mut statuses: BTreeMap<String, Vec<RuleStatus>> = BTreeMap::new();
+    opts.progress.set_length(
+        rules
+            .iter()
+            .filter(|r| config.severity(r).is_some())
+            .count() as u64,
+    );
     for rule in rules {
         let Some(level) = config.severity(rule) else {
             continue;
         };
+        opts.progress.set_message(rule.id.clone());
         let mut not_evaluable = BTreeSet::new();
         for (account, data) in &summary {
             let (status, reason) = coverage::status(&rule.needs, data);
@@ -238,6 +248,7 @@ pub async fn audit(
             .collect()
             .await
             .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))?;
+        opts.progress.inc(1);
         if std::env::var_os("XAUDIT_RULE_TIMINGS").is_some() {
             eprintln!("{:>8.3} s  {}", started.elapsed().as_secs_f64(), rule.id);
         }
@@ -336,7 +347,7 @@ pub async fn audit(
             automation: Automation {
                 clients: facts.clients.get(account).cloned().unwrap_or_default(),
                 connected_apps: facts.apps.get(account).cloned().unwrap_or_default(),
-                cadence: BTreeMap::new(),
+                cadence: facts.cadence.get(account).cloned().unwrap_or_default(),
             },
             rules: rs,
             daily: facts.daily.get(account).cloned().unwrap_or_default(),
@@ -426,6 +437,12 @@ struct AccountFacts {
     clients: BTreeMap<String, Vec<ClientUse>>,
     apps: BTreeMap<String, Vec<ConnectedApp>>,
     daily: BTreeMap<String, Vec<report::DayActivity>>,
+    cadence: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
+/// Rounded so that reports stay readable (and stable across float formatting).
+fn round3(v: f64) -> serde_json::Value {
+    serde_json::json!((v * 1000.0).round() / 1000.0)
 }
 
 impl AccountFacts {
@@ -492,6 +509,35 @@ impl AccountFacts {
                     permissions,
                     approved_at: approved.is_valid(r).then(|| format_ts(approved.value(r))),
                 });
+            }
+        }
+        // Cadence per activity group, from timed events only (snapshot diffs have no real time).
+        let cadence = "SELECT account_id, grp, cadence(ts) AS c FROM (
+                  SELECT account_id, ts, CASE WHEN kind IN ('post','reply','quote','repost') THEN 'posts'
+                      WHEN kind = 'like' THEN 'likes' WHEN kind IN ('follow','unfollow') THEN 'follows'
+                      WHEN kind = 'dm_sent' THEN 'dms' END AS grp
+                  FROM events WHERE origin <> 'snapshot')
+                  WHERE grp IS NOT NULL GROUP BY account_id, grp";
+        for b in q(cadence).await? {
+            let (a, g) = (utf8(b.column(0))?, utf8(b.column(1))?);
+            let c = b.column(2).as_struct();
+            let events = int64(c.column(0))?;
+            let stats: Vec<_> = (1..4).map(|i| float(c.column(i))).collect::<Result<_>>()?;
+            for r in 0..b.num_rows() {
+                let mut o = serde_json::Map::new();
+                o.insert("events".into(), serde_json::json!(events.value(r)));
+                for (name, col) in ["gap_cv", "hour_entropy", "longest_active_hours"]
+                    .iter()
+                    .zip(&stats)
+                {
+                    if col.is_valid(r) {
+                        o.insert(name.to_string(), round3(col.value(r)));
+                    }
+                }
+                f.cadence
+                    .entry(a.value(r).to_string())
+                    .or_default()
+                    .insert(g.value(r).to_string(), serde_json::Value::Object(o));
             }
         }
         let daily = "SELECT account_id, CAST(date_trunc('day', ts) AS VARCHAR) AS day,

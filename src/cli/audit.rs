@@ -125,11 +125,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let opts = AuditOptions {
         as_of: a.as_of.get()?,
+        progress: super::rule_progress(),
         ..Default::default()
     };
-    let pb = super::spinner(&format!("auditing with {} rules", rules.len()));
     let report = audit(&store, &rules, &config, &opts).await?;
-    pb.finish_and_clear();
+    opts.progress.finish_and_clear();
     let color = a.out.is_none() && std::io::stdout().is_terminal();
     let rendered = match a.format {
         Format::Json => report.to_json(),

@@ -159,17 +159,18 @@ fn progress(what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// A spinner on stderr while work without a count runs; hidden when stderr is no terminal.
-fn spinner(what: &str) -> indicatif::ProgressBar {
+/// Rules done out of rules enabled, with the one running, on stderr when it is a terminal.
+fn rule_progress() -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let pb = indicatif::ProgressBar::new_spinner();
+    let pb = indicatif::ProgressBar::new(0);
     pb.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} auditing {bar:30} {pos}/{len} rules [{elapsed}] {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    pb.set_message(what.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
 }

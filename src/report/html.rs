@@ -191,6 +191,14 @@ pub fn render(r: &Report, lang: Lang) -> String {
             esc(a.period.to.as_deref().unwrap_or("-")),
             a.counts.values().sum::<u64>()
         );
+        let cadence = a.cadence_lines();
+        if !cadence.is_empty() {
+            let _ = write!(
+                out,
+                "<div class=\"meta\">cadence — {}</div>",
+                esc(&cadence.join(" · "))
+            );
+        }
         out.push_str("<div class=\"charts\">");
         if let Some(svg) = timeline(a) {
             let _ = write!(

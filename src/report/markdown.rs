@@ -34,6 +34,14 @@ pub fn render(r: &Report, lang: Lang) -> String {
             a.period.from.as_deref().unwrap_or("-"),
             a.period.to.as_deref().unwrap_or("-")
         );
+        let cadence = a.cadence_lines();
+        if !cadence.is_empty() {
+            out.push_str("Cadence:\n\n");
+            for line in cadence {
+                let _ = writeln!(out, "- {}", cell(&line));
+            }
+            out.push('\n');
+        }
         if a.findings.is_empty() {
             out.push_str("No findings.\n\n");
         } else {

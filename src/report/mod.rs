@@ -223,6 +223,32 @@ pub struct AccountReport {
 }
 
 impl AccountReport {
+    /// One line on the rhythm of each timed activity group ("posts: gap variation 0.02, …").
+    pub fn cadence_lines(&self) -> Vec<String> {
+        self.automation
+            .cadence
+            .iter()
+            .filter_map(|(group, c)| {
+                let events = c.get("events")?.as_i64()?;
+                // A rhythm needs a few events before it says anything.
+                if events < 10 {
+                    return None;
+                }
+                let mut parts = vec![format!("{events} timed events")];
+                if let Some(cv) = c.get("gap_cv").and_then(|v| v.as_f64()) {
+                    parts.push(format!("gap variation {cv}"));
+                }
+                if let Some(h) = c.get("hour_entropy").and_then(|v| v.as_f64()) {
+                    parts.push(format!("hour-of-day entropy {h} of 4.585 bits"));
+                }
+                if let Some(h) = c.get("longest_active_hours").and_then(|v| v.as_f64()) {
+                    parts.push(format!("longest stretch without a 6 h rest {h} h"));
+                }
+                Some(format!("{group}: {}", parts.join(", ")))
+            })
+            .collect()
+    }
+
     /// Rules that could not see all the data they need for this account.
     pub fn not_fully_checked(&self) -> Vec<&RuleStatus> {
         self.rules

@@ -47,6 +47,9 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
             a.period.to.as_deref().unwrap_or("-"),
             a.counts.values().sum::<u64>()
         );
+        for line in a.cadence_lines() {
+            let _ = writeln!(out, "  {}", p.c("2", &format!("cadence of {line}")));
+        }
         for f in &a.findings {
             let sev = match f.severity {
                 Severity::Deny => p.c("31", "deny"),

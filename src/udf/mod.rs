@@ -1,6 +1,7 @@
 //! xaudit's SQL functions, one file each, registered through [`register_all`]. Detectors are SQL
 //! over these functions, so the same plans can run on a distributed DataFusion engine.
 
+mod cadence;
 mod client_class;
 mod collect;
 mod connected_components;
@@ -67,6 +68,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
     ctx.register_udaf(AggregateUDF::from(regular_runs::udaf()));
+    ctx.register_udaf(AggregateUDF::from(cadence::udaf()));
 }
 
 /// Names of xaudit's functions (those `register_all` adds to DataFusion's own), sorted.
