@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
@@ -23,7 +24,17 @@ pub struct CachedView {
 
 impl CachedView {
     pub fn new(plan: LogicalPlan) -> Self {
-        let schema = Arc::new(plan.schema().as_arrow().clone());
+        // Every column nullable: the logical plan's nullability can be stricter than what its
+        // physical plan reports (an aggregate, a CASE), and the batches must fit the schema.
+        let arrow = plan.schema().as_arrow();
+        let schema = Arc::new(Schema::new_with_metadata(
+            arrow
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+            arrow.metadata().clone(),
+        ));
         CachedView {
             plan,
             schema,
@@ -54,7 +65,18 @@ impl TableProvider for CachedView {
             .get_or_try_init(|| async {
                 let physical = state.create_physical_plan(&self.plan).await?;
                 // Keep the plan's partitions, so later scans stay parallel.
-                let partitions = collect_partitioned(physical, state.task_ctx()).await?;
+                let partitions = collect_partitioned(physical, state.task_ctx())
+                    .await?
+                    .into_iter()
+                    .map(|batches| {
+                        batches
+                            .into_iter()
+                            .map(|b| {
+                                RecordBatch::try_new(self.schema.clone(), b.columns().to_vec())
+                            })
+                            .collect::<std::result::Result<Vec<_>, _>>()
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
                 Ok::<_, datafusion::error::DataFusionError>(Arc::new(MemTable::try_new(
                     self.schema.clone(),
                     partitions,

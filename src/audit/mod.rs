@@ -11,6 +11,7 @@
 mod cached_view;
 pub mod config;
 pub mod coverage;
+mod shared_ctes;
 pub mod views;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -202,11 +203,21 @@ pub async fn audit(
     config: &Config,
     opts: &AuditOptions,
 ) -> Result<Report> {
+    let timings = std::env::var_os("XAUDIT_RULE_TIMINGS").is_some();
+    let stage = |name: &str, since: std::time::Instant| {
+        if timings {
+            eprintln!("{:>8.3} s  [{name}]", since.elapsed().as_secs_f64());
+        }
+    };
+    let started = std::time::Instant::now();
     let pin = store.resolve(opts.as_of).await?;
     let ctx = session(store, opts.as_of).await?;
     let moment = pin.as_ref().map_or(opts.now, |p| p.moment);
     let suppressions = crate::findings_log::suppressions::active(&ctx, moment).await?;
+    stage("session", started);
+    let started = std::time::Instant::now();
     let summary = coverage::summarize(&ctx).await?;
+    stage("coverage", started);
     let mut findings: BTreeMap<String, Vec<(Finding, Vec<String>)>> = BTreeMap::new();
     let mut statuses: BTreeMap<String, Vec<RuleStatus>> = BTreeMap::new();
     opts.progress.set_length(
@@ -238,20 +249,9 @@ pub async fn audit(
         let started = std::time::Instant::now();
         let params = config.params(rule);
         let sql = rule.render_sql(&params);
-        let df = ctx.sql(&sql).await.map_err(|e| {
-            Error::Internal(format!(
-                "{} (SQL from line {}): {e}",
-                rule.file, rule.sql_line
-            ))
-        })?;
-        let batches = df
-            .collect()
-            .await
-            .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))?;
+        let batches = run_rule(&ctx, rule, &sql).await?;
         opts.progress.inc(1);
-        if std::env::var_os("XAUDIT_RULE_TIMINGS").is_some() {
-            eprintln!("{:>8.3} s  {}", started.elapsed().as_secs_f64(), rule.id);
-        }
+        stage(&rule.id, started);
         for row in rows_of(rule, &batches)? {
             if not_evaluable.contains(row.account_id.as_str()) {
                 continue;
@@ -305,13 +305,17 @@ pub async fn audit(
         }
     }
 
+    let started = std::time::Instant::now();
     let evidence = load_evidence(
         &ctx,
         findings.values().flatten().flat_map(|(_, ids)| ids.iter()),
         config.report.show_private,
     )
     .await?;
+    stage("evidence", started);
+    let started = std::time::Instant::now();
     let facts = AccountFacts::load(&ctx).await?;
+    stage("account facts", started);
     let mut accounts = Vec::new();
     for account in summary.keys() {
         let mut fs: Vec<Finding> = findings
@@ -371,6 +375,46 @@ pub async fn audit(
         run: None,
         accounts,
     })
+}
+
+/// Run a rule's query, with the CTEs it reads more than once computed once (see `shared_ctes`).
+async fn run_rule(ctx: &SessionContext, rule: &Rule, sql: &str) -> Result<Vec<RecordBatch>> {
+    let bad_sql = |e: datafusion::error::DataFusionError| {
+        Error::Internal(format!(
+            "{} (SQL from line {}): {e}",
+            rule.file, rule.sql_line
+        ))
+    };
+    let split = shared_ctes::split(sql, |name| ctx.table_exist(name).unwrap_or(true));
+    let (shared, main) = match &split {
+        Some(s) => (s.shared.as_slice(), s.main.as_str()),
+        None => (&[][..], sql),
+    };
+    let mut registered = Vec::new();
+    let mut result = async {
+        for (name, query) in shared {
+            let plan = ctx
+                .sql(query)
+                .await
+                .map_err(bad_sql)?
+                .into_unoptimized_plan();
+            ctx.register_table(name.as_str(), Arc::new(cached_view::CachedView::new(plan)))?;
+            registered.push(name.as_str());
+        }
+        ctx.sql(main)
+            .await
+            .map_err(bad_sql)?
+            .collect()
+            .await
+            .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))
+    }
+    .await;
+    for name in registered {
+        if let Err(e) = ctx.deregister_table(name) {
+            result = Err(e.into());
+        }
+    }
+    result
 }
 
 fn sql_list<'a>(ids: impl Iterator<Item = &'a String>) -> String {

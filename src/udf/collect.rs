@@ -52,7 +52,7 @@ pub(super) fn segments_type(extra: &[Field]) -> DataType {
 /// The result value: one struct per segment `[start, end]` of the sorted events, with the extra
 /// columns (one value per segment) between the times and the evidence.
 pub(super) fn segments_value(
-    events: &[(i64, String)],
+    events: &Sorted<'_>,
     segments: &[(usize, usize)],
     extra: Vec<(Field, ArrayRef)>,
 ) -> Result<ScalarValue> {
@@ -62,7 +62,7 @@ pub(super) fn segments_value(
             TimestampMicrosecondArray::from(
                 segments
                     .iter()
-                    .map(|s| events[pick(s)].0)
+                    .map(|s| events.times[pick(s)])
                     .collect::<Vec<_>>(),
             )
             .with_timezone("UTC"),
@@ -70,8 +70,8 @@ pub(super) fn segments_value(
     };
     let mut evidence = ListBuilder::new(StringBuilder::new());
     for &(start, end) in segments {
-        for (_, id) in events[start..=end].iter().take(MAX_EVIDENCE) {
-            evidence.values().append_value(id);
+        for k in (start..=end).take(MAX_EVIDENCE) {
+            evidence.values().append_value(events.id(k));
         }
         evidence.append(true);
     }
@@ -109,11 +109,43 @@ fn first_value(a: &ArrayRef) -> Result<Option<f64>> {
     Ok((0..c.len()).find(|&i| c.is_valid(i)).map(|i| c.value(i)))
 }
 
+/// A group's events. Ids are kept back to back in one buffer rather than one `String` each: a
+/// group can hold millions of likes, and the state is handed between partial aggregates as whole
+/// Arrow arrays rather than value by value.
 #[derive(Debug, Default)]
 pub(super) struct EventSequence {
-    pub events: Vec<(i64, String)>,
+    times: Vec<i64>,
+    id_bytes: Vec<u8>,
+    /// `id_ends[k]` is where id `k` ends in `id_bytes`.
+    id_ends: Vec<usize>,
     /// The aggregate's two constant arguments (after time and id).
     pub params: [Option<f64>; 2],
+}
+
+/// The events sorted by time (then id, so equal times come out the same every run).
+pub(super) struct Sorted<'a> {
+    pub times: Vec<i64>,
+    order: Vec<u32>,
+    seq: &'a EventSequence,
+}
+
+impl Sorted<'_> {
+    /// The id of the `k`th event in time order.
+    pub fn id(&self, k: usize) -> &str {
+        let bytes = self.seq.id_bytes_of(self.order[k] as usize);
+        // Every id was copied whole from a UTF-8 string array.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+fn item_list(item: DataType, values: ArrayRef) -> ScalarValue {
+    let len = values.len();
+    ScalarValue::List(Arc::new(ListArray::new(
+        Arc::new(Field::new("item", item, true)),
+        OffsetBuffer::from_lengths([len]),
+        values,
+        None,
+    )))
 }
 
 impl EventSequence {
@@ -134,21 +166,32 @@ impl EventSequence {
         ]
     }
 
+    fn push(&mut self, ts: i64, id: &[u8]) {
+        self.times.push(ts);
+        self.id_bytes.extend_from_slice(id);
+        self.id_ends.push(self.id_bytes.len());
+    }
+
+    fn id_bytes_of(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.id_ends[k - 1] };
+        &self.id_bytes[start..self.id_ends[k]]
+    }
+
     /// `values` are the aggregate's arguments: time, id, and the two parameters.
     pub fn update(&mut self, values: &[ArrayRef]) -> Result<()> {
         let ts = micros(&values[0])?;
         let ids = utf8_arg(&values[1])?;
         self.set_params(&values[2], &values[3])?;
+        self.times.reserve(ts.len());
+        self.id_ends.reserve(ts.len());
         for i in 0..ts.len() {
             if ts.is_valid(i) {
-                self.events.push((
-                    ts.value(i),
-                    if ids.is_valid(i) {
-                        ids.value(i).to_string()
-                    } else {
-                        String::new()
-                    },
-                ));
+                let id = if ids.is_valid(i) {
+                    ids.value(i).as_bytes()
+                } else {
+                    b""
+                };
+                self.push(ts.value(i), id);
             }
         }
         Ok(())
@@ -164,27 +207,29 @@ impl EventSequence {
         Ok(())
     }
 
-    pub fn state(&self) -> Vec<ScalarValue> {
-        vec![
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &self
-                    .events
-                    .iter()
-                    .map(|(t, _)| ScalarValue::Int64(Some(*t)))
-                    .collect::<Vec<_>>(),
-                &DataType::Int64,
-            )),
-            ScalarValue::List(ScalarValue::new_list_nullable(
-                &self
-                    .events
-                    .iter()
-                    .map(|(_, i)| ScalarValue::Utf8(Some(i.clone())))
-                    .collect::<Vec<_>>(),
-                &DataType::Utf8,
-            )),
+    pub fn state(&self) -> Result<Vec<ScalarValue>> {
+        let offsets: Vec<i32> = std::iter::once(0)
+            .chain(self.id_ends.iter().map(|&e| e as i32))
+            .collect();
+        if self.id_bytes.len() > i32::MAX as usize {
+            return Err(datafusion::error::DataFusionError::Execution(
+                "event ids of one group exceed 2 GiB".into(),
+            ));
+        }
+        let ids = datafusion::arrow::array::StringArray::try_new(
+            OffsetBuffer::new(offsets.into()),
+            datafusion::arrow::buffer::Buffer::from(self.id_bytes.clone()),
+            None,
+        )?;
+        Ok(vec![
+            item_list(
+                DataType::Int64,
+                Arc::new(Int64Array::from(self.times.clone())),
+            ),
+            item_list(DataType::Utf8, Arc::new(ids)),
             ScalarValue::Float64(self.params[0]),
             ScalarValue::Float64(self.params[1]),
-        ]
+        ])
     }
 
     pub fn merge(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -198,25 +243,37 @@ impl EventSequence {
             let t = t.as_primitive::<Int64Type>();
             let i = utf8_arg(&ids.value(row))?;
             for k in 0..t.len() {
-                self.events.push((t.value(k), i.value(k).to_string()));
+                self.push(t.value(k), i.value(k).as_bytes());
             }
         }
         self.set_params(&states[2], &states[3])
     }
 
-    /// Sorted by time (then id, so equal times come out the same every run).
-    pub fn sorted(&mut self) -> &[(i64, String)] {
-        self.events.sort();
-        &self.events
+    pub fn sorted(&self) -> Sorted<'_> {
+        let mut order: Vec<(i64, u32)> = self
+            .times
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| (t, k as u32))
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                self.id_bytes_of(a.1 as usize)
+                    .cmp(self.id_bytes_of(b.1 as usize))
+            })
+        });
+        Sorted {
+            times: order.iter().map(|p| p.0).collect(),
+            order: order.into_iter().map(|p| p.1).collect(),
+            seq: self,
+        }
     }
 
     pub fn size(&self) -> usize {
         std::mem::size_of_val(self)
-            + self
-                .events
-                .iter()
-                .map(|(_, id)| 32 + id.capacity())
-                .sum::<usize>()
+            + self.times.capacity() * 8
+            + self.id_bytes.capacity()
+            + self.id_ends.capacity() * 8
     }
 }
 
@@ -300,7 +357,7 @@ impl Accumulator for SequenceAccumulator {
         self.seq.size()
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(self.seq.state())
+        self.seq.state()
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         self.seq.merge(states)

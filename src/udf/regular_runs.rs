@@ -31,9 +31,8 @@ pub fn udaf() -> SequenceAggregate {
 fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
     let [min_events, max_cv] = seq.params;
     let events = seq.sorted();
-    let times: Vec<i64> = events.iter().map(|(t, _)| *t).collect();
     let runs = find_runs(
-        &times,
+        &events.times,
         min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(2),
         max_cv.unwrap_or(0.0),
     );
@@ -46,7 +45,7 @@ fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
     let cv = Float64Array::from(runs.iter().map(|r| r.cv).collect::<Vec<_>>());
     let spans: Vec<(usize, usize)> = runs.iter().map(|r| (r.start, r.end)).collect();
     segments_value(
-        events,
+        &events,
         &spans,
         vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
     )
