@@ -503,32 +503,31 @@ impl AccountFacts {
                 }
             }
         }
-        for b in q("SELECT account_id, min(ts), max(ts) FROM events GROUP BY account_id").await? {
-            let (a, lo, hi) = (
-                utf8(b.column(0))?,
-                micros(b.column(1))?,
-                micros(b.column(2))?,
-            );
-            for r in 0..b.num_rows() {
-                f.periods.insert(
-                    a.value(r).to_string(),
-                    Period {
-                        from: Some(format_ts(lo.value(r))),
-                        to: Some(format_ts(hi.value(r))),
-                    },
-                );
-            }
-        }
-        for b in
-            q("SELECT account_id, kind, count(*) FROM events GROUP BY account_id, kind").await?
-        {
+        // Counts and periods in one scan: the period is the span of the kinds' spans.
+        let mut spans: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for b in q("SELECT account_id, kind, count(*), min(ts), max(ts) FROM events GROUP BY account_id, kind").await? {
             let (a, k, n) = (utf8(b.column(0))?, utf8(b.column(1))?, int64(b.column(2))?);
+            let (lo, hi) = (micros(b.column(3))?, micros(b.column(4))?);
             for r in 0..b.num_rows() {
                 f.counts
                     .entry(a.value(r).to_string())
                     .or_default()
                     .insert(k.value(r).to_string(), n.value(r) as u64);
+                let span = spans
+                    .entry(a.value(r).to_string())
+                    .or_insert((lo.value(r), hi.value(r)));
+                span.0 = span.0.min(lo.value(r));
+                span.1 = span.1.max(hi.value(r));
             }
+        }
+        for (account, (lo, hi)) in spans {
+            f.periods.insert(
+                account,
+                Period {
+                    from: Some(format_ts(lo)),
+                    to: Some(format_ts(hi)),
+                },
+            );
         }
         for b in q("SELECT account_id, client, count(*) AS n FROM events WHERE kind IN ('post','reply','quote','repost') AND client IS NOT NULL GROUP BY account_id, client ORDER BY account_id, n DESC, client").await? {
             let (a, c, n) = (utf8(b.column(0))?, utf8(b.column(1))?, int64(b.column(2))?);
@@ -584,13 +583,16 @@ impl AccountFacts {
                     .insert(g.value(r).to_string(), serde_json::Value::Object(o));
             }
         }
-        let daily = "SELECT account_id, CAST(date_trunc('day', ts) AS VARCHAR) AS day,
-                  sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END),
-                  sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END),
-                  sum(CASE WHEN kind IN ('follow','unfollow') THEN 1 ELSE 0 END),
-                  sum(CASE WHEN kind = 'dm_sent' THEN 1 ELSE 0 END),
-                  sum(CASE WHEN kind = 'list_add' THEN 1 ELSE 0 END)
-                  FROM events WHERE origin <> 'snapshot' GROUP BY account_id, day ORDER BY account_id, day";
+        // Grouped by the truncated time and only then cast to text: casting every event's day
+        // first cost a second on 9M events.
+        let daily = "SELECT account_id, CAST(day AS VARCHAR), p, l, f, d, la FROM (
+                  SELECT account_id, date_trunc('day', ts) AS day,
+                  sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END) AS p,
+                  sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END) AS l,
+                  sum(CASE WHEN kind IN ('follow','unfollow') THEN 1 ELSE 0 END) AS f,
+                  sum(CASE WHEN kind = 'dm_sent' THEN 1 ELSE 0 END) AS d,
+                  sum(CASE WHEN kind = 'list_add' THEN 1 ELSE 0 END) AS la
+                  FROM events WHERE origin <> 'snapshot' GROUP BY account_id, day) ORDER BY account_id, day";
         for b in q(daily).await? {
             let (a, d) = (utf8(b.column(0))?, utf8(b.column(1))?);
             let n: Vec<_> = (2..7).map(|i| int64(b.column(i))).collect::<Result<_>>()?;
