@@ -12,14 +12,20 @@
 --   protect ("Private information"); automated replies must not invite users to expose it.
 -- example: A support bot replies "Please reply with your order number and phone number".
 -- remediation: Ask users to continue in direct messages or a secure form.
-WITH candidates AS (
-    SELECT account_id, event_id, ts, automated, norm, lexicon_terms(norm, 'personal_data') AS data
+WITH terms AS (
+    -- unnest keeps only posts that name personal data, with the lexicon read once per post (a filter
+    -- on the function's result would be pushed below it and read every post twice)
+    SELECT event_id, unnest(lexicon_terms(norm, 'personal_data')) AS term
     FROM post_texts WHERE kind IN ('post', 'reply', 'quote')
+),
+candidates AS (
+    SELECT p.account_id, p.event_id, p.ts, p.automated, p.norm, t.data
+    FROM (SELECT event_id, array_agg(term) AS data FROM terms GROUP BY event_id) t
+    JOIN post_texts p ON p.event_id = t.event_id
 ),
 asks AS (
     SELECT account_id, event_id, ts, automated, data FROM candidates
-    WHERE array_length(data) > 0
-      AND array_length(lexicon_terms(norm, 'public_request')) > 0
+    WHERE array_length(lexicon_terms(norm, 'public_request')) > 0
       AND array_length(lexicon_terms(norm, 'private_channel')) = 0
 )
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,

@@ -14,11 +14,13 @@
 -- remediation: Keep automated messages free of profanity and adult content, and send them only
 --   to users who asked.
 WITH flagged AS (
-    SELECT event_id, lexicon_terms(norm, 'profanity') AS terms FROM post_texts
-    WHERE automated = true AND array_length(lexicon_terms(norm, 'profanity')) > 0
-    UNION ALL
-    SELECT event_id, lexicon_terms(norm, 'profanity') AS terms FROM dm_texts
-    WHERE automated = true AND array_length(lexicon_terms(norm, 'profanity')) > 0
+    -- unnest keeps only texts with a term, with the lexicon read once per text (a filter on the
+    -- function's result would be pushed below it and read every text twice)
+    SELECT event_id, array_agg(term) AS terms FROM (
+        SELECT event_id, unnest(lexicon_terms(norm, 'profanity')) AS term FROM post_texts WHERE automated = true
+        UNION ALL
+        SELECT event_id, unnest(lexicon_terms(norm, 'profanity')) AS term FROM dm_texts WHERE automated = true
+    ) GROUP BY event_id
 ),
 targets AS (
     SELECT a.account_id, a.event_id, a.ts, f.terms,
