@@ -22,7 +22,7 @@ candidates AS (
     WHERE e['words'] >= {{min_words_with_mention}}
 ),
 confirmed AS (
-    SELECT c.* FROM candidates c JOIN activity a ON a.event_id = c.event_id
+    SELECT c.* FROM candidates c JOIN events a ON a.event_id = c.event_id
     WHERE c.words >= {{min_words}} OR array_has(a.mention_ids, c.sender)
 )
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(DISTINCT event_id) AS DOUBLE) AS value,
