@@ -62,7 +62,11 @@ fn in_progress(path: &Path) -> bool {
 
 /// Inbox entries not ingested before, recognized by content hash (the name does not matter: a
 /// file renamed or copied twice into the inbox is read once).
-pub async fn new_inputs(store: &Store, inbox: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
+/// Returns each with its content hash, and notices about entries skipped.
+pub async fn new_inputs(
+    store: &Store,
+    inbox: &Path,
+) -> Result<(Vec<(PathBuf, String)>, Vec<String>)> {
     if !inbox.is_dir() {
         return Err(Error::Usage(format!(
             "--inbox {}: not a folder",
@@ -103,11 +107,11 @@ pub async fn new_inputs(store: &Store, inbox: &Path) -> Result<(Vec<PathBuf>, Ve
     let mut this_night = std::collections::HashSet::new();
     for (p, h) in hashed {
         let h = h.map_err(|e| Error::io(&p, e))?;
-        if known.contains(&h) || !this_night.insert(h) {
+        if known.contains(&h) || !this_night.insert(h.clone()) {
             continue;
         }
         match crate::readers::detect(&p) {
-            Ok(_) => fresh.push(p),
+            Ok(_) => fresh.push((p, h)),
             Err(e) => notices.push(format!(
                 "{}: skipped, not an input ({})",
                 p.display(),
@@ -128,6 +132,10 @@ pub async fn nightly(
 ) -> Result<NightlyOutcome> {
     let started_at = opts.now;
     let (fresh, mut notices) = new_inputs(store, &opts.inbox).await?;
+    let (fresh, content_hashes): (Vec<PathBuf>, std::collections::HashMap<PathBuf, String>) = (
+        fresh.iter().map(|(p, _)| p.clone()).collect(),
+        fresh.into_iter().collect(),
+    );
     let mut events_added = 0;
     if !fresh.is_empty() {
         let report = ingest(
@@ -135,6 +143,7 @@ pub async fn nightly(
             &fresh,
             &IngestOptions {
                 lenient: opts.lenient,
+                content_hashes,
                 ..Default::default()
             },
             progress,

@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::*;
 
 fn cookbook() -> String {
@@ -35,18 +32,7 @@ fn every_cookbook_query_runs_against_a_store_with_nightly_runs() {
         dir.path().join("reports"),
     );
     let p = |p: &std::path::Path| p.to_str().unwrap().to_string();
-    let o = xaudit(&[
-        "gen",
-        "--accounts",
-        "6",
-        "--days",
-        "10",
-        "--seed",
-        "3",
-        "--out",
-        &p(&data),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    generate(&data, "6", "10", "3");
     std::fs::create_dir_all(&inbox).unwrap();
     std::fs::copy(data.join("archives/bot_0.zip"), inbox.join("bot_0.zip")).unwrap();
     let night = |now: &str| {
@@ -87,20 +73,7 @@ fn every_cookbook_query_runs_against_a_store_with_nightly_runs() {
     let mut empty = Vec::new();
     for s in &stmts {
         let title = s.text.lines().next().unwrap_or_default().to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xaudit"))
-            .args(["shell", "--store", &p(&store), "--format", "jsonl"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{};", s.text).as_bytes())
-            .unwrap();
-        let o = child.wait_with_output().unwrap();
+        let o = shell(&store, &format!("{};", s.text), &["--format", "jsonl"]);
         assert_eq!(o.status.code(), Some(0), "{title}: {}", stderr(&o));
         if o.stdout.is_empty() {
             empty.push(title);

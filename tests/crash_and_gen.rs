@@ -9,21 +9,6 @@ use std::time::Instant;
 use common::*;
 use xaudit::store::Store;
 
-fn generate(out: &std::path::Path, accounts: &str, days: &str, seed: &str) {
-    let o = xaudit(&[
-        "gen",
-        "--accounts",
-        accounts,
-        "--days",
-        days,
-        "--seed",
-        seed,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-}
-
 fn ingest_cmd(store: &std::path::Path, input: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xaudit"));
     c.args([

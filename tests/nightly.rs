@@ -29,18 +29,7 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let o = xaudit(&[
-        "gen",
-        "--accounts",
-        "6",
-        "--days",
-        "10",
-        "--seed",
-        "3",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    generate(&data, "6", "10", "3");
     let (store, inbox, reports) = (
         dir.path().join("store"),
         dir.path().join("inbox"),

@@ -28,7 +28,7 @@ use crate::report::{
     RuleStatus, Tool,
 };
 use crate::rules::{Rule, Severity, sections};
-use crate::store::{AsOf, SessionOptions, Store, int64, utf8};
+use crate::store::{AsOf, Pin, Store, int64, utf8};
 
 pub use config::Config;
 use coverage::Status;
@@ -60,7 +60,11 @@ impl Default for AuditOptions {
 
 /// A session with the store, xaudit's functions and the audit views.
 pub async fn session(store: &Store, as_of: Option<AsOf>) -> Result<SessionContext> {
-    let ctx = store.session(&SessionOptions { as_of }).await?;
+    session_at(store, store.resolve(as_of).await?.as_ref()).await
+}
+
+async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionContext> {
+    let ctx = store.session_at(pin).await?;
     crate::udf::register_all(&ctx);
     let trends = crate::udf::TrendTopics::from_store(&ctx).await?;
     ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(trends));
@@ -211,7 +215,7 @@ pub async fn audit(
     };
     let started = std::time::Instant::now();
     let pin = store.resolve(opts.as_of).await?;
-    let ctx = session(store, opts.as_of).await?;
+    let ctx = session_at(store, pin.as_ref()).await?;
     let moment = pin.as_ref().map_or(opts.now, |p| p.moment);
     let suppressions = crate::findings_log::suppressions::active(&ctx, moment).await?;
     stage("session", started);

@@ -29,6 +29,16 @@ use crate::error::Result;
 /// RULES.md: near-duplicates have a Jaccard similarity of 0.8 or more.
 pub const NEAR_DUPLICATE_JACCARD: f64 = 0.8;
 
+/// Whether an event is automated, from its client (`<alias>.client`) or, without one, the
+/// account's connected apps (`a`): one expression for `activity` and `kind_automation`, which
+/// must agree.
+fn automated(alias: &str) -> String {
+    format!(
+        "CASE WHEN {alias}.client IS NOT NULL THEN client_class({alias}.client) <> 'official' \
+         WHEN a.automated THEN true ELSE NULL END"
+    )
+}
+
 const VIEWS: [&str; 2] = [
     "CREATE VIEW account_automation AS
      SELECT account_id,
@@ -40,9 +50,7 @@ const VIEWS: [&str; 2] = [
     "CREATE VIEW activity AS
      SELECT e.*,
             client_class(e.client) AS client_class,
-            CASE WHEN e.client IS NOT NULL THEN client_class(e.client) <> 'official'
-                 WHEN a.automated THEN true
-                 ELSE NULL END AS automated,
+            {automated_e} AS automated,
             CASE WHEN e.client IS NOT NULL AND client_class(e.client) <> 'official' THEN make_array(concat('client:', e.client))
                  WHEN e.client IS NULL THEN a.automation
                  ELSE NULL END AS automation
@@ -54,13 +62,12 @@ const VIEWS: [&str; 2] = [
 /// account's app evidence; so per kind it is the distinct such clients, plus the apps when any
 /// event of the kind has no client. Computed this way rather than by unnesting every event's list
 /// (2.5 s per use on 9M events), from the distinct (account, kind, client) triples rather than
-/// from every event, and cached: 13 rules join it. It must agree with `activity`'s `automated`.
+/// from every event, and cached: 13 rules join it.
 const KIND_AUTOMATION: &str = "
      WITH c AS (SELECT DISTINCT account_id, kind, client FROM events),
      k AS (
          SELECT c.account_id, c.kind,
-                bool_or(CASE WHEN c.client IS NOT NULL THEN client_class(c.client) <> 'official'
-                             WHEN a.automated THEN true ELSE NULL END) AS automated,
+                bool_or({automated_c}) AS automated,
                 bool_or(c.client IS NULL) AS unattributed,
                 array_agg(DISTINCT concat('client:', c.client) ORDER BY concat('client:', c.client))
                     FILTER (WHERE c.client IS NOT NULL AND client_class(c.client) <> 'official') AS clients
@@ -123,9 +130,11 @@ fn clusters_sql(texts: &str, cluster_ids: &str, extra_columns: &str) -> String {
 
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     for v in VIEWS {
-        ctx.sql(v).await?.collect().await?;
+        let v = v.replace("{automated_e}", &automated("e"));
+        ctx.sql(&v).await?.collect().await?;
     }
-    let plan = ctx.sql(KIND_AUTOMATION).await?.into_unoptimized_plan();
+    let kind_automation = KIND_AUTOMATION.replace("{automated_c}", &automated("c"));
+    let plan = ctx.sql(&kind_automation).await?.into_unoptimized_plan();
     ctx.register_table("kind_automation", Arc::new(CachedView::new(plan)))?;
     register_text_views(ctx).await
 }

@@ -59,6 +59,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             max_unpacked_bytes: a.max_unpacked_size,
             max_ratio: a.max_ratio,
         },
+        ..Default::default()
     };
     let _lock = store.lock("xaudit ingest", Contention::Wait, |holder| {
         eprintln!("waiting for {holder} to finish…")

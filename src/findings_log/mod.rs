@@ -192,47 +192,64 @@ struct FindingRow<'a> {
 /// store lock.
 pub async fn record(store: &Store, report: &Report, run: &RunRecord) -> Result<()> {
     let ts = |s: &str| parse_ts(s).unwrap_or(0);
+    // What a current and a resolved finding have in common; the caller fills in the measures.
+    let row = |account_id,
+               fingerprint,
+               rule,
+               severity: Severity,
+               section,
+               message,
+               first: &str,
+               last: &str| FindingRow {
+        row_id: hash_id(&[&run.run_id, fingerprint]),
+        run_id: &run.run_id,
+        run_at: run.started_at,
+        fingerprint,
+        account_id,
+        rule,
+        severity: severity.as_str(),
+        section,
+        message,
+        first_seen: ts(first),
+        last_seen: ts(last),
+        value: 0.0,
+        threshold: None,
+        count: 0,
+        change: Change::Resolved.as_str(),
+        suppressed: false,
+    };
     let mut rows = Vec::new();
     for a in &report.accounts {
         for f in &a.findings {
             rows.push(FindingRow {
-                row_id: hash_id(&[&run.run_id, &f.fingerprint]),
-                run_id: &run.run_id,
-                run_at: run.started_at,
-                fingerprint: &f.fingerprint,
-                account_id: &a.account_id,
-                rule: &f.rule,
-                severity: f.severity.as_str(),
-                section: &f.section,
-                message: &f.message,
-                first_seen: ts(&f.first_seen),
-                last_seen: ts(&f.last_seen),
                 value: f.value,
                 threshold: f.threshold,
                 count: f.count as i64,
                 change: f.change.unwrap_or(Change::New).as_str(),
                 suppressed: f.suppressed.is_some(),
+                ..row(
+                    &a.account_id,
+                    &f.fingerprint,
+                    &f.rule,
+                    f.severity,
+                    &f.section,
+                    &f.message,
+                    &f.first_seen,
+                    &f.last_seen,
+                )
             });
         }
         for f in a.resolved.iter().flatten() {
-            rows.push(FindingRow {
-                row_id: hash_id(&[&run.run_id, &f.fingerprint]),
-                run_id: &run.run_id,
-                run_at: run.started_at,
-                fingerprint: &f.fingerprint,
-                account_id: &a.account_id,
-                rule: &f.rule,
-                severity: f.severity.as_str(),
-                section: &f.section,
-                message: &f.message,
-                first_seen: ts(&f.first_seen),
-                last_seen: ts(&f.last_seen),
-                value: 0.0,
-                threshold: None,
-                count: 0,
-                change: Change::Resolved.as_str(),
-                suppressed: false,
-            });
+            rows.push(row(
+                &a.account_id,
+                &f.fingerprint,
+                &f.rule,
+                f.severity,
+                &f.section,
+                &f.message,
+                &f.first_seen,
+                &f.last_seen,
+            ));
         }
     }
     let meta = serde_json::json!({ "operation": "audit_run", "run_id": run.run_id });

@@ -259,11 +259,7 @@ impl AccountReport {
 
     /// The most severe finding that is not suppressed.
     pub fn worst(&self) -> Option<Severity> {
-        self.findings
-            .iter()
-            .filter(|f| f.suppressed.is_none())
-            .map(|f| f.severity)
-            .max()
+        worst_unsuppressed(&self.findings)
     }
 }
 
@@ -278,14 +274,19 @@ impl Report {
     }
 }
 
-/// The account's verdict from its findings; suppressed findings do not count.
-pub fn verdict(findings: &[Finding]) -> Verdict {
-    match findings
+/// The most severe of `findings`, suppressed ones left out: they neither fail a run nor set a
+/// verdict.
+fn worst_unsuppressed(findings: &[Finding]) -> Option<Severity> {
+    findings
         .iter()
         .filter(|f| f.suppressed.is_none())
         .map(|f| f.severity)
         .max()
-    {
+}
+
+/// The account's verdict from its findings; suppressed findings do not count.
+pub fn verdict(findings: &[Finding]) -> Verdict {
+    match worst_unsuppressed(findings) {
         Some(Severity::Deny) => Verdict::Violations,
         Some(Severity::Warn) => Verdict::Warnings,
         _ => Verdict::Compliant,

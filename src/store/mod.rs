@@ -202,7 +202,13 @@ impl Store {
 
     /// A DataFusion session with the store's tables (and xaudit's functions) registered.
     pub async fn session(&self, opts: &SessionOptions) -> Result<SessionContext> {
-        session::session(self, opts).await
+        let pin = self.resolve(opts.as_of).await?;
+        session::session_at(self, pin.as_ref()).await
+    }
+
+    /// A session reading the tables at an already resolved `pin` (None: the latest).
+    pub async fn session_at(&self, pin: Option<&Pin>) -> Result<SessionContext> {
+        session::session_at(self, pin).await
     }
 }
 

@@ -36,14 +36,14 @@ impl Store {
     }
 }
 
-pub async fn session(store: &Store, opts: &SessionOptions) -> Result<SessionContext> {
+/// A session reading the tables at `pin` (the latest of everything when None).
+pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
-    let pin = store.resolve(opts.as_of).await?;
     for t in tables() {
-        let table = match &pin {
+        let table = match pin {
             None => store.open(t.name).await?,
             Some(_) if crate::model::schema::AUDIT_LOG.contains(&t.name) => {
                 store.open(t.name).await?

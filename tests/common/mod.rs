@@ -120,3 +120,38 @@ pub fn copy_dir(src: &Path, dst: &Path) {
         }
     }
 }
+
+/// `xaudit gen` into `out`; panics with its stderr when it fails.
+pub fn generate(out: &Path, accounts: &str, days: &str, seed: &str) {
+    let o = xaudit(&[
+        "gen",
+        "--accounts",
+        accounts,
+        "--days",
+        days,
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `xaudit shell --store STORE EXTRA…` with `script` on its standard input.
+pub fn shell(store: &Path, script: &str, extra: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xaudit"))
+        .args(["shell", "--store", store.to_str().unwrap()])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("xaudit runs");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(script.as_bytes())
+        .expect("script written");
+    child.wait_with_output().expect("xaudit runs")
+}
