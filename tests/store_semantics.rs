@@ -83,6 +83,57 @@ async fn a_post_in_an_archive_and_in_a_webhook_log_is_one_event() {
     );
 }
 
+/// Regression: of a DM in both an archive (no client) and a webhook log (client from its `apps`
+/// map), the store kept whichever copy a reader thread delivered first, so the same inputs gave
+/// different clients, and different automation findings, from one ingest to the next.
+#[tokio::test]
+async fn an_event_in_two_inputs_keeps_the_webhook_copy_whatever_the_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let population = dir.path().join("population");
+    generate(&population, "20", "10", "3");
+    let archives = population.join("archives");
+    let webhooks = population.join("webhooks");
+    let webhook_only = Store::at(dir.path().join("webhook-only")).unwrap();
+    ingest_all(&webhook_only, std::slice::from_ref(&webhooks), false)
+        .await
+        .unwrap();
+    let expected = rows(
+        &webhook_only,
+        "SELECT event_id, client FROM events WHERE kind = 'dm_sent' ORDER BY event_id",
+    )
+    .await;
+    let mut stores = Vec::new();
+    for (name, inputs) in [
+        ("archives-first", [archives.clone(), webhooks.clone()]),
+        ("webhooks-first", [webhooks.clone(), archives.clone()]),
+    ] {
+        let store = Store::at(dir.path().join(name)).unwrap();
+        ingest_all(&store, &inputs, false).await.unwrap();
+        let webhook_dms_with_client = count(
+            &store,
+            "SELECT count(*) FROM events WHERE kind = 'dm_sent' AND origin = 'webhook' AND client IS NOT NULL",
+        )
+        .await;
+        assert!(
+            webhook_dms_with_client > 0,
+            "the population has DMs with a client in its webhook logs"
+        );
+        let kept = rows(
+            &store,
+            "SELECT event_id, client FROM events WHERE kind = 'dm_sent' AND event_id IN \
+             (SELECT event_id FROM events WHERE origin = 'webhook') ORDER BY event_id",
+        )
+        .await;
+        assert_eq!(
+            kept, expected,
+            "{name}: every DM the webhook log has keeps its client"
+        );
+        stores.push(store);
+    }
+    let all = "SELECT event_id, client, origin, text FROM events ORDER BY event_id";
+    assert_eq!(rows(&stores[0], all).await, rows(&stores[1], all).await);
+}
+
 /// Rewrites the fixture archive as a later export: new generation date, changed snapshots.
 fn later_archive(dir: &std::path::Path) -> std::path::PathBuf {
     let later = dir.join("later");

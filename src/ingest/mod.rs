@@ -74,6 +74,37 @@ struct InputRow<'a> {
     ingested_at: i64,
 }
 
+/// Reads one input (its events go to `tx`) and hashes its content at the same time.
+fn read_job(
+    path: &Path,
+    kind: InputKind,
+    lenient: bool,
+    limits: ZipLimits,
+    tx: &crate::readers::EventTx,
+    known_hash: Option<&String>,
+) -> std::result::Result<(InputSummary, Side), InputError> {
+    let (side, hash) = rayon::join(
+        || read_input(path, kind, lenient, limits, tx),
+        || match known_hash {
+            Some(h) => Ok(h.clone()),
+            None => content_hash(path),
+        },
+    );
+    let side = side?;
+    let records = side.events + side.trends.len() as u64;
+    let rejected = side.rejects.len() as u64;
+    let summary = InputSummary {
+        path: path.display().to_string(),
+        kind: kind.as_str().to_string(),
+        content_hash: hash.map_err(|e| {
+            InputError::file(path.display().to_string(), format!("cannot read: {e}"))
+        })?,
+        records,
+        rejected,
+    };
+    Ok((summary, side))
+}
+
 /// Ingest `inputs` into `store`. Strict mode (the default) stops at the first bad record and
 /// commits nothing.
 pub async fn ingest(
@@ -129,30 +160,32 @@ pub async fn ingest(
     let limits = opts.limits;
     let known_hashes = opts.content_hashes.clone();
     let readers = std::thread::spawn(move || {
-        jobs.par_iter()
-            .map(|(path, kind)| {
-                let (side, hash) = rayon::join(
-                    || read_input(path, *kind, lenient, limits, &tx),
-                    || match known_hashes.get(path) {
-                        Some(h) => Ok(h.clone()),
-                        None => content_hash(path),
-                    },
-                );
-                let side = side?;
-                let records = side.events + side.trends.len() as u64;
-                let rejected = side.rejects.len() as u64;
-                let summary = InputSummary {
-                    path: path.display().to_string(),
-                    kind: kind.as_str().to_string(),
-                    content_hash: hash.map_err(|e| {
-                        InputError::file(path.display().to_string(), format!("cannot read: {e}"))
-                    })?,
-                    records,
-                    rejected,
-                };
-                Ok((summary, side))
-            })
-            .collect::<Vec<std::result::Result<(InputSummary, Side), InputError>>>()
+        // One wave per precedence rank, so that of an event in two inputs the store keeps the
+        // richer copy whatever the thread timing (an archive's copy of a DM has no client, the
+        // webhook log's has); inputs of one rank are read in parallel.
+        let mut results = Vec::with_capacity(jobs.len());
+        let mut ranks: Vec<u8> = jobs.iter().map(|(_, k)| k.precedence()).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        for rank in ranks {
+            let wave: Vec<(usize, &(PathBuf, InputKind))> = jobs
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, kind))| kind.precedence() == rank)
+                .collect();
+            let done = wave
+                .par_iter()
+                .map(|&(i, (path, kind))| {
+                    (
+                        i,
+                        read_job(path, *kind, lenient, limits, &tx, known_hashes.get(path)),
+                    )
+                })
+                .collect::<Vec<_>>();
+            results.extend(done);
+        }
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect::<Vec<_>>()
     });
 
     let mut write_error = None;

@@ -18,6 +18,19 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    /// Which copy of an event seen in several inputs of one ingest is kept (lower first): the
+    /// store keeps the first copy it receives, so inputs are read in waves of this rank. A
+    /// webhook log knows the client of every action (DMs through its `apps` map), a bot's own log
+    /// usually does too, while an archive's DMs carry none; trend logs hold no events.
+    pub fn precedence(self) -> u8 {
+        match self {
+            InputKind::Webhook => 0,
+            InputKind::Generic => 1,
+            InputKind::Archive => 2,
+            InputKind::Trends => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Archive => "archive",
