@@ -341,6 +341,114 @@ pub fn for_each_element<R: Read>(
     }
 }
 
+/// Records are handed to the parallel handlers in blocks of about this many bytes.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Blocks scanned but not yet handled, at most: bounds memory whatever the file size.
+const BLOCKS_IN_FLIGHT: usize = 8;
+
+/// Records copied out of the read buffer, to be handled on another thread.
+#[derive(Default)]
+struct Block {
+    data: Vec<u8>,
+    records: Vec<(RecordPos, std::ops::Range<usize>)>,
+}
+
+/// What a block's handling left: its output and, in strict mode, the error that stopped it.
+struct Handled<P> {
+    out: P,
+    error: Option<InputError>,
+}
+
+/// [`for_each_element`] with the records handled on every rayon thread: one large file (a 2 GB
+/// `tweets.js`) is parsed on all cores while this thread scans ahead for record boundaries.
+/// Every block of records gets its own output from `fork`, which `close` turns into what `join`
+/// receives, in file order, so what is collected does not depend on thread timing. The first
+/// error in file order is returned, as [`for_each_element`] would.
+pub fn for_each_element_par<R: Read, O, P: Send>(
+    file: &str,
+    reader: R,
+    wrapper: Wrapper,
+    fork: impl Fn() -> O + Sync,
+    handle: impl Fn(&mut O, RecordPos, &[u8]) -> Flow + Sync,
+    close: impl Fn(O) -> P + Sync,
+    mut join: impl FnMut(P),
+) -> Result<u64, InputError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let done: Mutex<Vec<(usize, Handled<P>)>> = Mutex::new(Vec::new());
+    let in_flight = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let run = |block: Block| -> Handled<P> {
+        let mut out = fork();
+        let mut error = None;
+        for (pos, range) in &block.records {
+            if let Flow::Abort(e) = handle(&mut out, *pos, &block.data[range.clone()]) {
+                failed.store(true, Ordering::Relaxed);
+                error = Some(e);
+                break;
+            }
+        }
+        Handled {
+            out: close(out),
+            error,
+        }
+    };
+    let scanned = rayon::in_place_scope(|scope| {
+        let mut block = Block::default();
+        let mut blocks = 0usize;
+        let mut dispatch = |block: Block| {
+            // Wait for a free slot, handling queued blocks on this thread meanwhile.
+            while in_flight.load(Ordering::Acquire) >= BLOCKS_IN_FLIGHT {
+                if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+            }
+            in_flight.fetch_add(1, Ordering::AcqRel);
+            let i = blocks;
+            blocks += 1;
+            let (run, done, in_flight) = (&run, &done, &in_flight);
+            scope.spawn(move |_| {
+                let handled = run(block);
+                done.lock().expect("no handler panics").push((i, handled));
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+            });
+        };
+        let scanned = for_each_element(file, reader, wrapper, |pos, raw| {
+            if failed.load(Ordering::Relaxed) {
+                // A handler failed: the file's error is known, stop scanning. The placeholder is
+                // replaced below by the handler's error, which comes first in the file.
+                return Flow::Abort(InputError::file(file, "stopped at an earlier error"));
+            }
+            let start = block.data.len();
+            block.data.extend_from_slice(raw);
+            block.records.push((pos, start..block.data.len()));
+            if block.data.len() >= BLOCK_BYTES {
+                dispatch(std::mem::take(&mut block));
+            }
+            Flow::Continue
+        });
+        if scanned.is_ok() && !block.records.is_empty() {
+            dispatch(block);
+        }
+        scanned
+    });
+    let mut done = done.into_inner().expect("no handler panics");
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut first_error = None;
+    for (_, handled) in done {
+        if first_error.is_none() {
+            first_error = handled.error;
+        }
+        join(handled.out);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => scanned,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +558,93 @@ mod tests {
     #[test]
     fn garbage_after_the_array_is_an_error() {
         assert!(collect("[1] x", Wrapper::None).is_err());
+    }
+
+    /// A file of `n` records of about 250 bytes (several parallel blocks), record `bad` broken.
+    fn many_records(n: usize, bad: &[usize]) -> String {
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                if bad.contains(&i) {
+                    format!("{{\"i\": {i}, \"x\": }}")
+                } else {
+                    format!("{{\"i\": {i}, \"pad\": \"{}\"}}", "p".repeat(230))
+                }
+            })
+            .collect();
+        format!("window.YTD.tweets.part0 = [\n{}\n]", items.join(",\n"))
+    }
+
+    fn parse_index(raw: &[u8]) -> Result<u64, ()> {
+        let v: serde_json::Value = serde_json::from_slice(raw).map_err(|_| ())?;
+        v["i"].as_u64().ok_or(())
+    }
+
+    #[test]
+    fn parallel_handling_joins_blocks_in_file_order() {
+        let n = 20_000;
+        let input = many_records(n, &[]);
+        assert!(
+            input.len() > 4 * BLOCK_BYTES,
+            "the test needs several blocks"
+        );
+        let mut seen = Vec::new();
+        let count = for_each_element_par(
+            "t.js",
+            input.as_bytes(),
+            Wrapper::Assignment,
+            Vec::new,
+            |out: &mut Vec<(u64, u64)>, pos, raw| {
+                out.push((pos.index, parse_index(raw).unwrap()));
+                Flow::Continue
+            },
+            |out| out,
+            |block| seen.extend(block),
+        )
+        .unwrap();
+        assert_eq!(count, n as u64);
+        let expected: Vec<(u64, u64)> = (0..n as u64).map(|i| (i, i)).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn parallel_handling_reports_the_first_bad_record_in_file_order() {
+        let input = many_records(20_000, &[6_000, 15_000]);
+        let err = for_each_element_par(
+            "t.js",
+            input.as_bytes(),
+            Wrapper::Assignment,
+            || (),
+            |_, pos, raw| match parse_index(raw) {
+                Ok(_) => Flow::Continue,
+                Err(()) => Flow::Abort(InputError::new(
+                    "t.js",
+                    pos.into(),
+                    format!("bad record {}", pos.index),
+                )),
+            },
+            |out| out,
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(err.reason, "bad record 6000");
+        assert_eq!(err.position.record, Some(6000));
+        assert_eq!(err.position.line, Some(6002));
+    }
+
+    #[test]
+    fn parallel_handling_reports_a_truncated_file() {
+        let input = many_records(5_000, &[]);
+        let cut = &input[..input.len() - 400];
+        let err = for_each_element_par(
+            "t.js",
+            cut.as_bytes(),
+            Wrapper::Assignment,
+            || (),
+            |_, _, _| Flow::Continue,
+            |out| out,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("truncated"), "{err}");
     }
 }

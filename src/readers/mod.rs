@@ -237,6 +237,11 @@ impl Output {
         }
     }
 
+    /// A fresh output for the same channel, to read part of a file on another thread.
+    pub fn fork(&self) -> Output {
+        Output::new(self.tx.clone(), self.lenient)
+    }
+
     pub fn emit(&mut self, e: Event) {
         self.side.events += 1;
         self.side.max_ts = self.side.max_ts.max(Some(e.ts));

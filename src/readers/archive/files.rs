@@ -24,6 +24,25 @@ pub enum FileType {
     Profile,
 }
 
+impl FileType {
+    /// Files whose records only become events (no snapshot, list or app rows), so a large one
+    /// can be parsed on several threads at once.
+    pub fn events_only(self) -> bool {
+        matches!(
+            self,
+            FileType::Tweets
+                | FileType::DeletedTweets
+                | FileType::CommunityTweets
+                | FileType::GrailbirdTweets
+                | FileType::Dms
+                | FileType::GroupDms
+                | FileType::DmHeaders
+                | FileType::GroupDmHeaders
+                | FileType::MessageEvents
+        )
+    }
+}
+
 /// Files read elsewhere (account, manifest) or not needed by any rule: no notice for them.
 pub const KNOWN_IGNORED: [&str; 8] = [
     "manifest.js",

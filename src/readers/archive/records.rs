@@ -139,90 +139,100 @@ pub fn read_file(
     let shown = src.display(rel);
     let source: Arc<str> = Arc::from(shown.as_str());
     let account = info.account_id.as_str();
-    src.with_reader(rel, |r| {
-        let mut handle = |pos: RecordPos, raw: &[u8]| -> Flow {
-            let result = match t {
-                FileType::Tweets
-                | FileType::DeletedTweets
-                | FileType::CommunityTweets
-                | FileType::GrailbirdTweets => {
-                    tweet_record(&shown, &source, account, t, notes, pos, raw, out)
-                }
-                FileType::Dms
-                | FileType::GroupDms
-                | FileType::DmHeaders
-                | FileType::GroupDmHeaders => {
-                    dm_conversation(&shown, &source, account, pos, raw, out)
-                }
-                FileType::MessageEvents => message_event(&shown, &source, account, pos, raw, out),
-                FileType::Likes => snapshot_member(
-                    &shown,
-                    account,
-                    Relation::Like,
-                    "like",
-                    "tweetId",
-                    pos,
-                    raw,
-                    out,
-                ),
-                FileType::Followers => snapshot_member(
-                    &shown,
-                    account,
-                    Relation::Follower,
-                    "follower",
-                    "accountId",
-                    pos,
-                    raw,
-                    out,
-                ),
-                FileType::Following => snapshot_member(
-                    &shown,
-                    account,
-                    Relation::Following,
-                    "following",
-                    "accountId",
-                    pos,
-                    raw,
-                    out,
-                ),
-                FileType::Blocks => snapshot_member(
-                    &shown,
-                    account,
-                    Relation::Block,
-                    "blocking",
-                    "accountId",
-                    pos,
-                    raw,
-                    out,
-                ),
-                FileType::Mutes => snapshot_member(
-                    &shown,
-                    account,
-                    Relation::Mute,
-                    "muting",
-                    "accountId",
-                    pos,
-                    raw,
-                    out,
-                ),
-                FileType::ListsCreated => list_record(&shown, account, "created", pos, raw, out),
-                FileType::ListsMember => list_record(&shown, account, "member", pos, raw, out),
-                FileType::ListsSubscribed => {
-                    list_record(&shown, account, "subscribed", pos, raw, out)
-                }
-                FileType::ConnectedApps => app_record(&shown, &source, account, pos, raw, out),
-                FileType::Profile => profile_record(&shown, account, pos, raw, out),
-                FileType::NoteTweets => Ok(()),
-            };
-            match result {
-                Ok(()) => Flow::Continue,
-                Err(e) => match out.bad_record(e, Some(raw)) {
-                    Ok(()) => Flow::Continue,
-                    Err(e) => Flow::Abort(e),
-                },
+    let handle = |out: &mut Output, pos: RecordPos, raw: &[u8]| -> Flow {
+        let result = match t {
+            FileType::Tweets
+            | FileType::DeletedTweets
+            | FileType::CommunityTweets
+            | FileType::GrailbirdTweets => {
+                tweet_record(&shown, &source, account, t, notes, pos, raw, out)
             }
+            FileType::Dms | FileType::GroupDms | FileType::DmHeaders | FileType::GroupDmHeaders => {
+                dm_conversation(&shown, &source, account, pos, raw, out)
+            }
+            FileType::MessageEvents => message_event(&shown, &source, account, pos, raw, out),
+            FileType::Likes => snapshot_member(
+                &shown,
+                account,
+                Relation::Like,
+                "like",
+                "tweetId",
+                pos,
+                raw,
+                out,
+            ),
+            FileType::Followers => snapshot_member(
+                &shown,
+                account,
+                Relation::Follower,
+                "follower",
+                "accountId",
+                pos,
+                raw,
+                out,
+            ),
+            FileType::Following => snapshot_member(
+                &shown,
+                account,
+                Relation::Following,
+                "following",
+                "accountId",
+                pos,
+                raw,
+                out,
+            ),
+            FileType::Blocks => snapshot_member(
+                &shown,
+                account,
+                Relation::Block,
+                "blocking",
+                "accountId",
+                pos,
+                raw,
+                out,
+            ),
+            FileType::Mutes => snapshot_member(
+                &shown,
+                account,
+                Relation::Mute,
+                "muting",
+                "accountId",
+                pos,
+                raw,
+                out,
+            ),
+            FileType::ListsCreated => list_record(&shown, account, "created", pos, raw, out),
+            FileType::ListsMember => list_record(&shown, account, "member", pos, raw, out),
+            FileType::ListsSubscribed => list_record(&shown, account, "subscribed", pos, raw, out),
+            FileType::ConnectedApps => app_record(&shown, &source, account, pos, raw, out),
+            FileType::Profile => profile_record(&shown, account, pos, raw, out),
+            FileType::NoteTweets => Ok(()),
         };
-        json_stream::for_each_element(&shown, r, Wrapper::Assignment, &mut handle)
+        match result {
+            Ok(()) => Flow::Continue,
+            Err(e) => match out.bad_record(e, Some(raw)) {
+                Ok(()) => Flow::Continue,
+                Err(e) => Flow::Abort(e),
+            },
+        }
+    };
+    src.with_reader(rel, |r| {
+        if t.events_only() {
+            let proto = out.fork();
+            json_stream::for_each_element_par(
+                &shown,
+                r,
+                Wrapper::Assignment,
+                || proto.fork(),
+                handle,
+                Output::finish,
+                |side| out.side.merge(side),
+            )
+        } else {
+            json_stream::for_each_element(&shown, r, Wrapper::Assignment, |pos, raw| {
+                handle(out, pos, raw)
+            })
+        }
     })
 }
 
