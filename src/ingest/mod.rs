@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, InputError, Result};
+use crate::model::hash_id;
 use crate::model::schema::{ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS};
-use crate::model::{Event, hash_id};
 use crate::readers::archive::{self, ZipLimits};
 use crate::readers::generic::{self, Format};
 use crate::readers::{InputKind, Output, Side, detect, trends, webhook};
@@ -155,7 +155,7 @@ pub async fn ingest(
     store.init().await?;
     let mut writer = EventWriter::new(store).await?;
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Event>>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let lenient = opts.lenient;
     let limits = opts.limits;
     let known_hashes = opts.content_hashes.clone();
@@ -190,10 +190,17 @@ pub async fn ingest(
 
     let mut write_error = None;
     while let Some(chunk) = rx.recv().await {
-        progress.inc(chunk.len() as u64);
-        if write_error.is_none()
-            && let Err(e) = writer.write(chunk).await
-        {
+        if write_error.is_some() {
+            continue;
+        }
+        let written = match chunk {
+            Ok(chunk) => {
+                progress.inc(chunk.len() as u64);
+                writer.write_chunk(chunk).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
             write_error = Some(e);
         }
     }

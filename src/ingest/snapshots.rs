@@ -4,7 +4,7 @@
 //! a projection: the replay of every committed event of that relation up to A (so timed webhook
 //! follows count too, and re-ingesting a snapshot yields no new events).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array;
@@ -41,6 +41,99 @@ fn sql_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// A relation change: (time, is an addition, member).
+type Change = (i64, bool, String);
+
+/// What the store knows about the relations of the accounts whose snapshots are diffed, read in
+/// two queries for all of them (one per account and relation made an ingest of many archives
+/// into a large store scan it thousands of times).
+#[derive(Default)]
+struct Stored {
+    /// Relation events up to the latest first snapshot: (ts, is addition, member).
+    events: HashMap<(String, Relation), Vec<Change>>,
+    /// When the snapshots already in the store were taken.
+    snapshots: HashMap<(String, Relation), Vec<i64>>,
+}
+
+impl Stored {
+    async fn read(store: &Store, accounts: &[&str], until: i64) -> Result<Stored> {
+        let ctx = store.session(&SessionOptions::default()).await?;
+        let in_accounts = accounts
+            .iter()
+            .map(|a| sql_str(a))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let kinds: Vec<(&str, Relation, bool)> = Relation::ALL
+            .iter()
+            .flat_map(|&r| {
+                let (add, remove) = r.kinds();
+                [(add.as_str(), r, true), (remove.as_str(), r, false)]
+            })
+            .collect();
+        let in_kinds = kinds
+            .iter()
+            .map(|(k, _, _)| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut out = Stored::default();
+        let q = format!(
+            "SELECT CAST(account_id AS VARCHAR), CAST(kind AS VARCHAR), CAST(actor_id AS VARCHAR), \
+             CAST(target_user_id AS VARCHAR), CAST(target_post_id AS VARCHAR), ts FROM events \
+             WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds}) AND ts <= to_timestamp_micros({until})"
+        );
+        let mut stream = ctx.sql(&q).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let account = utf8(b.column(0))?;
+            let kind = utf8(b.column(1))?;
+            let columns = [
+                ("actor_id", utf8(b.column(2))?),
+                ("target_user_id", utf8(b.column(3))?),
+                ("target_post_id", utf8(b.column(4))?),
+            ];
+            let ts = int64(b.column(5))?;
+            for i in 0..b.num_rows() {
+                let Some(&(_, relation, add)) = kinds.iter().find(|(k, _, _)| *k == kind.value(i))
+                else {
+                    continue;
+                };
+                let (_, members) = columns
+                    .iter()
+                    .find(|(c, _)| *c == member_column(relation))
+                    .expect("every member column is read");
+                if members.is_valid(i) {
+                    out.events
+                        .entry((account.value(i).to_string(), relation))
+                        .or_default()
+                        .push((ts.value(i), add, members.value(i).to_string()));
+                }
+            }
+        }
+        let q = format!(
+            "SELECT CAST(account_id AS VARCHAR), CAST(relation AS VARCHAR), taken_at FROM snapshots \
+             WHERE account_id IN ({in_accounts})"
+        );
+        for b in ctx.sql(&q).await?.collect().await? {
+            let account = utf8(b.column(0))?;
+            let relation = utf8(b.column(1))?;
+            let taken_at = int64(b.column(2))?;
+            for i in 0..b.num_rows() {
+                if let Some(&r) = Relation::ALL
+                    .iter()
+                    .find(|r| r.as_str() == relation.value(i))
+                    && taken_at.is_valid(i)
+                {
+                    out.snapshots
+                        .entry((account.value(i).to_string(), r))
+                        .or_default()
+                        .push(taken_at.value(i));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Diff the snapshots of this ingest against the store, in time order per account and relation.
 /// `created_at` gives each account's creation time, the lower bound for members of a first snapshot.
 pub async fn diff(
@@ -51,8 +144,7 @@ pub async fn diff(
     notices: &mut Vec<String>,
 ) -> Result<(Vec<Event>, Vec<SnapshotRow>)> {
     // This ingest's relation events, by account: each snapshot group reads only its own.
-    let mut pending_by_account: std::collections::HashMap<&str, Vec<&RelationEvent>> =
-        Default::default();
+    let mut pending_by_account: HashMap<&str, Vec<&RelationEvent>> = HashMap::new();
     for r in pending {
         pending_by_account
             .entry(r.account_id.as_str())
@@ -70,39 +162,28 @@ pub async fn diff(
             .or_default()
             .push(s);
     }
-    let ctx = store.session(&SessionOptions::default()).await?;
+    let accounts: Vec<&str> = groups.keys().map(|(a, _)| a.as_str()).collect();
+    let until = groups
+        .values()
+        .filter_map(|snaps| snaps.iter().filter_map(|s| s.taken_at).min())
+        .max();
+    let mut stored = match until {
+        Some(until) => Stored::read(store, &accounts, until).await?,
+        None => Stored::default(),
+    };
     let mut events = Vec::new();
     let mut rows = Vec::new();
     for ((account, relation), mut snaps) in groups {
         snaps.sort_by_key(|s| s.taken_at);
         let first_at = snaps[0].taken_at.expect("filtered above");
         let (add_kind, remove_kind) = relation.kinds();
-        let col = member_column(relation);
-        // The state just before the first snapshot of this ingest, and when it was last observed.
-        let q = format!(
-            "SELECT CAST({col} AS VARCHAR) AS member, kind, ts FROM events WHERE account_id = {a} AND kind IN ('{add}', '{rem}') AND ts <= to_timestamp_micros({first_at}) AND {col} IS NOT NULL",
-            a = sql_str(&account),
-            add = add_kind.as_str(),
-            rem = remove_kind.as_str(),
-        );
-        // (ts, is_add, member) from the store and from this ingest, replayed in time order.
-        let mut history: Vec<(i64, bool, String)> = Vec::new();
-        let mut stream = ctx.sql(&q).await?.execute_stream().await?;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            let members = utf8(b.column(0))?;
-            let kinds = utf8(b.column(1))?;
-            let ts = int64(b.column(2))?;
-            for i in 0..b.num_rows() {
-                if !members.is_null(i) {
-                    history.push((
-                        ts.value(i),
-                        kinds.value(i) == add_kind.as_str(),
-                        members.value(i).to_string(),
-                    ));
-                }
-            }
-        }
+        let mut history: Vec<Change> = stored
+            .events
+            .remove(&(account.clone(), relation))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h.0 <= first_at)
+            .collect();
         for r in pending_by_account
             .get(account.as_str())
             .into_iter()
@@ -121,28 +202,13 @@ pub async fn diff(
                 state.remove(&m);
             }
         }
-        let q = format!(
-            "SELECT max(taken_at) FROM snapshots WHERE account_id = {a} AND relation = '{r}' AND taken_at < to_timestamp_micros({first_at})",
-            a = sql_str(&account),
-            r = relation.as_str()
-        );
-        let mut prev_at: Option<i64> = None;
-        for b in ctx.sql(&q).await?.collect().await? {
-            let c = int64(b.column(0))?;
-            if !c.is_empty() && c.is_valid(0) {
-                prev_at = Some(c.value(0));
-            }
-        }
-        let q = format!(
-            "SELECT count(*) FROM snapshots WHERE account_id = {a} AND relation = '{r}' AND taken_at > to_timestamp_micros({first_at})",
-            a = sql_str(&account),
-            r = relation.as_str()
-        );
-        let later = ctx.sql(&q).await?.collect().await?;
-        let later_count = match later.first() {
-            Some(b) if b.num_rows() > 0 => int64(b.column(0))?.value(0),
-            _ => 0,
-        };
+        let taken: &[i64] = stored
+            .snapshots
+            .get(&(account.clone(), relation))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let prev_at = taken.iter().copied().filter(|t| *t < first_at).max();
+        let later_count = taken.iter().filter(|t| **t > first_at).count();
         if later_count > 0 {
             notices.push(format!(
                 "{}: a later {} snapshot of account {account} is already in the store; ingest archives of one account oldest first, or the intervals of the diff events overlap",

@@ -217,7 +217,9 @@ impl Side {
 }
 
 /// The channel end a reader sends chunks of events into.
-pub type EventTx = tokio::sync::mpsc::Sender<Vec<Event>>;
+/// Chunks are converted for the store on the reader's thread; a conversion error is an internal
+/// bug, which the writer reports.
+pub type EventTx = tokio::sync::mpsc::Sender<crate::Result<crate::store::EventChunk>>;
 
 /// Per-file output of a reader.
 pub struct Output {
@@ -253,7 +255,8 @@ impl Output {
 
     pub fn flush(&mut self) {
         if !self.buf.is_empty() {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            let events = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            let chunk = crate::store::EventChunk::new(events);
             // A send fails only when the writer has already failed; its error is reported instead.
             let _ = self.tx.blocking_send(chunk);
         }

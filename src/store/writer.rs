@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use datafusion::arrow::array::Array;
+use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
@@ -99,6 +100,55 @@ fn relation_member(e: &Event) -> Option<&String> {
     }
 }
 
+/// Events converted for the writer: the Arrow batch, each row's id key, and the rows that are
+/// relation events (with their row), which snapshot diffs must see. Built on the reader threads,
+/// so that hashing ids and filling Arrow builders run in parallel; only de-duplication is left
+/// for the single writer.
+pub struct EventChunk {
+    batch: RecordBatch,
+    keys: Vec<u128>,
+    relations: Vec<(usize, RelationEvent)>,
+}
+
+impl EventChunk {
+    pub fn new(events: Vec<Event>) -> Result<EventChunk> {
+        let ids: Vec<String> = events.iter().map(Event::event_id).collect();
+        let keys = ids.iter().map(|id| id_key(id)).collect();
+        let relations = events
+            .iter()
+            .enumerate()
+            .filter_map(|(row, e)| {
+                relation_member(e).map(|m| {
+                    (
+                        row,
+                        RelationEvent {
+                            account_id: e.account_id.clone(),
+                            kind: e.kind,
+                            member: m.clone(),
+                            ts: e.ts,
+                        },
+                    )
+                })
+            })
+            .collect();
+        let batch = events_to_batch(&events, &ids)?;
+        Ok(EventChunk {
+            batch,
+            keys,
+            relations,
+        })
+    }
+
+    /// Events in the chunk, duplicates included.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
 pub struct EventWriter {
     table: DeltaTable,
     pub relations: Vec<RelationEvent>,
@@ -128,32 +178,37 @@ impl EventWriter {
         })
     }
 
-    /// Write a chunk, dropping events whose id is already in the store or in this ingest.
+    /// Write events, dropping those whose id is already in the store or in this ingest.
     pub async fn write(&mut self, events: Vec<Event>) -> Result<()> {
-        let mut fresh = Vec::with_capacity(events.len());
-        let mut ids = Vec::with_capacity(events.len());
-        for e in events {
-            let id = e.event_id();
-            if self.known.insert(id_key(&id)) {
-                if let Some(m) = relation_member(&e) {
-                    self.relations.push(RelationEvent {
-                        account_id: e.account_id.clone(),
-                        kind: e.kind,
-                        member: m.clone(),
-                        ts: e.ts,
-                    });
-                }
-                ids.push(id);
-                fresh.push(e);
-            } else {
-                self.duplicates += 1;
-            }
-        }
-        if fresh.is_empty() {
+        self.write_chunk(EventChunk::new(events)?).await
+    }
+
+    /// Write a converted chunk, dropping events whose id is already in the store or in this
+    /// ingest. Only this step is serial: the conversion ran on the reader's thread.
+    pub async fn write_chunk(&mut self, chunk: EventChunk) -> Result<()> {
+        let EventChunk {
+            batch,
+            keys,
+            relations,
+        } = chunk;
+        let fresh: Vec<bool> = keys.iter().map(|k| self.known.insert(*k)).collect();
+        let added = fresh.iter().filter(|f| **f).count();
+        self.duplicates += (keys.len() - added) as u64;
+        if added == 0 {
             return Ok(());
         }
-        self.added += fresh.len() as u64;
-        let batch = events_to_batch(&fresh, &ids)?;
+        self.added += added as u64;
+        self.relations.extend(
+            relations
+                .into_iter()
+                .filter(|(row, _)| fresh[*row])
+                .map(|(_, r)| r),
+        );
+        let batch = if added == keys.len() {
+            batch
+        } else {
+            filter_record_batch(&batch, &BooleanArray::from(fresh))?
+        };
         let path = self.table.table_url().to_string();
         self.writer
             .write(batch)
