@@ -4,80 +4,49 @@
 
 use std::sync::Arc;
 
-use std::fmt;
-
-use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
 
 /// A string, or a number written as one (`"id": 1924465506158878979` in API payloads, where the
-/// string twin `id_str` should be preferred). A visitor rather than an untagged enum: serde
-/// buffers every untagged value into an intermediate tree first, and ids are on every record.
+/// string twin `id_str` should be preferred).
 pub fn str_or_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a string or a number")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(format!("{v}")))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(V)
-        }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        S(String),
+        U(u64),
+        I(i64),
+        F(f64),
     }
-    d.deserialize_option(V)
+    Ok(match Option::<V>::deserialize(d)? {
+        None => None,
+        Some(V::S(s)) => Some(s),
+        Some(V::U(n)) => Some(n.to_string()),
+        Some(V::I(n)) => Some(n.to_string()),
+        Some(V::F(f)) => Some(format!("{f}")),
+    })
 }
 
 /// A boolean, or `"true"`/`"false"` (AAA sends `"user_has_blocked": "false"`).
 pub fn bool_or_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<bool>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a boolean")
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            match v {
-                "true" => Ok(Some(true)),
-                "false" => Ok(Some(false)),
-                other => Err(E::custom(format!("expected a boolean, found {other:?}"))),
-            }
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(V)
-        }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        B(bool),
+        S(String),
     }
-    d.deserialize_option(V)
+    match Option::<V>::deserialize(d)? {
+        None => Ok(None),
+        Some(V::B(b)) => Ok(Some(b)),
+        Some(V::S(s)) => match s.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a boolean, found {other:?}"
+            ))),
+        },
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
