@@ -75,37 +75,34 @@ impl Stored {
             .map(|(k, _, _)| format!("'{k}'"))
             .collect::<Vec<_>>()
             .join(", ");
+        // Each kind's member, from the column its relation names it in.
+        let member = kinds
+            .iter()
+            .map(|(k, r, _)| format!("WHEN '{k}' THEN {}", member_column(*r)))
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut out = Stored::default();
         let q = format!(
-            "SELECT CAST(account_id AS VARCHAR), CAST(kind AS VARCHAR), CAST(actor_id AS VARCHAR), \
-             CAST(target_user_id AS VARCHAR), CAST(target_post_id AS VARCHAR), ts FROM events \
-             WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds}) AND ts <= to_timestamp_micros({until})"
+            "SELECT * FROM (SELECT CAST(account_id AS VARCHAR), CAST(kind AS VARCHAR), \
+             CAST(CASE kind {member} END AS VARCHAR) AS member, ts FROM events \
+             WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds}) AND ts <= to_timestamp_micros({until})) \
+             WHERE member IS NOT NULL"
         );
         let mut stream = ctx.sql(&q).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
             let account = utf8(b.column(0))?;
             let kind = utf8(b.column(1))?;
-            let columns = [
-                ("actor_id", utf8(b.column(2))?),
-                ("target_user_id", utf8(b.column(3))?),
-                ("target_post_id", utf8(b.column(4))?),
-            ];
-            let ts = int64(b.column(5))?;
+            let member = utf8(b.column(2))?;
+            let ts = int64(b.column(3))?;
             for i in 0..b.num_rows() {
-                let Some(&(_, relation, add)) = kinds.iter().find(|(k, _, _)| *k == kind.value(i))
-                else {
-                    continue;
-                };
-                let (_, members) = columns
-                    .iter()
-                    .find(|(c, _)| *c == member_column(relation))
-                    .expect("every member column is read");
-                if members.is_valid(i) {
+                if let Some(&(_, relation, add)) =
+                    kinds.iter().find(|(k, _, _)| *k == kind.value(i))
+                {
                     out.events
                         .entry((account.value(i).to_string(), relation))
                         .or_default()
-                        .push((ts.value(i), add, members.value(i).to_string()));
+                        .push((ts.value(i), add, member.value(i).to_string()));
                 }
             }
         }
