@@ -102,29 +102,25 @@ pub struct Entities {
 
 impl Entities {
     /// Hashtags, mentions and links (media links included) onto an event.
-    pub fn apply_to(&self, e: &mut Event) {
-        e.hashtags = self
-            .hashtags
-            .iter()
-            .filter_map(|h| h.text.clone())
-            .collect();
+    pub fn apply_to(self, e: &mut Event) {
+        e.hashtags = self.hashtags.into_iter().filter_map(|h| h.text).collect();
         e.mentions = self
             .user_mentions
-            .iter()
+            .into_iter()
             .map(|m| Mention {
-                id: m.id_str.clone().or_else(|| m.id.clone()),
-                screen_name: m.screen_name.clone(),
+                id: m.id_str.or(m.id),
+                screen_name: m.screen_name,
             })
             .collect();
         e.urls = self
             .urls
-            .iter()
-            .chain(self.media.iter())
+            .into_iter()
+            .chain(self.media)
             .filter_map(|u| {
                 Some(UrlEntity {
-                    url: u.url.clone()?,
-                    expanded: u.expanded_url.clone(),
-                    display: u.display_url.clone(),
+                    url: u.url?,
+                    expanded: u.expanded_url,
+                    display: u.display_url,
                 })
             })
             .collect();
@@ -221,12 +217,12 @@ impl ApiTweet {
             .or_else(|| self.post_id().and_then(time::snowflake_ts))
     }
 
-    fn raw_text(&self) -> Option<&str> {
+    fn take_raw_text(&mut self) -> Option<String> {
         self.extended_tweet
-            .as_ref()
-            .and_then(|x| x.full_text.as_deref())
-            .or(self.full_text.as_deref())
-            .or(self.text.as_deref())
+            .as_mut()
+            .and_then(|x| x.full_text.take())
+            .or(self.full_text.take())
+            .or(self.text.take())
     }
 
     fn entities(&self) -> Option<&Entities> {
@@ -236,10 +232,18 @@ impl ApiTweet {
             .or(self.entities.as_ref())
     }
 
+    fn take_entities(&mut self) -> Option<Entities> {
+        self.extended_tweet
+            .as_mut()
+            .and_then(|x| x.entities.take())
+            .or(self.entities.take())
+    }
+
     /// Turn the tweet into an event of `account_id`. `kind` is decided here for the author's own
-    /// posts (post/reply/quote/repost); inbound tweets pass their kind explicitly.
-    pub fn to_event(
-        &self,
+    /// posts (post/reply/quote/repost); inbound tweets pass their kind explicitly. The tweet's
+    /// strings move into the event.
+    pub fn into_event(
+        mut self,
         account_id: &str,
         kind: Option<Kind>,
         ts: i64,
@@ -247,50 +251,47 @@ impl ApiTweet {
         source: Arc<str>,
         record: i64,
     ) -> Event {
-        let text = self.raw_text().map(unescape);
+        let text = self.take_raw_text().map(unescape_owned);
         let kind = kind.unwrap_or_else(|| self.classify(text.as_deref()));
         let mut e = Event::new(account_id, kind, ts, origin, source, record);
-        e.post_id = self.post_id().map(str::to_string);
-        e.actor_id = Some(
-            self.user
-                .as_ref()
-                .and_then(|u| u.id())
-                .unwrap_or(account_id)
-                .to_string(),
-        );
-        e.lang = self.lang.clone();
-        e.client = self.source.as_deref().map(client_name);
-        e.possibly_sensitive = self.possibly_sensitive;
-        e.edit_of = self
-            .edit_info
-            .as_ref()
-            .and_then(|i| i.edit.as_ref())
-            .and_then(|x| x.initial_tweet_id.clone())
-            .filter(|initial| Some(initial.as_str()) != self.post_id());
-        if let Some(ent) = self.entities() {
-            ent.apply_to(&mut e);
-        }
         match kind {
             Kind::Reply | Kind::ReplyReceived => {
                 e.target_post_id = self.reply_to_post().map(str::to_string);
                 e.target_user_id = self.reply_to_user().map(str::to_string);
             }
-            Kind::Quote => {
-                e.target_post_id = self.quoted_post_id();
-            }
+            Kind::Quote => e.target_post_id = self.quoted_post_id(),
             Kind::Repost => {
                 let rt = self.retweeted_status.as_deref();
                 e.target_post_id = rt.and_then(|t| t.post_id()).map(str::to_string);
                 e.target_user_id = rt
                     .and_then(|t| t.user.as_ref())
                     .and_then(|u| u.id())
-                    .map(str::to_string)
-                    .or_else(|| {
-                        // Archives have no retweeted_status: the first mention of `RT @x:` is the author.
-                        e.mentions.first().and_then(|m| m.id.clone())
-                    });
+                    .map(str::to_string);
             }
             _ => {}
+        }
+        e.post_id = self.id_str.take().or(self.id.take());
+        e.actor_id = Some(
+            self.user
+                .as_mut()
+                .and_then(|u| u.id_str.take().or(u.id.take()))
+                .unwrap_or_else(|| account_id.to_string()),
+        );
+        e.lang = self.lang.take();
+        e.client = self.source.as_deref().map(client_name);
+        e.possibly_sensitive = self.possibly_sensitive;
+        e.edit_of = self
+            .edit_info
+            .take()
+            .and_then(|i| i.edit)
+            .and_then(|x| x.initial_tweet_id)
+            .filter(|initial| Some(initial) != e.post_id.as_ref());
+        if let Some(ent) = self.take_entities() {
+            ent.apply_to(&mut e);
+        }
+        if kind == Kind::Repost && e.target_user_id.is_none() {
+            // Archives have no retweeted_status: the first mention of `RT @x:` is the author.
+            e.target_user_id = e.mentions.first().and_then(|m| m.id.clone());
         }
         e.text = text;
         e
@@ -360,10 +361,45 @@ pub fn client_name(source: &str) -> String {
 
 /// Archive and API text is HTML-escaped (`&amp;`, `&gt;`).
 pub fn unescape(s: &str) -> String {
-    if s.contains('&') {
-        html_escape::decode_html_entities(s).into_owned()
-    } else {
-        s.to_string()
+    decode_entities(s).unwrap_or_else(|| s.to_string())
+}
+
+/// [`unescape`] of an owned string, which is kept when there is nothing to decode.
+pub fn unescape_owned(s: String) -> String {
+    decode_entities(&s).unwrap_or(s)
+}
+
+/// The text with its HTML entities decoded, or `None` when it has none. X escapes only a few
+/// characters, decoded here directly; any other entity goes through the full HTML table.
+fn decode_entities(s: &str) -> Option<String> {
+    const COMMON: [(&str, char); 6] = [
+        ("&amp;", '&'),
+        ("&lt;", '<'),
+        ("&gt;", '>'),
+        ("&quot;", '"'),
+        ("&#39;", '\''),
+        ("&apos;", '\''),
+    ];
+    let first = memchr::memchr(b'&', s.as_bytes())?;
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..first]);
+    let mut rest = &s[first..];
+    loop {
+        let Some((entity, c)) = COMMON.iter().find(|(e, _)| rest.starts_with(e)) else {
+            return Some(html_escape::decode_html_entities(s).into_owned());
+        };
+        out.push(*c);
+        rest = &rest[entity.len()..];
+        match memchr::memchr(b'&', rest.as_bytes()) {
+            Some(i) => {
+                out.push_str(&rest[..i]);
+                rest = &rest[i..];
+            }
+            None => {
+                out.push_str(rest);
+                return Some(out);
+            }
+        }
     }
 }
 
@@ -395,7 +431,8 @@ mod tests {
             r#"{"tweet":{"id_str":"1","created_at":"Thu Nov 14 03:37:58 +0000 2019","full_text":"a &amp; b"}}"#,
         );
         for t in [flat, wrapped] {
-            let e = t.to_event("9", None, t.ts().unwrap(), Origin::Archive, "f".into(), 0);
+            let ts = t.ts().unwrap();
+            let e = t.into_event("9", None, ts, Origin::Archive, "f".into(), 0);
             assert_eq!(e.text.as_deref(), Some("a & b"));
             assert_eq!(e.kind, Kind::Post);
         }
@@ -429,6 +466,27 @@ mod tests {
         );
         assert_eq!(t.post_id(), Some("1924465506158878979"));
         assert_eq!(t.possibly_sensitive, Some(false));
+    }
+
+    #[test]
+    fn entities_decode_as_the_full_html_table_does() {
+        for s in [
+            "plain",
+            "a &amp; b",
+            "&lt;tag&gt; &quot;q&quot; &#39;s&apos; &amp;amp;",
+            "bare & ampersand &amp; then",
+            "&copy; 2024 &eacute;t&eacute; &#x1F600; &amp;",
+            "ends with &",
+            "&amp",
+            "",
+        ] {
+            assert_eq!(
+                unescape(s),
+                html_escape::decode_html_entities(s),
+                "decoding {s:?}"
+            );
+            assert_eq!(unescape_owned(s.to_string()), unescape(s));
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! lines are known, and parsing runs on slices, which serde_json does several times faster than
 //! on readers.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
+use std::ops::Range;
 
 use crate::error::{InputError, Position};
 
@@ -76,133 +77,500 @@ pub enum Wrapper {
     None,
 }
 
-struct Scanner<R> {
-    r: BufReader<R>,
-    byte: u64,
-    line: u64,
-    file: String,
+/// The first read buffer of a file; most archive files fit in it. Later buffers are
+/// [`BLOCK_BYTES`].
+const FIRST_BUFFER: usize = 64 << 10;
+
+/// Records are cut into blocks of about this many bytes: one read buffer each, handed whole to
+/// a handler thread, so the file's bytes are copied once (by `read`), not once more per record.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// A buffer of the file and the complete records in it.
+struct Block {
+    data: Vec<u8>,
+    records: Vec<(RecordPos, Range<usize>)>,
 }
 
-impl<R: Read> Scanner<R> {
-    fn peek(&mut self) -> Result<Option<u8>, InputError> {
-        let buf = self.r.fill_buf().map_err(|e| io_err(&self.file, e))?;
-        Ok(buf.first().copied())
-    }
-    fn bump(&mut self, b: u8) {
-        self.r.consume(1);
-        self.byte += 1;
-        if b == b'\n' {
-            self.line += 1;
+/// Where the splitter is in the file's grammar: `[prefix =] [ element, … ] [;]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before the `=` of `window.YTD.… =`, having skipped this many bytes.
+    Prefix(usize),
+    Open,
+    FirstElement,
+    Element,
+    AfterElement,
+    Trailer,
+    Done,
+}
+
+/// What a scan of the buffered bytes ended with.
+enum Scanned {
+    NeedMore,
+    Done,
+}
+
+/// Cuts a file into blocks of whole records. It reads into its own buffer, finds where each
+/// element of the top-level array begins and ends ([`value_end`]), and hands out the buffer with
+/// the records found in it; a record cut by the end of the buffer moves to the next one.
+struct Splitter<R> {
+    r: R,
+    file: String,
+    /// Read buffer, initialized to its full length; `buf[..filled]` holds data.
+    buf: Vec<u8>,
+    filled: usize,
+    /// First byte of `buf` not yet consumed.
+    at: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// Line number at `buf[counted]`: lines are counted lazily, as positions are asked for.
+    line: u64,
+    counted: usize,
+    eof: bool,
+    stage: Stage,
+    index: u64,
+    records: Vec<(RecordPos, Range<usize>)>,
+    /// An error found after the records of the block being handed out; reported next.
+    error: Option<InputError>,
+    /// Buffers of handled blocks, to read into again without allocating and zeroing new ones.
+    spare: Vec<Vec<u8>>,
+}
+
+impl<R: Read> Splitter<R> {
+    fn new(file: &str, r: R, wrapper: Wrapper) -> Self {
+        Splitter {
+            r,
+            file: file.to_string(),
+            buf: vec![0; FIRST_BUFFER],
+            filled: 0,
+            at: 0,
+            base: 0,
+            line: 1,
+            counted: 0,
+            eof: false,
+            stage: match wrapper {
+                Wrapper::Assignment => Stage::Prefix(0),
+                Wrapper::None => Stage::Open,
+            },
+            index: 0,
+            records: Vec::new(),
+            error: None,
+            spare: Vec::new(),
         }
     }
-    fn skip_ws(&mut self) -> Result<Option<u8>, InputError> {
+
+    /// The next block of records, `None` after the last.
+    fn next_block(&mut self) -> Result<Option<Block>, InputError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         loop {
-            match self.peek()? {
-                Some(b) if b.is_ascii_whitespace() => self.bump(b),
-                // A UTF-8 byte order mark, which some tools add.
-                Some(0xEF) if self.byte == 0 => {
-                    for _ in 0..3 {
-                        if let Some(b) = self.peek()? {
-                            self.bump(b)
-                        }
-                    }
+            match self.scan() {
+                Ok(Scanned::Done) => {
+                    return Ok((!self.records.is_empty()).then(|| self.take_block()));
                 }
-                other => return Ok(other),
+                Ok(Scanned::NeedMore) => {}
+                Err(e) => {
+                    self.stage = Stage::Done;
+                    if self.records.is_empty() {
+                        return Err(e);
+                    }
+                    self.error = Some(e);
+                    return Ok(Some(self.take_block()));
+                }
+            }
+            if self.filled == self.buf.len() {
+                if !self.records.is_empty() {
+                    return Ok(Some(self.take_block()));
+                }
+                // A full buffer without one whole record: make room for the record.
+                if self.at > 0 {
+                    self.line_at(self.at);
+                    self.buf.copy_within(self.at..self.filled, 0);
+                    self.filled -= self.at;
+                    self.base += self.at as u64;
+                    self.counted -= self.at;
+                    self.at = 0;
+                } else {
+                    self.buf.resize(self.buf.len().max(BLOCK_BYTES / 2) * 2, 0);
+                }
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Give a handled block's buffer back, to be read into again.
+    fn recycle(&mut self, mut data: Vec<u8>) {
+        if self.spare.len() < BLOCKS_IN_FLIGHT {
+            // Initialized before, so this zeroes only the tail cut off in `take_block`.
+            data.resize(data.capacity(), 0);
+            self.spare.push(data);
+        }
+    }
+
+    /// Read into the buffer's free space, as far as it goes or the file ends.
+    fn fill(&mut self) -> Result<(), InputError> {
+        while self.filled < self.buf.len() {
+            match self.r.read(&mut self.buf[self.filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(&self.file, e)),
             }
         }
+        Ok(())
     }
-    fn err(&self, what: impl Into<String>) -> InputError {
+
+    /// Hand out the buffer and its records; the unconsumed rest starts the next buffer.
+    fn take_block(&mut self) -> Block {
+        self.line_at(self.at);
+        let rest = self.filled - self.at;
+        let mut next = match self.spare.pop() {
+            Some(v) if v.len() >= rest * 2 => v,
+            _ => vec![0; BLOCK_BYTES.max(rest * 2)],
+        };
+        next[..rest].copy_from_slice(&self.buf[self.at..self.filled]);
+        self.filled = rest;
+        let mut data = std::mem::replace(&mut self.buf, next);
+        data.truncate(self.at);
+        self.base += self.at as u64;
+        self.counted -= self.at;
+        self.at = 0;
+        Block {
+            data,
+            records: std::mem::take(&mut self.records),
+        }
+    }
+
+    /// The line of `buf[i]`; `i` never goes back.
+    fn line_at(&mut self, i: usize) -> u64 {
+        if i > self.counted {
+            self.line += memchr::memchr_iter(b'\n', &self.buf[self.counted..i]).count() as u64;
+            self.counted = i;
+        }
+        self.line
+    }
+
+    fn err_at(&mut self, i: usize, what: impl Into<String>) -> InputError {
+        let line = self.line_at(i);
         InputError::new(
             self.file.clone(),
             Position {
                 record: None,
-                line: Some(self.line),
-                byte: Some(self.byte),
+                line: Some(line),
+                byte: Some(self.base + i as u64),
             },
             what,
         )
     }
-    fn err_truncated(&self) -> InputError {
-        self.err("the file ends in the middle of a record (truncated?)")
-    }
 
-    /// Move past `n` bytes of the buffer, keeping the position.
-    fn advance(&mut self, n: usize, newlines: u64) {
-        self.r.consume(n);
-        self.byte += n as u64;
-        self.line += newlines;
-    }
-}
-
-/// Where one JSON value ends, found incrementally across buffer refills. It tracks strings,
-/// escapes and nesting, nothing more; string contents are skipped with `memchr`.
-#[derive(Default)]
-struct ValueScan {
-    depth: i64,
-    in_str: bool,
-    escaped: bool,
-    started: bool,
-}
-
-impl ValueScan {
-    /// The index just past the value's end in `buf`, or None when the value continues after it.
-    fn scan(&mut self, buf: &[u8]) -> Option<usize> {
-        let mut i = 0;
-        while i < buf.len() {
-            if self.in_str {
-                if self.escaped {
-                    self.escaped = false;
-                    i += 1;
-                    continue;
-                }
-                let k = memchr::memchr2(b'"', b'\\', &buf[i..])?;
-                i += k;
-                if buf[i] == b'\\' {
-                    self.escaped = true;
-                } else {
-                    self.in_str = false;
-                    if self.depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                i += 1;
-                continue;
+    /// The next byte after whitespace, consuming the whitespace.
+    fn skip_ws(&mut self) -> Option<u8> {
+        while let Some(&b) = self.buf[..self.filled].get(self.at) {
+            if !b.is_ascii_whitespace() {
+                return Some(b);
             }
-            match buf[i] {
-                b'"' => {
-                    self.in_str = true;
-                    self.started = true;
-                }
-                b'{' | b'[' => {
-                    self.depth += 1;
-                    self.started = true;
-                }
-                b'}' | b']' => {
-                    if self.depth == 0 {
-                        // the end of a scalar: the bracket belongs to the enclosing array
-                        return Some(i);
-                    }
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                b',' if self.depth == 0 => return Some(i),
-                b if b.is_ascii_whitespace() => {
-                    if self.depth == 0 && self.started {
-                        return Some(i);
-                    }
-                }
-                _ => self.started = true,
-            }
-            i += 1;
+            self.at += 1;
         }
         None
     }
+
+    /// Consume what the buffer holds: records, separators, the wrapper.
+    fn scan(&mut self) -> Result<Scanned, InputError> {
+        loop {
+            match self.stage {
+                Stage::Prefix(seen) => {
+                    let rest = &self.buf[self.at..self.filled];
+                    match memchr::memchr(b'=', rest) {
+                        Some(i) if seen + i <= PREFIX_LIMIT => {
+                            self.at += i + 1;
+                            self.stage = Stage::Open;
+                        }
+                        None if seen + rest.len() <= PREFIX_LIMIT => {
+                            if self.eof {
+                                let end = self.filled;
+                                return Err(self.err_at(
+                                    end,
+                                    "expected an X archive data file (`window.YTD.<name>.part<N> = [ … ]`), but found no `=`",
+                                ));
+                            }
+                            self.stage = Stage::Prefix(seen + rest.len());
+                            self.at = self.filled;
+                            return Ok(Scanned::NeedMore);
+                        }
+                        _ => {
+                            let at = self.at + PREFIX_LIMIT - seen;
+                            return Err(self.err_at(
+                                at,
+                                "expected `window.YTD.<name>.part<N> = [` at the start of the file",
+                            ));
+                        }
+                    }
+                }
+                Stage::Open => {
+                    // A UTF-8 byte order mark, which some tools add.
+                    if self.base + self.at as u64 == 0 {
+                        let head = &self.buf[..self.filled.min(3)];
+                        if BOM.starts_with(head) && head.len() < 3 && !self.eof {
+                            return Ok(Scanned::NeedMore);
+                        }
+                        if head == BOM {
+                            self.at = 3;
+                        }
+                    }
+                    match self.skip_ws() {
+                        Some(b'[') => {
+                            self.at += 1;
+                            self.stage = Stage::FirstElement;
+                        }
+                        Some(b) => {
+                            let at = self.at;
+                            return Err(self.err_at(
+                                at,
+                                format!("expected a JSON array `[`, found {:?}", b as char),
+                            ));
+                        }
+                        None if self.eof => {
+                            let at = self.at;
+                            return Err(self.err_at(
+                                at,
+                                "expected a JSON array `[`, found the end of the file",
+                            ));
+                        }
+                        None => return Ok(Scanned::NeedMore),
+                    }
+                }
+                Stage::FirstElement | Stage::Element => {
+                    match self.skip_ws() {
+                        Some(b']') if self.stage == Stage::FirstElement => {
+                            self.at += 1;
+                            self.stage = Stage::Trailer;
+                            continue;
+                        }
+                        Some(_) => {}
+                        None if self.eof => {
+                            let at = self.at;
+                            return Err(self.err_at(
+                                at,
+                                "the file ends before the array is closed with `]` (truncated?)",
+                            ));
+                        }
+                        None => return Ok(Scanned::NeedMore),
+                    }
+                    let start = self.at;
+                    match value_end(&self.buf[start..self.filled]) {
+                        Some(len) => {
+                            let pos = RecordPos {
+                                index: self.index,
+                                line: self.line_at(start),
+                                byte: self.base + start as u64,
+                            };
+                            self.records.push((pos, start..start + len));
+                            self.index += 1;
+                            self.at += len;
+                            self.stage = Stage::AfterElement;
+                        }
+                        None if self.eof => {
+                            let end = self.filled;
+                            return Err(self.err_at(
+                                end,
+                                "the file ends in the middle of a record (truncated?)",
+                            ));
+                        }
+                        None => return Ok(Scanned::NeedMore),
+                    }
+                }
+                Stage::AfterElement => match self.skip_ws() {
+                    Some(b',') => {
+                        self.at += 1;
+                        self.stage = Stage::Element;
+                    }
+                    Some(b']') => {
+                        self.at += 1;
+                        self.stage = Stage::Trailer;
+                    }
+                    Some(b) => {
+                        let (at, index) = (self.at, self.index);
+                        return Err(self.err_at(
+                            at,
+                            format!(
+                                "expected `,` or `]` after record {}, found {:?}",
+                                index - 1,
+                                b as char
+                            ),
+                        ));
+                    }
+                    None if self.eof => {
+                        let at = self.at;
+                        return Err(self.err_at(
+                            at,
+                            "the file ends before the array is closed with `]` (truncated?)",
+                        ));
+                    }
+                    None => return Ok(Scanned::NeedMore),
+                },
+                // After the array only whitespace and an optional `;` may follow.
+                Stage::Trailer => match self.skip_ws() {
+                    Some(b';') => self.at += 1,
+                    Some(b) => {
+                        let at = self.at;
+                        return Err(self.err_at(
+                            at,
+                            format!(
+                                "unexpected {:?} after the end of the JSON array; expected only whitespace or `;`",
+                                b as char
+                            ),
+                        ));
+                    }
+                    None if self.eof => {
+                        self.stage = Stage::Done;
+                        return Ok(Scanned::Done);
+                    }
+                    None => return Ok(Scanned::NeedMore),
+                },
+                Stage::Done => return Ok(Scanned::Done),
+            }
+        }
+    }
 }
 
-fn newlines(b: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', b).count() as u64
+/// How far into a file the `=` of `window.YTD.… =` may be.
+const PREFIX_LIMIT: usize = 4096;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Where the JSON value at the start of `buf` ends (the index just past it), or `None` when `buf`
+/// ends first. Only strings, escapes and bracket depth are tracked; whether the value is
+/// well-formed is the parser's to say.
+fn value_end(buf: &[u8]) -> Option<usize> {
+    match buf.first()? {
+        b'{' | b'[' => nested_end(buf),
+        b'"' => string_end(buf, 1).map(|i| i + 1),
+        // A scalar ends where the next separator or whitespace begins.
+        _ => buf
+            .iter()
+            .position(|&b| matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace()),
+    }
+}
+
+/// The index of the `"` closing the string whose contents start at `buf[from]`.
+fn string_end(buf: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let i = from + memchr::memchr2(b'"', b'\\', &buf[from..])?;
+        if buf[i] == b'"' {
+            return Some(i);
+        }
+        from = i + 2;
+        if from > buf.len() {
+            return None;
+        }
+    }
+}
+
+/// [`value_end`] of an object or array, 64 bytes at a time: only quotes, backslashes and
+/// brackets matter, and in records of long texts and many keys they are few.
+fn nested_end(buf: &[u8]) -> Option<usize> {
+    let mut depth = 0u32;
+    let mut in_str = false;
+    // The byte a backslash escapes, which is then neither a quote nor a backslash.
+    let mut escaped = usize::MAX;
+    let mut base = 0;
+    while base < buf.len() {
+        let chunk: [u8; 64] = match buf.get(base..base + 64) {
+            Some(c) => c.try_into().expect("64 bytes"),
+            None => {
+                let mut c = [b' '; 64];
+                c[..buf.len() - base].copy_from_slice(&buf[base..]);
+                c
+            }
+        };
+        let m = Masks::of(&chunk);
+        let mut bits = m.quote | m.backslash | m.open | m.close;
+        while bits != 0 {
+            let bit = bits & bits.wrapping_neg();
+            bits ^= bit;
+            let at = base + bit.trailing_zeros() as usize;
+            if at == escaped {
+                continue;
+            }
+            if in_str {
+                if m.backslash & bit != 0 {
+                    escaped = at + 1;
+                } else if m.quote & bit != 0 {
+                    in_str = false;
+                }
+            } else if m.quote & bit != 0 {
+                in_str = true;
+            } else if m.open & bit != 0 {
+                depth += 1;
+            } else if m.close & bit != 0 {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+        }
+        base += 64;
+    }
+    None
+}
+
+/// Bit `i` of each mask is set when byte `i` of a 64-byte chunk is that character. Brackets of
+/// both kinds count alike: in JSON they nest properly, so depth alone finds the end.
+#[derive(Default)]
+struct Masks {
+    quote: u64,
+    backslash: u64,
+    open: u64,
+    close: u64,
+}
+
+impl Masks {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    fn of(chunk: &[u8; 64]) -> Masks {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+            _mm_set1_epi8,
+        };
+        let mut m = Masks::default();
+        for k in 0..4 {
+            // SAFETY: the cfg guarantees SSE2; the load reads bytes 16k..16k+16 of the 64-byte
+            // array and needs no alignment.
+            let [quote, backslash, open, close] = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().add(16 * k).cast::<__m128i>());
+                // `[` and `]` are `{` and `}` with bit 5 clear: setting it folds each pair.
+                let folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
+                [(v, b'"'), (v, b'\\'), (folded, b'{'), (folded, b'}')].map(|(x, c)| {
+                    let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8)));
+                    u64::from(hits as u16) << (16 * k)
+                })
+            };
+            m.quote |= quote;
+            m.backslash |= backslash;
+            m.open |= open;
+            m.close |= close;
+        }
+        m
+    }
+
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    fn of(chunk: &[u8; 64]) -> Masks {
+        let mut m = Masks::default();
+        for (i, &b) in chunk.iter().enumerate() {
+            let bit = 1u64 << i;
+            match b | 0x20 {
+                _ if b == b'"' => m.quote |= bit,
+                _ if b == b'\\' => m.backslash |= bit,
+                b'{' => m.open |= bit,
+                b'}' => m.close |= bit,
+                _ => {}
+            }
+        }
+        m
+    }
 }
 
 fn io_err(file: &str, e: io::Error) -> InputError {
@@ -221,138 +589,20 @@ pub fn for_each_element<R: Read>(
     wrapper: Wrapper,
     mut f: impl FnMut(RecordPos, &[u8]) -> Flow,
 ) -> Result<u64, InputError> {
-    let mut s = Scanner {
-        r: BufReader::with_capacity(1 << 16, reader),
-        byte: 0,
-        line: 1,
-        file: file.to_string(),
-    };
-    if wrapper == Wrapper::Assignment {
-        let mut seen = 0;
-        loop {
-            match s.peek()? {
-                None => {
-                    return Err(s.err(
-                        "expected an X archive data file (`window.YTD.<name>.part<N> = [ … ]`), but found no `=`",
-                    ));
-                }
-                Some(b'=') => {
-                    s.bump(b'=');
-                    break;
-                }
-                Some(b) => {
-                    s.bump(b);
-                    seen += 1;
-                    if seen > 4096 {
-                        return Err(s.err(
-                            "expected `window.YTD.<name>.part<N> = [` at the start of the file",
-                        ));
-                    }
-                }
+    let mut s = Splitter::new(file, reader, wrapper);
+    while let Some(block) = s.next_block()? {
+        for (pos, range) in &block.records {
+            if let Flow::Abort(e) = f(*pos, &block.data[range.clone()]) {
+                return Err(e);
             }
         }
+        s.recycle(block.data);
     }
-    match s.skip_ws()? {
-        Some(b'[') => s.bump(b'['),
-        Some(b) => return Err(s.err(format!("expected a JSON array `[`, found {:?}", b as char))),
-        None => return Err(s.err("expected a JSON array `[`, found the end of the file")),
-    }
-    let mut index = 0u64;
-    let mut record = Vec::with_capacity(4096);
-    loop {
-        match s.skip_ws()? {
-            Some(b']') if index == 0 => {
-                s.bump(b']');
-                break;
-            }
-            None => {
-                return Err(s.err("the file ends before the array is closed with `]` (truncated?)"));
-            }
-            Some(_) => {}
-        }
-        let pos = RecordPos {
-            index,
-            line: s.line,
-            byte: s.byte,
-        };
-        let mut scan = ValueScan::default();
-        let buf = s.r.fill_buf().map_err(|e| io_err(&s.file, e))?;
-        // Most records lie wholly inside the read buffer: parse them there, without a copy.
-        let flow = if let Some(end) = scan.scan(buf) {
-            let flow = f(pos, &buf[..end]);
-            let nl = newlines(&buf[..end]);
-            s.advance(end, nl);
-            flow
-        } else {
-            // The record runs past the buffer: copy what was scanned, then scan on.
-            record.clear();
-            let mut first = true;
-            loop {
-                let buf = s.r.fill_buf().map_err(|e| io_err(&s.file, e))?;
-                if buf.is_empty() {
-                    return Err(s.err_truncated());
-                }
-                let done = if first { None } else { scan.scan(buf) };
-                first = false;
-                let take = done.unwrap_or(buf.len());
-                record.extend_from_slice(&buf[..take]);
-                let nl = newlines(&buf[..take]);
-                s.advance(take, nl);
-                if done.is_some() {
-                    break;
-                }
-            }
-            f(pos, &record)
-        };
-        if let Flow::Abort(e) = flow {
-            return Err(e);
-        }
-        index += 1;
-        match s.skip_ws()? {
-            Some(b',') => s.bump(b','),
-            Some(b']') => {
-                s.bump(b']');
-                break;
-            }
-            Some(b) => {
-                return Err(s.err(format!(
-                    "expected `,` or `]` after record {}, found {:?}",
-                    index - 1,
-                    b as char
-                )));
-            }
-            None => {
-                return Err(s.err("the file ends before the array is closed with `]` (truncated?)"));
-            }
-        }
-    }
-    // After the array only whitespace and an optional `;` may follow.
-    loop {
-        match s.skip_ws()? {
-            None => return Ok(index),
-            Some(b';') => s.bump(b';'),
-            Some(b) => {
-                return Err(s.err(format!(
-                    "unexpected {:?} after the end of the JSON array; expected only whitespace or `;`",
-                    b as char
-                )));
-            }
-        }
-    }
+    Ok(s.index)
 }
 
-/// Records are handed to the parallel handlers in blocks of about this many bytes.
-const BLOCK_BYTES: usize = 1 << 20;
-
-/// Blocks scanned but not yet handled, at most: bounds memory whatever the file size.
+/// Blocks read but not yet handled, at most: bounds memory whatever the file size.
 const BLOCKS_IN_FLIGHT: usize = 8;
-
-/// Records copied out of the read buffer, to be handled on another thread.
-#[derive(Default)]
-struct Block {
-    data: Vec<u8>,
-    records: Vec<(RecordPos, std::ops::Range<usize>)>,
-}
 
 /// What a block's handling left: its output and, in strict mode, the error that stopped it.
 struct Handled<P> {
@@ -361,10 +611,10 @@ struct Handled<P> {
 }
 
 /// [`for_each_element`] with the records handled on every rayon thread: one large file (a 2 GB
-/// `tweets.js`) is parsed on all cores while this thread scans ahead for record boundaries.
-/// Every block of records gets its own output from `fork`, which `close` turns into what `join`
-/// receives, in file order, so what is collected does not depend on thread timing. The first
-/// error in file order is returned, as [`for_each_element`] would.
+/// `tweets.js`) is parsed on all cores while this thread reads ahead and finds record
+/// boundaries. Every block of records gets its own output from `fork`, which `close` turns into
+/// what `join` receives, in file order, so what is collected does not depend on thread timing.
+/// The first error in file order is returned, as [`for_each_element`] would.
 pub fn for_each_element_par<R: Read, O, P: Send>(
     file: &str,
     reader: R,
@@ -378,6 +628,7 @@ pub fn for_each_element_par<R: Read, O, P: Send>(
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     let done: Mutex<Vec<(usize, Handled<P>)>> = Mutex::new(Vec::new());
+    let handled_buffers: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     let in_flight = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let run = |block: Block| -> Handled<P> {
@@ -390,15 +641,32 @@ pub fn for_each_element_par<R: Read, O, P: Send>(
                 break;
             }
         }
+        handled_buffers
+            .lock()
+            .expect("no handler panics")
+            .push(block.data);
         Handled {
             out: close(out),
             error,
         }
     };
+    let mut splitter = Splitter::new(file, reader, wrapper);
     let scanned = rayon::in_place_scope(|scope| {
-        let mut block = Block::default();
         let mut blocks = 0usize;
-        let mut dispatch = |block: Block| {
+        loop {
+            if failed.load(Ordering::Relaxed) {
+                // A handler failed: the file's error is known, stop reading. The placeholder is
+                // replaced below by the handler's error, which comes first in the file.
+                return Err(InputError::file(file, "stopped at an earlier error"));
+            }
+            for data in handled_buffers.lock().expect("no handler panics").drain(..) {
+                splitter.recycle(data);
+            }
+            let block = match splitter.next_block() {
+                Ok(Some(block)) => block,
+                Ok(None) => return Ok(splitter.index),
+                Err(e) => return Err(e),
+            };
             // Wait for a free slot, handling queued blocks on this thread meanwhile.
             while in_flight.load(Ordering::Acquire) >= BLOCKS_IN_FLIGHT {
                 if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
@@ -414,25 +682,7 @@ pub fn for_each_element_par<R: Read, O, P: Send>(
                 done.lock().expect("no handler panics").push((i, handled));
                 in_flight.fetch_sub(1, Ordering::AcqRel);
             });
-        };
-        let scanned = for_each_element(file, reader, wrapper, |pos, raw| {
-            if failed.load(Ordering::Relaxed) {
-                // A handler failed: the file's error is known, stop scanning. The placeholder is
-                // replaced below by the handler's error, which comes first in the file.
-                return Flow::Abort(InputError::file(file, "stopped at an earlier error"));
-            }
-            let start = block.data.len();
-            block.data.extend_from_slice(raw);
-            block.records.push((pos, start..block.data.len()));
-            if block.data.len() >= BLOCK_BYTES {
-                dispatch(std::mem::take(&mut block));
-            }
-            Flow::Continue
-        });
-        if scanned.is_ok() && !block.records.is_empty() {
-            dispatch(block);
         }
-        scanned
     });
     let mut done = done.into_inner().expect("no handler panics");
     done.sort_unstable_by_key(|(i, _)| *i);
@@ -553,6 +803,65 @@ mod tests {
         })
         .unwrap();
         assert_eq!(got, items);
+    }
+
+    #[test]
+    fn record_ends_found_64_bytes_at_a_time_agree_with_serde_json() {
+        // Escapes, brackets inside strings and nesting, shifted across every 64-byte boundary.
+        let tails = [
+            r#""s": "a\\", "t": "\"}{[", "n": [1, {"a": "]"}, []], "e": {}}"#,
+            r#""q": "\\\"", "b": "\\"}"#,
+            r#""u": "\u0022}\\", "x": [[[{"y": "}}}"}]]]}"#,
+        ];
+        for pad in 0..140 {
+            for tail in tails {
+                let value = format!(r#"{{"p": "{}", {tail}"#, "x".repeat(pad));
+                let input = format!("{value} , {{\"next\": 1}}");
+                let mut stream =
+                    serde_json::Deserializer::from_str(&input).into_iter::<serde_json::Value>();
+                stream.next().unwrap().unwrap();
+                assert_eq!(
+                    value_end(input.as_bytes()),
+                    Some(stream.byte_offset()),
+                    "{value}"
+                );
+                assert_eq!(value_end(&value.as_bytes()[..value.len() - 1]), None);
+            }
+        }
+    }
+
+    /// A reader that returns at most `step` bytes per read, as a slow pipe or zip stream may.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_split_the_same_records_at_the_same_positions() {
+        let input = many_records(300, &[]);
+        let whole = collect(&input, Wrapper::Assignment).unwrap();
+        for step in [1, 3, 7, 4096] {
+            let mut got = Vec::new();
+            let reader = Trickle {
+                data: input.as_bytes(),
+                step,
+            };
+            for_each_element("t.js", reader, Wrapper::Assignment, |p, raw| {
+                got.push((p, String::from_utf8(raw.to_vec()).unwrap()));
+                Flow::Continue
+            })
+            .unwrap();
+            assert_eq!(got, whole, "reads of {step} bytes");
+        }
     }
 
     #[test]

@@ -349,7 +349,7 @@ fn tweet_event(ctx: &Ctx, account: &str, t: ApiTweet, out: &mut Output) -> Resul
     if kind == Some(Kind::MentionReceived) && t.retweeted_status.is_some() {
         return Ok(()); // someone reposted the account: no activity of the account, no engagement with it
     }
-    out.emit(t.to_event(
+    out.emit(t.into_event(
         account,
         kind,
         ts,

@@ -247,7 +247,7 @@ fn tweet_record(
     raw: &[u8],
     out: &mut Output,
 ) -> Result<(), InputError> {
-    let tweet = parse_record::<ApiTweet>(file, pos, raw)?.into_inner();
+    let mut tweet = parse_record::<ApiTweet>(file, pos, raw)?.into_inner();
     let ts = tweet.ts().ok_or_else(|| {
         missing(
             file,
@@ -258,8 +258,10 @@ fn tweet_record(
     if tweet.post_id().is_none() {
         return Err(missing(file, pos, "`id_str`"));
     }
+    let community = tweet.community_id_str.take();
+    let deleted_at = tweet.deleted_at.take();
     // Classic archives carry the author in `user`; others are the account's own posts.
-    let mut e = tweet.to_event(
+    let mut e = tweet.into_event(
         account,
         None,
         ts,
@@ -276,12 +278,12 @@ fn tweet_record(
         e.text = Some(full.to_string());
     }
     if t == FileType::CommunityTweets
-        && let Some(c) = &tweet.community_id_str
+        && let Some(c) = &community
     {
         e.attributes = Some(serde_json::json!({ "community_id": c }).to_string());
     }
     if t == FileType::DeletedTweets
-        && let Some(deleted) = tweet.deleted_at.as_deref()
+        && let Some(deleted) = deleted_at.as_deref()
     {
         let dts = time::parse_ts(deleted).ok_or_else(|| {
             InputError::new(

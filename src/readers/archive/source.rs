@@ -351,35 +351,104 @@ impl<R: Read> Read for Utf8Checked<R> {
         let n = self.inner.read(buf)?;
         if n == 0 {
             if !self.carry.is_empty() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "invalid UTF-8 at byte {} (the file ends inside a character)",
-                        self.offset
-                    ),
-                ));
+                let at = self.offset - self.carry.len() as u64;
+                return Err(invalid_utf8(at, "the file ends inside a character"));
             }
             return Ok(0);
         }
-        let mut check = std::mem::take(&mut self.carry);
-        let carried = check.len() as u64;
-        check.extend_from_slice(&buf[..n]);
-        match std::str::from_utf8(&check) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => {
-                self.carry = check[e.valid_up_to()..].to_vec();
+        let mut rest = &buf[..n];
+        let mut checked = 0;
+        // A character cut by the previous read: complete it from the head of this one.
+        if !self.carry.is_empty() {
+            let carried = self.carry.len();
+            let take = (4 - carried).min(n);
+            self.carry.extend_from_slice(&rest[..take]);
+            match std::str::from_utf8(&self.carry) {
+                Ok(_) => checked = take,
+                Err(e) if e.valid_up_to() > 0 => checked = e.valid_up_to() - carried,
+                Err(e) if e.error_len().is_none() && take == n => {
+                    // Still incomplete: this read was shorter than the character.
+                    self.offset += n as u64;
+                    return Ok(n);
+                }
+                Err(_) => {
+                    let at = self.offset - carried as u64;
+                    return Err(invalid_utf8(at, "X archives are UTF-8"));
+                }
             }
+            self.carry.clear();
+            rest = &rest[checked..];
+        }
+        match std::str::from_utf8(rest) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => self.carry = rest[e.valid_up_to()..].to_vec(),
             Err(e) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "invalid UTF-8 at byte {} (X archives are UTF-8)",
-                        self.offset + e.valid_up_to() as u64 - carried
-                    ),
-                ));
+                let at = self.offset + (checked + e.valid_up_to()) as u64;
+                return Err(invalid_utf8(at, "X archives are UTF-8"));
             }
         }
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+fn invalid_utf8(offset: u64, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("invalid UTF-8 at byte {offset} ({why})"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `step` bytes per read, to cut characters at every place.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn read_all(data: &[u8], step: usize) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        Utf8Checked::new(Trickle { data, step })
+            .read_to_end(&mut out)
+            .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    #[test]
+    fn characters_cut_between_reads_are_valid_utf8() {
+        let text = "añb€c😀d — «ü» 日本語".repeat(3);
+        for step in 1..9 {
+            assert_eq!(read_all(text.as_bytes(), step).unwrap(), text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_offset_however_the_reads_fall() {
+        for (data, at) in [
+            (&b"ab\xffcd"[..], 2),
+            (b"a\xe2\x82", 1),            // ends inside a character
+            (b"a\xe2\x82xyz", 1),         // a character cut short
+            (b"\xc3\xa9\xc3\xa9\x80", 4), // a stray continuation byte
+        ] {
+            for step in 1..6 {
+                let err = read_all(data, step).unwrap_err();
+                assert!(
+                    err.contains(&format!("invalid UTF-8 at byte {at} ")),
+                    "{data:?} in reads of {step}: {err}"
+                );
+            }
+        }
     }
 }
