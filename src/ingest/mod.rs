@@ -19,7 +19,7 @@ use crate::model::schema::{ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNA
 use crate::readers::archive::{self, ZipLimits};
 use crate::readers::generic::{self, Format};
 use crate::readers::{InputKind, Output, Side, detect, trends, webhook};
-use crate::store::{EventWriter, Store};
+use crate::store::{EventChunk, EventWriter, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
@@ -247,7 +247,7 @@ pub async fn ingest(
         .collect();
     let snapshots = std::mem::take(&mut side.snapshots);
     let (snap_events, snap_rows) = snapshots::diff(
-        store,
+        version_before.is_some().then_some(store),
         snapshots,
         &writer.relations,
         &created,
@@ -255,8 +255,20 @@ pub async fn ingest(
     )
     .await?;
     report.snapshot_events = snap_events.len() as u64;
-    for chunk in snap_events.chunks(crate::readers::CHUNK) {
-        writer.write(chunk.to_vec()).await?;
+    // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
+    // thousands of snapshot members into events.
+    let mut snap_events = snap_events.into_iter();
+    let batches: Vec<Vec<crate::model::Event>> = std::iter::from_fn(|| {
+        let chunk: Vec<_> = snap_events.by_ref().take(crate::readers::CHUNK).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    })
+    .collect();
+    let chunks = batches
+        .into_par_iter()
+        .map(EventChunk::new)
+        .collect::<Result<Vec<_>>>()?;
+    for chunk in chunks {
+        writer.write_chunk(chunk).await?;
     }
 
     let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });

@@ -133,8 +133,9 @@ impl Stored {
 
 /// Diff the snapshots of this ingest against the store, in time order per account and relation.
 /// `created_at` gives each account's creation time, the lower bound for members of a first snapshot.
+/// `store` is None when it held nothing before this ingest: there is no history to read then.
 pub async fn diff(
-    store: &Store,
+    store: Option<&Store>,
     snapshots: Vec<SnapshotObs>,
     pending: &[RelationEvent],
     created_at: &BTreeMap<String, i64>,
@@ -164,9 +165,9 @@ pub async fn diff(
         .values()
         .filter_map(|snaps| snaps.iter().filter_map(|s| s.taken_at).min())
         .max();
-    let mut stored = match until {
-        Some(until) => Stored::read(store, &accounts, until).await?,
-        None => Stored::default(),
+    let mut stored = match (store, until) {
+        (Some(store), Some(until)) => Stored::read(store, &accounts, until).await?,
+        _ => Stored::default(),
     };
     let mut events = Vec::new();
     let mut rows = Vec::new();

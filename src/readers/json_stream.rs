@@ -79,7 +79,7 @@ pub enum Wrapper {
 
 /// The first read buffer of a file; most archive files fit in it. Later buffers are
 /// [`BLOCK_BYTES`].
-const FIRST_BUFFER: usize = 64 << 10;
+const FIRST_BUFFER: usize = 16 << 10;
 
 /// Records are cut into blocks of about this many bytes: one read buffer each, handed whole to
 /// a handler thread, so the file's bytes are copied once (by `read`), not once more per record.
@@ -227,12 +227,18 @@ impl<R: Read> Splitter<R> {
     /// Hand out the buffer and its records; the unconsumed rest starts the next buffer.
     fn take_block(&mut self) -> Block {
         self.line_at(self.at);
-        let rest = self.filled - self.at;
+        // Once the file is done (most archive files fit one buffer) nothing more is read.
+        let rest = if self.stage == Stage::Done {
+            0
+        } else {
+            self.filled - self.at
+        };
         let mut next = match self.spare.pop() {
             Some(v) if v.len() >= rest * 2 => v,
+            _ if self.stage == Stage::Done => Vec::new(),
             _ => vec![0; BLOCK_BYTES.max(rest * 2)],
         };
-        next[..rest].copy_from_slice(&self.buf[self.at..self.filled]);
+        next[..rest].copy_from_slice(&self.buf[self.at..self.at + rest]);
         self.filled = rest;
         let mut data = std::mem::replace(&mut self.buf, next);
         data.truncate(self.at);

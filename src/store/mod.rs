@@ -135,12 +135,24 @@ impl Store {
     }
 
     /// Values of `column` in `table` (for de-duplicating appends of small tables).
+    /// Only that table is opened: a full session opens every table, and an ingest appends to six.
     pub async fn column_values(&self, table: &str, column: &str) -> Result<HashSet<String>> {
-        let ctx = self.session(&SessionOptions::default()).await?;
+        let mut out = HashSet::new();
+        let Some(delta) = self.open(table).await? else {
+            return Ok(out);
+        };
+        let ctx = datafusion::prelude::SessionContext::new();
+        delta
+            .update_datafusion_session(&ctx.state())
+            .map_err(|e| self.err(table, e))?;
+        let provider = delta
+            .table_provider()
+            .await
+            .map_err(|e| Error::store(self.root.join(table), e))?;
+        ctx.register_table(table, provider)?;
         let df = ctx
             .sql(&format!("SELECT \"{column}\" FROM \"{table}\""))
             .await?;
-        let mut out = HashSet::new();
         for b in df.collect().await? {
             let col = b.column(0);
             let strings = datafusion::arrow::compute::cast(
