@@ -156,12 +156,20 @@ impl Ctx<'_> {
 pub fn read(file: &str, reader: impl Read, out: &mut Output) -> Result<u64, InputError> {
     let source: Arc<str> = Arc::from(file);
     let mut lines = 0u64;
-    for (i, line) in BufReader::new(reader).split(b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        let bytes = line.map_err(|e| {
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    // One line buffer for the whole file, not an allocation per line.
+    let mut line = Vec::new();
+    for i in 0u64.. {
+        let line_no = i + 1;
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(|e| {
             InputError::new(file, Position::line(line_no), format!("cannot read: {e}"))
         })?;
-        let text = match std::str::from_utf8(&bytes) {
+        if n == 0 {
+            break;
+        }
+        let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = match std::str::from_utf8(bytes) {
             Ok(t) => t.trim(),
             Err(e) => {
                 out.bad_record(
@@ -170,7 +178,7 @@ pub fn read(file: &str, reader: impl Read, out: &mut Output) -> Result<u64, Inpu
                         Position::line(line_no),
                         format!("invalid UTF-8 at column {}", e.valid_up_to() + 1),
                     ),
-                    Some(&bytes),
+                    Some(bytes),
                 )?;
                 continue;
             }
@@ -195,7 +203,7 @@ pub fn read(file: &str, reader: impl Read, out: &mut Output) -> Result<u64, Inpu
                 InputError::new(
                     file,
                     Position {
-                        record: Some(i as u64),
+                        record: Some(i),
                         line: Some(line_no),
                         byte: None,
                     },
@@ -204,7 +212,7 @@ pub fn read(file: &str, reader: impl Read, out: &mut Output) -> Result<u64, Inpu
             })
             .and_then(|p| payload(&ctx, p, out));
         if let Err(e) = result {
-            out.bad_record(e, Some(&bytes))?;
+            out.bad_record(e, Some(bytes))?;
         }
     }
     Ok(lines)
