@@ -257,14 +257,9 @@ pub async fn ingest(
     report.snapshot_events = snap_events.len() as u64;
     // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
     // thousands of snapshot members into events.
-    let mut snap_events = snap_events.into_iter();
-    let batches: Vec<Vec<crate::model::Event>> = std::iter::from_fn(|| {
-        let chunk: Vec<_> = snap_events.by_ref().take(crate::readers::CHUNK).collect();
-        (!chunk.is_empty()).then_some(chunk)
-    })
-    .collect();
-    let chunks = batches
+    let chunks = snap_events
         .into_par_iter()
+        .chunks(crate::readers::CHUNK)
         .map(EventChunk::new)
         .collect::<Result<Vec<_>>>()?;
     for chunk in chunks {

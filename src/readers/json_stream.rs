@@ -260,6 +260,11 @@ impl<R: Read> Splitter<R> {
         self.line
     }
 
+    /// An error at the first unconsumed byte.
+    fn err_here(&mut self, what: impl Into<String>) -> InputError {
+        self.err_at(self.at, what)
+    }
+
     fn err_at(&mut self, i: usize, what: impl Into<String>) -> InputError {
         let line = self.line_at(i);
         InputError::new(
@@ -333,18 +338,14 @@ impl<R: Read> Splitter<R> {
                             self.stage = Stage::FirstElement;
                         }
                         Some(b) => {
-                            let at = self.at;
-                            return Err(self.err_at(
-                                at,
-                                format!("expected a JSON array `[`, found {:?}", b as char),
-                            ));
+                            return Err(self.err_here(format!(
+                                "expected a JSON array `[`, found {:?}",
+                                b as char
+                            )));
                         }
                         None if self.eof => {
-                            let at = self.at;
-                            return Err(self.err_at(
-                                at,
-                                "expected a JSON array `[`, found the end of the file",
-                            ));
+                            return Err(self
+                                .err_here("expected a JSON array `[`, found the end of the file"));
                         }
                         None => return Ok(Scanned::NeedMore),
                     }
@@ -358,11 +359,7 @@ impl<R: Read> Splitter<R> {
                         }
                         Some(_) => {}
                         None if self.eof => {
-                            let at = self.at;
-                            return Err(self.err_at(
-                                at,
-                                "the file ends before the array is closed with `]` (truncated?)",
-                            ));
+                            return Err(self.err_here(ARRAY_NOT_CLOSED));
                         }
                         None => return Ok(Scanned::NeedMore),
                     }
@@ -399,22 +396,15 @@ impl<R: Read> Splitter<R> {
                         self.stage = Stage::Trailer;
                     }
                     Some(b) => {
-                        let (at, index) = (self.at, self.index);
-                        return Err(self.err_at(
-                            at,
-                            format!(
-                                "expected `,` or `]` after record {}, found {:?}",
-                                index - 1,
-                                b as char
-                            ),
-                        ));
+                        let index = self.index;
+                        return Err(self.err_here(format!(
+                            "expected `,` or `]` after record {}, found {:?}",
+                            index - 1,
+                            b as char
+                        )));
                     }
                     None if self.eof => {
-                        let at = self.at;
-                        return Err(self.err_at(
-                            at,
-                            "the file ends before the array is closed with `]` (truncated?)",
-                        ));
+                        return Err(self.err_here(ARRAY_NOT_CLOSED));
                     }
                     None => return Ok(Scanned::NeedMore),
                 },
@@ -422,9 +412,7 @@ impl<R: Read> Splitter<R> {
                 Stage::Trailer => match self.skip_ws() {
                     Some(b';') => self.at += 1,
                     Some(b) => {
-                        let at = self.at;
-                        return Err(self.err_at(
-                            at,
+                        return Err(self.err_here(
                             format!(
                                 "unexpected {:?} after the end of the JSON array; expected only whitespace or `;`",
                                 b as char
@@ -442,6 +430,9 @@ impl<R: Read> Splitter<R> {
         }
     }
 }
+
+/// How a file whose top-level array never closes is reported.
+const ARRAY_NOT_CLOSED: &str = "the file ends before the array is closed with `]` (truncated?)";
 
 /// How far into a file the `=` of `window.YTD.… =` may be.
 const PREFIX_LIMIT: usize = 4096;
@@ -526,7 +517,7 @@ fn nested_end(buf: &[u8]) -> Option<usize> {
 
 /// Bit `i` of each mask is set when byte `i` of a 64-byte chunk is that character. Brackets of
 /// both kinds count alike: in JSON they nest properly, so depth alone finds the end.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Masks {
     quote: u64,
     backslash: u64,
@@ -564,15 +555,23 @@ impl Masks {
 
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     fn of(chunk: &[u8; 64]) -> Masks {
+        Masks::of_bytes(chunk)
+    }
+
+    /// [`Masks::of`] a byte at a time: the fallback where SSE2 is missing, and its reference.
+    #[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+    fn of_bytes(chunk: &[u8; 64]) -> Masks {
         let mut m = Masks::default();
         for (i, &b) in chunk.iter().enumerate() {
             let bit = 1u64 << i;
-            match b | 0x20 {
-                _ if b == b'"' => m.quote |= bit,
-                _ if b == b'\\' => m.backslash |= bit,
-                b'{' => m.open |= bit,
-                b'}' => m.close |= bit,
-                _ => {}
+            if b == b'"' {
+                m.quote |= bit;
+            } else if b == b'\\' {
+                m.backslash |= bit;
+            } else if b | 0x20 == b'{' {
+                m.open |= bit;
+            } else if b | 0x20 == b'}' {
+                m.close |= bit;
             }
         }
         m
@@ -836,18 +835,16 @@ mod tests {
         }
     }
 
-    /// A reader that returns at most `step` bytes per read, as a slow pipe or zip stream may.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
+    #[test]
+    fn masks_a_byte_at_a_time_equal_the_vector_masks() {
+        // Every byte value, at every position of a chunk.
+        for shift in 0..64usize {
+            let mut chunk = [0u8; 64];
+            for (i, b) in chunk.iter_mut().enumerate() {
+                *b = ((i * 4 + shift * 7) % 256) as u8;
+            }
+            chunk[shift] = b"\"\\{}[]"[shift % 6];
+            assert_eq!(Masks::of(&chunk), Masks::of_bytes(&chunk), "shift {shift}");
         }
     }
 
@@ -857,7 +854,7 @@ mod tests {
         let whole = collect(&input, Wrapper::Assignment).unwrap();
         for step in [1, 3, 7, 4096] {
             let mut got = Vec::new();
-            let reader = Trickle {
+            let reader = crate::readers::test_io::Trickle {
                 data: input.as_bytes(),
                 step,
             };

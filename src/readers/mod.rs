@@ -300,3 +300,24 @@ pub fn parse_record<'a, T: serde::Deserialize<'a>>(
 pub fn missing(file: &str, pos: impl Into<Position>, what: &str) -> InputError {
     InputError::new(file, pos.into(), format!("missing {what}"))
 }
+
+/// Readers that behave as awkward inputs do, for tests.
+#[cfg(test)]
+pub(crate) mod test_io {
+    use std::io::{self, Read};
+
+    /// Returns at most `step` bytes per read, as a slow pipe or a zip stream may.
+    pub(crate) struct Trickle<'a> {
+        pub data: &'a [u8],
+        pub step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+}

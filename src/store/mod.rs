@@ -142,14 +142,7 @@ impl Store {
             return Ok(out);
         };
         let ctx = datafusion::prelude::SessionContext::new();
-        delta
-            .update_datafusion_session(&ctx.state())
-            .map_err(|e| self.err(table, e))?;
-        let provider = delta
-            .table_provider()
-            .await
-            .map_err(|e| Error::store(self.root.join(table), e))?;
-        ctx.register_table(table, provider)?;
+        session::register_delta(&ctx, self, table, delta).await?;
         let df = ctx
             .sql(&format!("SELECT \"{column}\" FROM \"{table}\""))
             .await?;

@@ -56,16 +56,7 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
             },
         };
         match table {
-            Some(table) => {
-                table
-                    .update_datafusion_session(&ctx.state())
-                    .map_err(|e| Error::store(store.root().join(t.name), e))?;
-                let provider = table
-                    .table_provider()
-                    .await
-                    .map_err(|e| Error::store(store.root().join(t.name), e))?;
-                ctx.register_table(t.name, provider)?;
-            }
+            Some(table) => register_delta(&ctx, store, t.name, table).await?,
             None => {
                 let empty = MemTable::try_new(t.schema(), vec![vec![]])?;
                 ctx.register_table(t.name, Arc::new(empty))?;
@@ -74,6 +65,24 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
     }
     ctx.register_table("store_versions", Arc::new(store_versions(store)?))?;
     Ok(ctx)
+}
+
+/// Register a Delta table of the store in `ctx` under `name`.
+pub async fn register_delta(
+    ctx: &SessionContext,
+    store: &Store,
+    name: &str,
+    table: deltalake::DeltaTable,
+) -> Result<()> {
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(|e| Error::store(store.root().join(name), e))?;
+    let provider = table
+        .table_provider()
+        .await
+        .map_err(|e| Error::store(store.root().join(name), e))?;
+    ctx.register_table(name, provider)?;
+    Ok(())
 }
 
 /// The store's history as a table: one row per version, with its commit time and operation.

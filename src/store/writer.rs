@@ -179,11 +179,6 @@ impl EventWriter {
         })
     }
 
-    /// Write events, dropping those whose id is already in the store or in this ingest.
-    pub async fn write(&mut self, events: Vec<Event>) -> Result<()> {
-        self.write_chunk(EventChunk::new(events)?).await
-    }
-
     /// Write a converted chunk, dropping events whose id is already in the store or in this
     /// ingest. Only this step is serial: the conversion ran on the reader's thread.
     pub async fn write_chunk(&mut self, chunk: EventChunk) -> Result<()> {

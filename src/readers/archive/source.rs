@@ -402,22 +402,9 @@ fn invalid_utf8(offset: u64, why: &str) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::readers::test_io::Trickle;
 
-    /// A reader that returns at most `step` bytes per read, to cut characters at every place.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.step.min(buf.len()).min(self.data.len());
-            buf[..n].copy_from_slice(&self.data[..n]);
-            self.data = &self.data[n..];
-            Ok(n)
-        }
-    }
-
+    /// Reads of `step` bytes cut characters at every place.
     fn read_all(data: &[u8], step: usize) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         Utf8Checked::new(Trickle { data, step })
