@@ -9,7 +9,11 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::error::InputError;
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
+use crate::readers::json_cursor::{Cursor, Read, Seen};
+use crate::readers::json_stream::RecordPos;
+use crate::readers::parse_record;
 
 /// A string, or a number written as one (`"id": 1924465506158878979` in API payloads, where the
 /// string twin `id_str` should be preferred). A visitor, not an untagged enum: that would buffer
@@ -71,7 +75,7 @@ pub fn bool_or_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::E
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct ApiUser {
     #[serde(default, deserialize_with = "str_or_num")]
     pub id_str: Option<String>,
@@ -89,12 +93,12 @@ impl ApiUser {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct Hashtag {
     pub text: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct UserMention {
     pub screen_name: Option<String>,
     #[serde(default, deserialize_with = "str_or_num")]
@@ -103,14 +107,14 @@ pub struct UserMention {
     pub id: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct UrlEnt {
     pub url: Option<String>,
     pub expanded_url: Option<String>,
     pub display_url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct Entities {
     #[serde(default)]
     pub hashtags: Vec<Hashtag>,
@@ -149,25 +153,25 @@ impl Entities {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct ExtendedTweet {
     pub full_text: Option<String>,
     pub entities: Option<Entities>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct EditInfo {
     pub edit: Option<EditOf>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EditOf {
     #[serde(default, deserialize_with = "str_or_num")]
     pub initial_tweet_id: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub struct ApiTweet {
     /// Current archives wrap each record: `{ "tweet": { … } }`; 2019 archives are flat.
     pub tweet: Option<Box<ApiTweet>>,
@@ -341,6 +345,309 @@ impl ApiTweet {
         ent.urls
             .iter()
             .find_map(|u| u.expanded_url.as_deref().and_then(status_id_of_url))
+    }
+}
+
+/// The same structs read by [`Cursor`] instead of serde's derive: about three times faster on
+/// archive posts, mostly because skipped fields (`edit_info.initial`, `display_text_range`,
+/// `indices`, counters) are checked without being built and kept strings are not allocated
+/// twice. Each reader must read exactly what the derive reads; where it cannot, it declines and
+/// [`parse_tweet`] asks serde_json. Field numbers only tell repeated keys apart.
+impl ApiTweet {
+    pub fn read_fast(raw: &[u8]) -> Option<ApiTweet> {
+        Cursor::read_all(raw, Self::read).ok()
+    }
+
+    fn read(c: &mut Cursor) -> Read<ApiTweet> {
+        let mut t = ApiTweet::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"tweet" => {
+                    t.tweet = c.opt(|c| Self::read(c).map(Box::new))?;
+                    0
+                }
+                b"id_str" => {
+                    t.id_str = c.str_or_num()?;
+                    1
+                }
+                b"id" => {
+                    t.id = c.str_or_num()?;
+                    2
+                }
+                b"created_at" => {
+                    t.created_at = c.opt_string()?;
+                    3
+                }
+                b"timestamp_ms" => {
+                    t.timestamp_ms = c.str_or_num()?;
+                    4
+                }
+                b"deleted_at" => {
+                    t.deleted_at = c.opt_string()?;
+                    5
+                }
+                b"full_text" => {
+                    t.full_text = c.opt_string()?;
+                    6
+                }
+                b"text" => {
+                    t.text = c.opt_string()?;
+                    7
+                }
+                b"extended_tweet" => {
+                    t.extended_tweet = c.opt(ExtendedTweet::read)?;
+                    8
+                }
+                b"source" => {
+                    t.source = c.opt_string()?;
+                    9
+                }
+                b"lang" => {
+                    t.lang = c.opt_string()?;
+                    10
+                }
+                b"entities" => {
+                    t.entities = c.opt(Entities::read)?;
+                    11
+                }
+                b"in_reply_to_status_id_str" => {
+                    t.in_reply_to_status_id_str = c.str_or_num()?;
+                    12
+                }
+                b"in_reply_to_status_id" => {
+                    t.in_reply_to_status_id = c.str_or_num()?;
+                    13
+                }
+                b"in_reply_to_user_id_str" => {
+                    t.in_reply_to_user_id_str = c.str_or_num()?;
+                    14
+                }
+                b"in_reply_to_user_id" => {
+                    t.in_reply_to_user_id = c.str_or_num()?;
+                    15
+                }
+                b"in_reply_to_screen_name" => {
+                    t.in_reply_to_screen_name = c.opt_string()?;
+                    16
+                }
+                b"possibly_sensitive" => {
+                    t.possibly_sensitive = c.bool_or_str()?;
+                    17
+                }
+                b"user" => {
+                    t.user = c.opt(ApiUser::read)?;
+                    18
+                }
+                b"retweeted_status" => {
+                    t.retweeted_status = c.opt(|c| Self::read(c).map(Box::new))?;
+                    19
+                }
+                b"quoted_status_id_str" => {
+                    t.quoted_status_id_str = c.str_or_num()?;
+                    20
+                }
+                b"edit_info" => {
+                    t.edit_info = c.opt(EditInfo::read)?;
+                    21
+                }
+                b"community_id_str" => {
+                    t.community_id_str = c.str_or_num()?;
+                    22
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(t)
+    }
+}
+
+impl ApiUser {
+    fn read(c: &mut Cursor) -> Read<ApiUser> {
+        let mut u = ApiUser::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"id_str" => {
+                    u.id_str = c.str_or_num()?;
+                    0
+                }
+                b"id" => {
+                    u.id = c.str_or_num()?;
+                    1
+                }
+                b"screen_name" => {
+                    u.screen_name = c.opt_string()?;
+                    2
+                }
+                b"name" => {
+                    u.name = c.opt_string()?;
+                    3
+                }
+                b"created_at" => {
+                    u.created_at = c.opt_string()?;
+                    4
+                }
+                b"description" => {
+                    u.description = c.opt_string()?;
+                    5
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(u)
+    }
+}
+
+impl Entities {
+    fn read(c: &mut Cursor) -> Read<Entities> {
+        let mut e = Entities::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"hashtags" => {
+                    e.hashtags = c.vec(|c| {
+                        let mut text = None;
+                        let mut seen = Seen::default();
+                        c.object(|c, key| match key {
+                            b"text" => {
+                                text = c.opt_string()?;
+                                seen.first(0)
+                            }
+                            _ => c.skip(),
+                        })?;
+                        Ok(Hashtag { text })
+                    })?;
+                    0
+                }
+                b"user_mentions" => {
+                    e.user_mentions = c.vec(UserMention::read)?;
+                    1
+                }
+                b"urls" => {
+                    e.urls = c.vec(UrlEnt::read)?;
+                    2
+                }
+                b"media" => {
+                    e.media = c.vec(UrlEnt::read)?;
+                    3
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(e)
+    }
+}
+
+impl UserMention {
+    fn read(c: &mut Cursor) -> Read<UserMention> {
+        let mut m = UserMention::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"screen_name" => {
+                    m.screen_name = c.opt_string()?;
+                    0
+                }
+                b"id_str" => {
+                    m.id_str = c.str_or_num()?;
+                    1
+                }
+                b"id" => {
+                    m.id = c.str_or_num()?;
+                    2
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(m)
+    }
+}
+
+impl UrlEnt {
+    fn read(c: &mut Cursor) -> Read<UrlEnt> {
+        let mut u = UrlEnt::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"url" => {
+                    u.url = c.opt_string()?;
+                    0
+                }
+                b"expanded_url" => {
+                    u.expanded_url = c.opt_string()?;
+                    1
+                }
+                b"display_url" => {
+                    u.display_url = c.opt_string()?;
+                    2
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(u)
+    }
+}
+
+impl ExtendedTweet {
+    fn read(c: &mut Cursor) -> Read<ExtendedTweet> {
+        let mut x = ExtendedTweet::default();
+        let mut seen = Seen::default();
+        c.object(|c, key| {
+            let field = match key {
+                b"full_text" => {
+                    x.full_text = c.opt_string()?;
+                    0
+                }
+                b"entities" => {
+                    x.entities = c.opt(Entities::read)?;
+                    1
+                }
+                _ => return c.skip(),
+            };
+            seen.first(field)
+        })?;
+        Ok(x)
+    }
+}
+
+impl EditInfo {
+    fn read(c: &mut Cursor) -> Read<EditInfo> {
+        let mut edit = None;
+        let mut seen = Seen::default();
+        c.object(|c, key| match key {
+            b"edit" => {
+                edit = c.opt(|c| {
+                    let mut initial_tweet_id = None;
+                    let mut seen = Seen::default();
+                    c.object(|c, key| match key {
+                        b"initialTweetId" => {
+                            initial_tweet_id = c.str_or_num()?;
+                            seen.first(0)
+                        }
+                        _ => c.skip(),
+                    })?;
+                    Ok(EditOf { initial_tweet_id })
+                })?;
+                seen.first(0)
+            }
+            _ => c.skip(),
+        })?;
+        Ok(EditInfo { edit })
+    }
+}
+
+/// One post record: read by [`ApiTweet::read_fast`], or by serde_json where that declines (which
+/// then reads it, or names what is wrong and where).
+pub fn parse_tweet(file: &str, pos: RecordPos, raw: &[u8]) -> Result<ApiTweet, InputError> {
+    match ApiTweet::read_fast(raw) {
+        Some(t) => Ok(t),
+        None => parse_record(file, pos, raw),
     }
 }
 
@@ -533,6 +840,205 @@ mod tests {
         }
         let err = serde_json::from_str::<Id>(r#"{"id": [1]}"#).err().unwrap();
         assert!(err.to_string().contains("a string or a number"), "{err}");
+    }
+
+    /// Every JSON object anywhere in the fixture archives and webhook logs.
+    fn fixture_objects() -> Vec<serde_json::Value> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "js" || e == "json" || e == "jsonl")
+                {
+                    out.push(path);
+                }
+            }
+        }
+        fn collect(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    out.push(v.clone());
+                    m.values().for_each(|x| collect(x, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+                _ => {}
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        walk(&root.join("archives"), &mut files);
+        walk(&root.join("webhooks"), &mut files);
+        let mut objects = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let text = text.trim_start_matches('\u{feff}');
+            let body = match text.find('=') {
+                Some(i) if !text.trim_start().starts_with(['{', '[']) => &text[i + 1..],
+                _ => text,
+            };
+            let values: Vec<serde_json::Value> = match serde_json::from_str(body) {
+                Ok(v) => vec![v],
+                // JSON lines
+                Err(_) => body
+                    .lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect(),
+            };
+            values.iter().for_each(|v| collect(v, &mut objects));
+        }
+        objects
+    }
+
+    /// What the fast reader must guarantee: whatever it accepts, serde_json accepts and reads to
+    /// the same value. Returns whether it accepted.
+    fn fast_agrees_with_serde(raw: &[u8]) -> bool {
+        let Some(fast) = ApiTweet::read_fast(raw) else {
+            return false;
+        };
+        let reference = serde_json::from_slice::<ApiTweet>(raw).unwrap_or_else(|e| {
+            panic!(
+                "the fast reader accepted what serde_json rejects ({e}): {}",
+                String::from_utf8_lossy(raw)
+            )
+        });
+        assert_eq!(fast, reference, "{}", String::from_utf8_lossy(raw));
+        true
+    }
+
+    /// A post with every field the reader keeps, escapes of each kind, numeric ids, nesting, and
+    /// fields it skips.
+    const RICH: &str = r#"{"tweet": {"id": 1924465506158878979, "id_str": "1924465506158878979",
+        "created_at": "Thu Nov 14 03:37:58 +0000 2019", "timestamp_ms": 1573702678000,
+        "full_text": "caf\u00e9 \ud83d\ude00 \"q\" a\/b\n\ttab &amp; RT", "text": null,
+        "source": "<a href=\"https://x.com\" rel=\"nofollow\">Bot \u2014 v2</a>", "lang": "fr",
+        "in_reply_to_status_id": 17, "in_reply_to_user_id_str": "-42", "in_reply_to_screen_name": "a",
+        "possibly_sensitive": "false", "quoted_status_id_str": "99", "community_id_str": "7",
+        "coordinates": {"type": "Point", "coordinates": [-122.41, 37.7749]}, "favorite_count": 0,
+        "truncated": false, "display_text_range": ["0", "120"], "deleted_at": "2020-01-01T00:00:00Z",
+        "user": {"id": 6253282, "screen_name": "u", "name": "N\u00e4me", "created_at": "x", "description": "",
+                 "entities": {"url": {"urls": []}}},
+        "extended_tweet": {"full_text": "long", "entities": {"hashtags": [{"text": "h", "indices": [0, 2]}],
+                           "user_mentions": [{"screen_name": "m", "id": 5, "id_str": "5", "indices": [3, 5]}],
+                           "urls": [{"url": "https://t.co/x", "expanded_url": "https://x.com/a/status/1", "display_url": "x.com/a"}],
+                           "media": [{"url": "https://t.co/m"}], "symbols": []}},
+        "retweeted_status": {"id_str": "8", "user": {"id_str": "9"}, "retweeted_status": null},
+        "edit_info": {"edit": {"initialTweetId": "1924465506158878979", "editTweetIds": ["1"]}},
+        "extended_entities": {"media": [{"sizes": {"thumb": {"w": 150, "h": 150, "resize": "crop"}}}]},
+        "scopes": {"followers": false}, "geo": null, "place": {"bounding_box": [[[1.5, -2.25e0]]]}}}"#;
+
+    #[test]
+    fn fast_reader_reads_every_fixture_object_as_serde_json_does() {
+        let objects = fixture_objects();
+        assert!(objects.len() > 100, "only {} objects found", objects.len());
+        let mut read = 0;
+        for o in &objects {
+            for text in [o.to_string(), serde_json::to_string_pretty(o).unwrap()] {
+                let readable = serde_json::from_str::<ApiTweet>(&text).is_ok();
+                let accepted = fast_agrees_with_serde(text.as_bytes());
+                // Fixtures have no exponents or fractional ids: everything serde reads, so does it.
+                assert_eq!(accepted, readable, "{text}");
+                read += usize::from(accepted);
+            }
+        }
+        assert!(read > 100, "the fast reader read only {read} objects");
+    }
+
+    #[test]
+    fn fast_reader_reads_a_rich_post_as_serde_json_does() {
+        // Exponents are left to serde_json; without the one in `place`, the fast reader takes it.
+        assert!(!fast_agrees_with_serde(RICH.as_bytes()));
+        let rich = RICH.replace("-2.25e0", "-2.25");
+        assert!(fast_agrees_with_serde(rich.as_bytes()));
+        let t = ApiTweet::read_fast(rich.as_bytes()).unwrap().into_inner();
+        assert_eq!(
+            t.full_text.as_deref(),
+            Some("café 😀 \"q\" a/b\n\ttab &amp; RT")
+        );
+        assert_eq!(t.in_reply_to_status_id.as_deref(), Some("17"));
+        assert_eq!(t.in_reply_to_user_id_str.as_deref(), Some("-42"));
+        assert_eq!(t.timestamp_ms.as_deref(), Some("1573702678000"));
+        assert_eq!(t.user.as_ref().unwrap().id.as_deref(), Some("6253282"));
+    }
+
+    #[test]
+    fn fast_reader_never_accepts_a_damaged_record_that_serde_json_rejects() {
+        let rich = RICH.replace("-2.25e0", "-2.25");
+        let compact =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&rich).unwrap())
+                .unwrap();
+        // Bytes that matter to JSON's grammar, plus a control character and bytes that are not
+        // UTF-8 on their own.
+        const BYTES: &[u8] = b"\"\\{}[],:0-.eE+ntfu/ 9a\x01\xc3\xff";
+        let (mut tried, mut accepted) = (0, 0);
+        for record in [compact.as_bytes(), rich.as_bytes()] {
+            let mut check = |raw: &[u8]| {
+                tried += 1;
+                accepted += usize::from(fast_agrees_with_serde(raw));
+            };
+            for i in 0..record.len() {
+                check(&record[..i]);
+                let mut cut = record.to_vec();
+                cut.remove(i);
+                check(&cut);
+                for &b in BYTES {
+                    let mut changed = record.to_vec();
+                    changed[i] = b;
+                    check(&changed);
+                    let mut grown = record.to_vec();
+                    grown.insert(i, b);
+                    check(&grown);
+                }
+            }
+        }
+        // Damage inside skipped fields and strings leaves records valid, so many are accepted.
+        assert!(accepted > tried / 10, "accepted {accepted} of {tried}");
+    }
+
+    #[test]
+    fn fast_reader_takes_ids_as_serde_json_does_or_declines() {
+        // (id, whether the fast reader takes it rather than leaving it to serde_json)
+        for (id, fast) in [
+            ("0", true),
+            ("-0", false),
+            ("5", true),
+            ("-5", true),
+            ("007", false),
+            ("1924465506158878979", true),
+            ("9999999999999999999", true),
+            ("18446744073709551615", false),
+            ("18446744073709551616", false),
+            ("-9223372036854775808", false),
+            ("-999999999999999999", true),
+            ("1.5", false),
+            ("1e3", false),
+            ("-", false),
+            ("1.", false),
+            ("\"12\"", true),
+            ("\"\\u0031\"", true),
+            ("null", true),
+            ("true", false),
+            ("[]", false),
+        ] {
+            let raw = format!(r#"{{"id": {id}, "user": {{"id": {id}}}}}"#);
+            assert_eq!(fast_agrees_with_serde(raw.as_bytes()), fast, "{id}");
+        }
+    }
+
+    #[test]
+    fn fast_reader_declines_repeated_fields_nulls_for_lists_and_lone_surrogates() {
+        for raw in [
+            r#"{"id_str": null, "id_str": "5"}"#,
+            r#"{"entities": {"hashtags": null}}"#,
+            r#"{"full_text": "\ud83d"}"#,
+            r#"{"full_text": "a"} x"#,
+            r#"{"full_text": "a",}"#,
+            "{\"full_text\": \"tab\there\"}",
+        ] {
+            assert!(!fast_agrees_with_serde(raw.as_bytes()), "{raw}");
+        }
     }
 
     #[test]

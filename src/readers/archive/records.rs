@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{ArchiveInfo, ArchiveSource, FileType};
 use crate::error::InputError;
 use crate::model::{Event, Kind, Origin, UrlEntity, time};
-use crate::readers::api_tweet::{ApiTweet, str_or_num, unescape};
+use crate::readers::api_tweet::{parse_tweet, str_or_num, unescape};
 use crate::readers::json_stream::{self, Flow, RecordPos, Wrapper};
 use crate::readers::{AppRow, ListRow, Output, Relation, Side, SnapshotObs, missing, parse_record};
 
@@ -247,7 +247,7 @@ fn tweet_record(
     raw: &[u8],
     out: &mut Output,
 ) -> Result<(), InputError> {
-    let mut tweet = parse_record::<ApiTweet>(file, pos, raw)?.into_inner();
+    let mut tweet = parse_tweet(file, pos, raw)?.into_inner();
     let ts = tweet.ts().ok_or_else(|| {
         missing(
             file,

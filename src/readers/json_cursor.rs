@@ -1,0 +1,389 @@
+//! A strict JSON reader over one record's bytes, for the hot path of reading posts. It walks the
+//! record once, hands the caller each key so it keeps only the fields it wants (strings are
+//! borrowed unless they hold escapes), and checks but does not build the values it skips.
+//!
+//! It never explains a failure: on anything it does not accept — malformed JSON, a value of an
+//! unexpected type, a number it cannot reproduce exactly, a repeated field — it declines, and the
+//! caller hands the record to serde_json, which either reads it or names what is wrong and where.
+//! So this reader must never accept what serde_json rejects, nor read a value differently; the
+//! tests compare the two on valid records and on thousands of damaged ones.
+
+use std::borrow::Cow;
+
+/// This reader does not accept the record; serde_json decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declined;
+
+pub type Read<T> = Result<T, Declined>;
+
+/// serde_json refuses to nest deeper than 128; declining earlier leaves the error to it.
+const MAX_DEPTH: u32 = 100;
+
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    at: usize,
+    depth: u32,
+}
+
+impl<'a> Cursor<'a> {
+    /// Reads one whole record with `read`, after which only whitespace may follow.
+    pub fn read_all<T>(buf: &'a [u8], read: impl FnOnce(&mut Cursor<'a>) -> Read<T>) -> Read<T> {
+        let mut c = Cursor {
+            buf,
+            at: 0,
+            depth: 0,
+        };
+        let value = read(&mut c)?;
+        match c.peek() {
+            None => Ok(value),
+            Some(_) => Err(Declined),
+        }
+    }
+
+    /// The next byte that is not whitespace, left unconsumed.
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(&b) = self.buf.get(self.at) {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Read<()> {
+        if self.buf[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(Declined)
+        }
+    }
+
+    /// Consumes a `null` and says so, or leaves any other value alone.
+    pub fn null(&mut self) -> Read<bool> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// `null` as `None`, else the value `read` reads.
+    pub fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
+        if self.null()? {
+            Ok(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    fn enter(&mut self, open: u8) -> Read<()> {
+        if self.peek() != Some(open) || self.depth >= MAX_DEPTH {
+            return Err(Declined);
+        }
+        self.at += 1;
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// After an element: `,` (true, more follow) or the closing bracket (false).
+    fn next_or_close(&mut self, close: u8) -> Read<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            _ => Err(Declined),
+        }
+    }
+
+    /// An object: `field` gets each key (unescaped) and must consume its value.
+    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &[u8]) -> Read<()>) -> Read<()> {
+        self.enter(b'{')?;
+        if self.peek() == Some(b'}') {
+            return self.next_or_close(b'}').map(drop);
+        }
+        loop {
+            let key = self.checked_bytes()?;
+            if self.peek() != Some(b':') {
+                return Err(Declined);
+            }
+            self.at += 1;
+            field(self, &key)?;
+            if !self.next_or_close(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// An array: `item` must consume each element.
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
+        self.enter(b'[')?;
+        if self.peek() == Some(b']') {
+            return self.next_or_close(b']').map(drop);
+        }
+        loop {
+            item(self)?;
+            if !self.next_or_close(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// An array read element by element into a vector.
+    pub fn vec<T>(&mut self, mut read: impl FnMut(&mut Self) -> Read<T>) -> Read<Vec<T>> {
+        let mut out = Vec::new();
+        self.array(|c| {
+            out.push(read(c)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// A string, borrowed from the record unless it holds escapes.
+    pub fn string(&mut self) -> Read<Cow<'a, str>> {
+        match self.string_bytes()?.0 {
+            Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).ok(),
+            Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).ok(),
+        }
+        .ok_or(Declined)
+    }
+
+    /// A string's bytes, unescaped, and whether they are all ASCII. Bytes beyond ASCII are not
+    /// checked as UTF-8 here: [`Cursor::string`] does, and keys and skipped strings do when the
+    /// flag says so.
+    fn string_bytes(&mut self) -> Read<(Cow<'a, [u8]>, bool)> {
+        if self.peek() != Some(b'"') {
+            return Err(Declined);
+        }
+        let buf = self.buf;
+        let start = self.at + 1;
+        let mut from = start;
+        let mut ascii = true;
+        let mut unescaped: Option<Vec<u8>> = None;
+        loop {
+            let end = plain_run_end(buf, from, &mut ascii);
+            let run = &buf[from..end];
+            match buf.get(end) {
+                Some(b'"') => {
+                    self.at = end + 1;
+                    // Without escapes, `run` is the whole string.
+                    return Ok(match unescaped {
+                        None => (Cow::Borrowed(run), ascii),
+                        Some(mut out) => {
+                            out.extend_from_slice(run);
+                            (Cow::Owned(out), ascii)
+                        }
+                    });
+                }
+                Some(b'\\') => {}
+                // A raw control character, or the record ended inside the string.
+                _ => return Err(Declined),
+            }
+            let out = unescaped.get_or_insert_with(|| Vec::with_capacity(end - start + 16));
+            out.extend_from_slice(run);
+            let escape = *buf.get(end + 1).ok_or(Declined)?;
+            from = end + 2;
+            let plain = match escape {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let (c, len) = unicode_escape(&buf[from..])?;
+                    from += len;
+                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    continue;
+                }
+                _ => return Err(Declined),
+            };
+            out.push(plain);
+        }
+    }
+
+    /// A key or a skipped string: its bytes, checked as UTF-8 only when they go beyond ASCII.
+    fn checked_bytes(&mut self) -> Read<Cow<'a, [u8]>> {
+        let (bytes, ascii) = self.string_bytes()?;
+        if !ascii && std::str::from_utf8(&bytes).is_err() {
+            return Err(Declined);
+        }
+        Ok(bytes)
+    }
+
+    /// A string or `null`, owned.
+    pub fn opt_string(&mut self) -> Read<Option<String>> {
+        self.opt(|c| c.string().map(Cow::into_owned))
+    }
+
+    /// An id given as a string or as a number, as `api_tweet::str_or_num` reads it. serde_json
+    /// turns an integer into a u64 or i64 and back into digits, which gives back the same digits
+    /// for any integer that fits; anything else (fractions, exponents, `-0`, huge numbers) is left
+    /// to it.
+    pub fn str_or_num(&mut self) -> Read<Option<String>> {
+        match self.peek() {
+            Some(b'"') => self.string().map(|s| Some(s.into_owned())),
+            Some(b'n') => self.literal(b"null").map(|_| None),
+            Some(b'-' | b'0'..=b'9') => {
+                let number = self.number()?;
+                let digits = number.strip_prefix('-').unwrap_or(number);
+                let fits = if number.starts_with('-') {
+                    digits.len() <= 18 && digits != "0"
+                } else {
+                    digits.len() <= 19
+                };
+                if !fits || digits.contains('.') {
+                    return Err(Declined);
+                }
+                Ok(Some(number.to_string()))
+            }
+            _ => Err(Declined),
+        }
+    }
+
+    /// A boolean, or `"true"`/`"false"`, or `null`, as `api_tweet::bool_or_str` reads it.
+    pub fn bool_or_str(&mut self) -> Read<Option<bool>> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|_| Some(true)),
+            Some(b'f') => self.literal(b"false").map(|_| Some(false)),
+            Some(b'n') => self.literal(b"null").map(|_| None),
+            Some(b'"') => match self.string()?.as_ref() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(Declined),
+            },
+            _ => Err(Declined),
+        }
+    }
+
+    /// Any value, checked but not kept.
+    pub fn skip(&mut self) -> Read<()> {
+        match self.peek() {
+            Some(b'{') => self.object(|c, _| c.skip()),
+            Some(b'[') => self.array(Self::skip),
+            Some(b'"') => self.checked_bytes().map(drop),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+
+    /// A number's text, by JSON's grammar. Exponents are left to serde_json, which checks their
+    /// range.
+    fn number(&mut self) -> Read<&'a str> {
+        let buf = self.buf;
+        let start = self.at;
+        let digits_from = |mut i: usize| {
+            while buf.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            i
+        };
+        let mut i = start + usize::from(buf.get(start) == Some(&b'-'));
+        i = match buf.get(i) {
+            Some(b'0') => i + 1,
+            Some(b'1'..=b'9') => digits_from(i + 1),
+            _ => return Err(Declined),
+        };
+        if buf.get(i) == Some(&b'.') {
+            let end = digits_from(i + 1);
+            if end == i + 1 {
+                return Err(Declined);
+            }
+            i = end;
+        }
+        if matches!(buf.get(i), Some(b'e' | b'E')) {
+            return Err(Declined);
+        }
+        self.at = i;
+        std::str::from_utf8(&buf[start..i]).map_err(|_| Declined)
+    }
+}
+
+/// Where the run of plain string bytes from `from` ends: at the first quote, backslash or control
+/// character (or the end of `buf`). Clears `ascii` if the run has a byte beyond ASCII. Eight bytes
+/// at a time: most strings of a post record are short keys and ids, too short for memchr to pay.
+fn plain_run_end(buf: &[u8], mut from: usize, ascii: &mut bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit set in some byte iff a byte of `x` is zero / below 0x20 (exact as "any", which is
+    // all that is asked: the byte itself is then found one at a time).
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(word) = buf.get(from..from + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let stop = zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if stop != 0 {
+            break;
+        }
+        if x & HIGH != 0 {
+            *ascii = false;
+        }
+        from += 8;
+    }
+    while let Some(&b) = buf.get(from) {
+        match b {
+            b'"' | b'\\' | 0..=0x1f => return from,
+            0x80.. => *ascii = false,
+            _ => {}
+        }
+        from += 1;
+    }
+    from
+}
+
+/// The character of a `\u` escape whose four hex digits start `rest` (a surrogate pair takes a
+/// second escape), and how many bytes it took. Lone surrogates are left to serde_json.
+fn unicode_escape(rest: &[u8]) -> Read<(char, usize)> {
+    let unit = |at: usize| -> Read<u32> {
+        let hex = rest.get(at..at + 4).ok_or(Declined)?;
+        let hex = std::str::from_utf8(hex).map_err(|_| Declined)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Declined);
+        }
+        u32::from_str_radix(hex, 16).map_err(|_| Declined)
+    };
+    let first = unit(0)?;
+    match first {
+        0xD800..=0xDBFF => {
+            if rest.get(4..6) != Some(b"\\u") {
+                return Err(Declined);
+            }
+            let second = unit(6)?;
+            if !(0xDC00..=0xDFFF).contains(&second) {
+                return Err(Declined);
+            }
+            let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+            char::from_u32(c).map(|c| (c, 10)).ok_or(Declined)
+        }
+        _ => char::from_u32(first).map(|c| (c, 4)).ok_or(Declined),
+    }
+}
+
+/// Fields already read in one object. serde's derive rejects a repeated field, so this reader
+/// declines it; each field of a struct has its own number below 64.
+#[derive(Default)]
+pub struct Seen(u64);
+
+impl Seen {
+    pub fn first(&mut self, field: u32) -> Read<()> {
+        let bit = 1u64 << field;
+        if self.0 & bit != 0 {
+            return Err(Declined);
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
