@@ -8,8 +8,8 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::Event;
 use super::schema::{EVENTS, LIST_ITEM, url_fields};
+use super::{Event, EventId};
 
 fn string_list_builder(cap: usize) -> ListBuilder<StringBuilder> {
     ListBuilder::with_capacity(StringBuilder::new(), cap).with_field(Arc::new(Field::new(
@@ -21,7 +21,7 @@ fn string_list_builder(cap: usize) -> ListBuilder<StringBuilder> {
 
 /// Build an `events` batch. `ids` are the events' ids, computed once by the caller (it needs them
 /// for de-duplication before the batch is built).
-pub fn events_to_batch(events: &[Event], ids: &[String]) -> Result<RecordBatch, ArrowError> {
+pub fn events_to_batch(events: &[Event], ids: &[EventId]) -> Result<RecordBatch, ArrowError> {
     let n = events.len();
     let mut event_id = StringBuilder::with_capacity(n, n * 32);
     let mut account_id = StringBuilder::with_capacity(n, n * 16);
@@ -50,8 +50,9 @@ pub fn events_to_batch(events: &[Event], ids: &[String]) -> Result<RecordBatch, 
     let mut source_record = Int64Builder::with_capacity(n);
     let mut attributes = StringBuilder::new();
 
+    let mut hex = [0; 32];
     for (e, id) in events.iter().zip(ids) {
-        event_id.append_value(id);
+        event_id.append_value(id.as_str(&mut hex));
         account_id.append_value(&e.account_id);
         kind.append_value(e.kind.as_str());
         ts.append_value(e.ts);

@@ -138,8 +138,13 @@ impl Event {
     /// file, so the same post seen in an archive and in a webhook log is one event, and
     /// re-ingesting an input adds nothing.
     pub fn event_id(&self) -> String {
+        self.id().to_string()
+    }
+
+    /// [`Event::event_id`] without building the string: writers hash millions of these.
+    pub fn id(&self) -> EventId {
         if let Some(id) = &self.given_id {
-            return id.clone();
+            return EventId::Given(id.clone());
         }
         let a = self.account_id.as_str();
         fn opt(o: &Option<String>) -> &str {
@@ -147,21 +152,26 @@ impl Event {
         }
         match self.kind {
             k if k.is_own_post() && self.post_id.is_some() => {
-                hash_id(&["post", a, opt(&self.post_id)])
+                EventId::Digest(digest(&["post", a, opt(&self.post_id)]))
             }
             Kind::MentionReceived | Kind::ReplyReceived if self.post_id.is_some() => {
-                hash_id(&["inbound", self.kind.as_str(), a, opt(&self.post_id)])
+                EventId::Digest(digest(&[
+                    "inbound",
+                    self.kind.as_str(),
+                    a,
+                    opt(&self.post_id),
+                ]))
             }
             k if k.is_dm() && self.message_id.is_some() => {
-                hash_id(&["dm", k.as_str(), a, opt(&self.message_id)])
+                EventId::Digest(digest(&["dm", k.as_str(), a, opt(&self.message_id)]))
             }
             Kind::Delete if self.target_post_id.is_some() => {
-                hash_id(&["delete", a, opt(&self.target_post_id)])
+                EventId::Digest(digest(&["delete", a, opt(&self.target_post_id)]))
             }
             _ => {
                 let ts = self.ts.to_string();
                 let lower = self.ts_lower.to_string();
-                hash_id(&[
+                EventId::Digest(digest(&[
                     self.kind.as_str(),
                     a,
                     &lower,
@@ -173,7 +183,7 @@ impl Event {
                     opt(&self.list_id),
                     opt(&self.client_id),
                     opt(&self.text),
-                ])
+                ]))
             }
         }
     }
@@ -193,19 +203,66 @@ pub fn conversation_id(a: &str, b: &str) -> String {
 /// A 128-bit BLAKE3 digest of the parts, as 32 hex characters. The separator cannot occur in ids,
 /// so `["ab", "c"]` and `["a", "bc"]` differ.
 pub fn hash_id(parts: &[&str]) -> String {
+    EventId::Digest(digest(parts)).to_string()
+}
+
+fn digest(parts: &[&str]) -> [u8; 16] {
     let mut h = blake3::Hasher::new();
     for p in parts {
         h.update(p.as_bytes());
         h.update(&[0x1f]);
     }
-    let d = h.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 32];
-    for (i, b) in d.as_bytes()[..16].iter().enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
+    h.finalize().as_bytes()[..16].try_into().expect("16 bytes")
+}
+
+/// An event's id: the digest of what identifies the activity, or an id the input gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventId {
+    Digest([u8; 16]),
+    Given(String),
+}
+
+impl EventId {
+    /// The id as the `event_id` column holds it (a digest in hex), written into `buf` if need be.
+    pub fn as_str<'a>(&'a self, buf: &'a mut [u8; 32]) -> &'a str {
+        match self {
+            EventId::Given(id) => id,
+            EventId::Digest(d) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                for (i, b) in d.iter().enumerate() {
+                    buf[2 * i] = HEX[(b >> 4) as usize];
+                    buf[2 * i + 1] = HEX[(b & 15) as usize];
+                }
+                std::str::from_utf8(buf).expect("hex digits are ASCII")
+            }
+        }
     }
-    String::from_utf8(out.to_vec()).expect("hex digits are ASCII")
+
+    /// The 16-byte key writers de-duplicate on: the same as [`id_key`] of the id's text.
+    pub fn key(&self) -> u128 {
+        match self {
+            EventId::Digest(d) => u128::from_be_bytes(*d),
+            EventId::Given(id) => id_key(id),
+        }
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.as_str(&mut [0; 32]))
+    }
+}
+
+/// The de-duplication key of an `event_id` value: a digest's own 128 bits, or for any other id
+/// (generic logs may give their own) a digest of it.
+pub fn id_key(id: &str) -> u128 {
+    if id.len() == 32
+        && let Ok(v) = u128::from_str_radix(id, 16)
+    {
+        return v;
+    }
+    let h = blake3::hash(id.as_bytes());
+    u128::from_le_bytes(h.as_bytes()[..16].try_into().expect("16 bytes"))
 }
 
 #[cfg(test)]
@@ -242,6 +299,24 @@ mod tests {
     fn ids_are_separator_safe() {
         assert_ne!(hash_id(&["ab", "c"]), hash_id(&["a", "bc"]));
         assert_eq!(hash_id(&["x"]).len(), 32);
+    }
+
+    #[test]
+    fn the_writers_key_of_an_id_is_the_key_of_its_stored_text() {
+        // Keys of new events are compared with keys of ids read back from the store.
+        let digest = ev(Origin::Archive, "f").id();
+        assert!(matches!(digest, EventId::Digest(_)));
+        assert_eq!(digest.key(), id_key(&digest.to_string()));
+        assert_eq!(
+            hash_id(&["post", "42", "1000"]),
+            ev(Origin::Archive, "f").event_id()
+        );
+        for given in ["my-own-id", "0123456789abcdef0123456789abcdef"] {
+            let mut e = ev(Origin::Generic, "f");
+            e.given_id = Some(given.into());
+            assert_eq!(e.event_id(), given);
+            assert_eq!(e.id().key(), id_key(given));
+        }
     }
 
     #[test]

@@ -7,5 +7,5 @@ pub mod schema;
 pub mod time;
 
 pub use batch::events_to_batch;
-pub use event::{Event, Mention, Origin, UrlEntity, conversation_id, hash_id};
+pub use event::{Event, EventId, Mention, Origin, UrlEntity, conversation_id, hash_id, id_key};
 pub use kind::Kind;

@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use deltalake::DeltaTable;
 use deltalake::kernel::Action;
@@ -21,7 +21,7 @@ use futures::StreamExt;
 use super::{SessionOptions, Store, commit_properties};
 use crate::error::{Error, Result};
 use crate::model::schema::EVENTS;
-use crate::model::{Event, Kind, events_to_batch};
+use crate::model::{Event, EventId, Kind, events_to_batch, id_key};
 
 /// Ids are already uniform hashes: hashing them again would only cost time.
 #[derive(Default)]
@@ -46,17 +46,6 @@ impl Hasher for IdHasher {
 /// Known event ids, 16 bytes each.
 pub type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
 
-fn id_key(id: &str) -> u128 {
-    if id.len() == 32
-        && let Ok(v) = u128::from_str_radix(id, 16)
-    {
-        return v;
-    }
-    // Ids given by generic logs can be anything.
-    let h = blake3::hash(id.as_bytes());
-    u128::from_le_bytes(h.as_bytes()[..16].try_into().expect("16 bytes"))
-}
-
 /// How event files are written. Columns of ids and times are near-random bytes that compression
 /// barely shrinks (event ids not at all) but every audit pays to decompress on every scan, so they
 /// are stored plain; the rest (text above all) uses LZ4, which every Parquet reader supports and
@@ -73,6 +62,20 @@ fn writer_properties() -> WriterProperties {
         "target_user_id",
     ] {
         b = b.set_column_compression(ColumnPath::from(c), Compression::UNCOMPRESSED);
+    }
+    for c in [
+        "event_id",
+        "ts",
+        "ts_lower",
+        "post_id",
+        "target_post_id",
+        "text",
+        "source_record",
+    ] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    }
+    for c in ["text", "attributes"] {
+        b = b.set_column_statistics_enabled(ColumnPath::from(c), EnabledStatistics::None);
     }
     b.build()
 }
@@ -113,8 +116,8 @@ pub struct EventChunk {
 
 impl EventChunk {
     pub fn new(events: Vec<Event>) -> Result<EventChunk> {
-        let ids: Vec<String> = events.iter().map(Event::event_id).collect();
-        let keys = ids.iter().map(|id| id_key(id)).collect();
+        let ids: Vec<EventId> = events.iter().map(Event::id).collect();
+        let keys = ids.iter().map(EventId::key).collect();
         let relations = events
             .iter()
             .enumerate()
