@@ -14,7 +14,7 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Declined;
 
-pub type Read<T> = Result<T, Declined>;
+pub type Accepted<T> = Result<T, Declined>;
 
 /// serde_json refuses to nest deeper than 128; declining earlier leaves the error to it.
 const MAX_DEPTH: u32 = 100;
@@ -27,7 +27,10 @@ pub struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// Reads one whole record with `read`, after which only whitespace may follow.
-    pub fn read_all<T>(buf: &'a [u8], read: impl FnOnce(&mut Cursor<'a>) -> Read<T>) -> Read<T> {
+    pub fn read_all<T>(
+        buf: &'a [u8],
+        read: impl FnOnce(&mut Cursor<'a>) -> Accepted<T>,
+    ) -> Accepted<T> {
         let mut c = Cursor {
             buf,
             at: 0,
@@ -51,7 +54,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
-    fn literal(&mut self, word: &[u8]) -> Read<()> {
+    fn literal(&mut self, word: &[u8]) -> Accepted<()> {
         if self.buf[self.at..].starts_with(word) {
             self.at += word.len();
             Ok(())
@@ -61,7 +64,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Consumes a `null` and says so, or leaves any other value alone.
-    pub fn null(&mut self) -> Read<bool> {
+    pub fn null(&mut self) -> Accepted<bool> {
         if self.peek() == Some(b'n') {
             self.literal(b"null")?;
             Ok(true)
@@ -71,7 +74,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `null` as `None`, else the value `read` reads.
-    pub fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
+    pub fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Accepted<T>) -> Accepted<Option<T>> {
         if self.null()? {
             Ok(None)
         } else {
@@ -79,7 +82,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn enter(&mut self, open: u8) -> Read<()> {
+    fn enter(&mut self, open: u8) -> Accepted<()> {
         if self.peek() != Some(open) || self.depth >= MAX_DEPTH {
             return Err(Declined);
         }
@@ -89,7 +92,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// After an element: `,` (true, more follow) or the closing bracket (false).
-    fn next_or_close(&mut self, close: u8) -> Read<bool> {
+    fn next_or_close(&mut self, close: u8) -> Accepted<bool> {
         match self.peek() {
             Some(b',') => {
                 self.at += 1;
@@ -105,7 +108,10 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object: `field` gets each key (unescaped) and must consume its value.
-    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &[u8]) -> Read<()>) -> Read<()> {
+    pub fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &[u8]) -> Accepted<()>,
+    ) -> Accepted<()> {
         self.enter(b'{')?;
         if self.peek() == Some(b'}') {
             return self.next_or_close(b'}').map(drop);
@@ -124,7 +130,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An array: `item` must consume each element.
-    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
+    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Accepted<()>) -> Accepted<()> {
         self.enter(b'[')?;
         if self.peek() == Some(b']') {
             return self.next_or_close(b']').map(drop);
@@ -138,7 +144,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An array read element by element into a vector.
-    pub fn vec<T>(&mut self, mut read: impl FnMut(&mut Self) -> Read<T>) -> Read<Vec<T>> {
+    pub fn vec<T>(&mut self, mut read: impl FnMut(&mut Self) -> Accepted<T>) -> Accepted<Vec<T>> {
         let mut out = Vec::new();
         self.array(|c| {
             out.push(read(c)?);
@@ -148,7 +154,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string, borrowed from the record unless it holds escapes.
-    pub fn string(&mut self) -> Read<Cow<'a, str>> {
+    pub fn string(&mut self) -> Accepted<Cow<'a, str>> {
         match self.string_bytes()?.0 {
             Cow::Borrowed(b) => std::str::from_utf8(b).map(Cow::Borrowed).ok(),
             Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).ok(),
@@ -159,7 +165,7 @@ impl<'a> Cursor<'a> {
     /// A string's bytes, unescaped, and whether they are all ASCII. Bytes beyond ASCII are not
     /// checked as UTF-8 here: [`Cursor::string`] does, and keys and skipped strings do when the
     /// flag says so.
-    fn string_bytes(&mut self) -> Read<(Cow<'a, [u8]>, bool)> {
+    fn string_bytes(&mut self) -> Accepted<(Cow<'a, [u8]>, bool)> {
         if self.peek() != Some(b'"') {
             return Err(Declined);
         }
@@ -213,7 +219,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A key or a skipped string: its bytes, checked as UTF-8 only when they go beyond ASCII.
-    fn checked_bytes(&mut self) -> Read<Cow<'a, [u8]>> {
+    fn checked_bytes(&mut self) -> Accepted<Cow<'a, [u8]>> {
         let (bytes, ascii) = self.string_bytes()?;
         if !ascii && std::str::from_utf8(&bytes).is_err() {
             return Err(Declined);
@@ -222,7 +228,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string or `null`, owned.
-    pub fn opt_string(&mut self) -> Read<Option<String>> {
+    pub fn opt_string(&mut self) -> Accepted<Option<String>> {
         self.opt(|c| c.string().map(Cow::into_owned))
     }
 
@@ -230,7 +236,7 @@ impl<'a> Cursor<'a> {
     /// turns an integer into a u64 or i64 and back into digits, which gives back the same digits
     /// for any integer that fits; anything else (fractions, exponents, `-0`, huge numbers) is left
     /// to it.
-    pub fn str_or_num(&mut self) -> Read<Option<String>> {
+    pub fn str_or_num(&mut self) -> Accepted<Option<String>> {
         match self.peek() {
             Some(b'"') => self.string().map(|s| Some(s.into_owned())),
             Some(b'n') => self.literal(b"null").map(|_| None),
@@ -252,7 +258,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A boolean, or `"true"`/`"false"`, or `null`, as `api_tweet::bool_or_str` reads it.
-    pub fn bool_or_str(&mut self) -> Read<Option<bool>> {
+    pub fn bool_or_str(&mut self) -> Accepted<Option<bool>> {
         match self.peek() {
             Some(b't') => self.literal(b"true").map(|_| Some(true)),
             Some(b'f') => self.literal(b"false").map(|_| Some(false)),
@@ -267,7 +273,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Any value, checked but not kept.
-    pub fn skip(&mut self) -> Read<()> {
+    pub fn skip(&mut self) -> Accepted<()> {
         match self.peek() {
             Some(b'{') => self.object(|c, _| c.skip()),
             Some(b'[') => self.array(Self::skip),
@@ -281,7 +287,7 @@ impl<'a> Cursor<'a> {
 
     /// A number's text, by JSON's grammar. Exponents are left to serde_json, which checks their
     /// range.
-    fn number(&mut self) -> Read<&'a str> {
+    fn number(&mut self) -> Accepted<&'a str> {
         let buf = self.buf;
         let start = self.at;
         let digits_from = |mut i: usize| {
@@ -346,8 +352,8 @@ fn plain_run_end(buf: &[u8], mut from: usize, ascii: &mut bool) -> usize {
 
 /// The character of a `\u` escape whose four hex digits start `rest` (a surrogate pair takes a
 /// second escape), and how many bytes it took. Lone surrogates are left to serde_json.
-fn unicode_escape(rest: &[u8]) -> Read<(char, usize)> {
-    let unit = |at: usize| -> Read<u32> {
+fn unicode_escape(rest: &[u8]) -> Accepted<(char, usize)> {
+    let unit = |at: usize| -> Accepted<u32> {
         let hex = rest.get(at..at + 4).ok_or(Declined)?;
         let hex = std::str::from_utf8(hex).map_err(|_| Declined)?;
         if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -378,12 +384,77 @@ fn unicode_escape(rest: &[u8]) -> Read<(char, usize)> {
 pub struct Seen(u64);
 
 impl Seen {
-    pub fn first(&mut self, field: u32) -> Read<()> {
+    pub fn first(&mut self, field: u32) -> Accepted<()> {
         let bit = 1u64 << field;
         if self.0 & bit != 0 {
             return Err(Declined);
         }
         self.0 |= bit;
         Ok(())
+    }
+}
+
+/// Checks that a fast reader keeps this module's promise, for the readers' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::fmt::Debug;
+
+    use serde::de::DeserializeOwned;
+
+    /// Whatever `fast` accepts, serde_json accepts and reads to the same value. Returns whether
+    /// `fast` accepted.
+    pub fn agrees_with_serde<T: DeserializeOwned + PartialEq + Debug>(
+        raw: &[u8],
+        fast: impl Fn(&[u8]) -> Option<T>,
+    ) -> bool {
+        let Some(value) = fast(raw) else {
+            return false;
+        };
+        let reference = serde_json::from_slice::<T>(raw).unwrap_or_else(|e| {
+            panic!(
+                "the fast reader accepted what serde_json rejects ({e}): {}",
+                String::from_utf8_lossy(raw)
+            )
+        });
+        assert_eq!(value, reference, "{}", String::from_utf8_lossy(raw));
+        true
+    }
+
+    /// Damaged copies of a record: cut at every byte, every byte removed, and bytes that matter
+    /// to JSON's grammar (plus a control character and bytes that are not UTF-8 on their own)
+    /// written over and inserted before every byte.
+    pub fn damaged(record: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+        const BYTES: &[u8] = b"\"\\{}[],:0-.eE+ntfu/ 9a\x01\xc3\xff";
+        (0..record.len()).flat_map(move |i| {
+            let mut cut = record.to_vec();
+            cut.remove(i);
+            let changed = BYTES.iter().map(move |&b| {
+                let mut c = record.to_vec();
+                c[i] = b;
+                c
+            });
+            let grown = BYTES.iter().map(move |&b| {
+                let mut c = record.to_vec();
+                c.insert(i, b);
+                c
+            });
+            [record[..i].to_vec(), cut]
+                .into_iter()
+                .chain(changed)
+                .chain(grown)
+        })
+    }
+
+    /// Runs [`agrees_with_serde`] on every damaged copy of `record`; returns (tried, accepted).
+    pub fn damage_agrees_with_serde<T: DeserializeOwned + PartialEq + Debug>(
+        record: &[u8],
+        fast: impl Fn(&[u8]) -> Option<T>,
+    ) -> (usize, usize) {
+        damaged(record).fold((0, 0), |(tried, accepted), raw| {
+            (
+                tried + 1,
+                accepted + usize::from(agrees_with_serde(&raw, &fast)),
+            )
+        })
     }
 }
