@@ -318,36 +318,37 @@ impl<'a> Cursor<'a> {
 }
 
 /// Where the run of plain string bytes from `from` ends: at the first quote, backslash or control
-/// character (or the end of `buf`). Clears `ascii` if the run has a byte beyond ASCII. Eight bytes
-/// at a time: most strings of a post record are short keys and ids, too short for memchr to pay.
+/// character (or the end of `buf`). Clears `ascii` if a byte beyond ASCII is near (in the run or
+/// just after it: a spare UTF-8 check costs little). Eight bytes at a time: most strings of a post
+/// record are short keys and ids, too short for memchr to pay.
 fn plain_run_end(buf: &[u8], mut from: usize, ascii: &mut bool) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // High bit set in some byte iff a byte of `x` is zero / below 0x20 (exact as "any", which is
-    // all that is asked: the byte itself is then found one at a time).
+    // The high bit of the first byte of `x` that is zero (resp. below 0x20) is set; bits of later
+    // bytes may be wrong, so only the lowest one is used.
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    while let Some(word) = buf.get(from..from + 8) {
-        let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        let stop = zero_byte(x ^ (ONES * u64::from(b'"')))
-            | zero_byte(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
-        if stop != 0 {
-            break;
-        }
-        if x & HIGH != 0 {
+    loop {
+        let word = match buf.get(from..from + 8) {
+            Some(w) => u64::from_le_bytes(w.try_into().expect("8 bytes")),
+            None if from >= buf.len() => return buf.len(),
+            // The last few bytes, padded with a byte that stops nothing.
+            None => {
+                let mut w = [b'a'; 8];
+                w[..buf.len() - from].copy_from_slice(&buf[from..]);
+                u64::from_le_bytes(w)
+            }
+        };
+        let stop = zero_byte(word ^ (ONES * u64::from(b'"')))
+            | zero_byte(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
+        if word & HIGH != 0 {
             *ascii = false;
+        }
+        if stop != 0 {
+            return (from + stop.trailing_zeros() as usize / 8).min(buf.len());
         }
         from += 8;
     }
-    while let Some(&b) = buf.get(from) {
-        match b {
-            b'"' | b'\\' | 0..=0x1f => return from,
-            0x80.. => *ascii = false,
-            _ => {}
-        }
-        from += 1;
-    }
-    from
 }
 
 /// The character of a `\u` escape whose four hex digits start `rest` (a surrogate pair takes a
@@ -391,6 +392,41 @@ impl Seen {
         }
         self.0 |= bit;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_runs_end_where_a_byte_at_a_time_scan_ends() {
+        let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
+        let plain = "abcdefghijklmnopqrstuvwxyz é😀 0123456789".as_bytes();
+        for len in 0..plain.len() {
+            for start in 0..=len {
+                for stop in stops.iter().map(Some).chain([None]) {
+                    let mut buf = plain[..len].to_vec();
+                    if let Some(&b) = stop {
+                        buf.push(b);
+                        buf.extend_from_slice(b"tail \"");
+                    }
+                    let want = buf[start..]
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .map_or(buf.len(), |i| start + i);
+                    let mut ascii = true;
+                    assert_eq!(
+                        plain_run_end(&buf, start, &mut ascii),
+                        want,
+                        "{buf:?} from {start}"
+                    );
+                    if !buf[start..want].is_ascii() {
+                        assert!(!ascii, "{buf:?} from {start}");
+                    }
+                }
+            }
+        }
     }
 }
 
