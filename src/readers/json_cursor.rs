@@ -399,6 +399,67 @@ impl Seen {
 mod tests {
     use super::*;
 
+    /// Token soup: mostly invalid JSON, some valid, often nested. Whatever the cursor accepts as a
+    /// value, serde_json must accept too, and as a string it must read the same text.
+    #[test]
+    fn random_token_sequences_are_never_accepted_when_serde_json_rejects_them() {
+        use rand::seq::IndexedRandom;
+        use rand::{Rng, SeedableRng};
+        const TOKENS: &[&str] = &[
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\n",
+            "\"k\"",
+            "\"k\":",
+            "\"\\u00e9\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\ud83d\"",
+            "\"\\x\"",
+            "\"\\\"\"",
+            "\"é\"",
+            "\"\u{1}\"",
+            "1",
+            "-0",
+            "-",
+            "1.5",
+            "1.",
+            "1e5",
+            "01",
+            "true",
+            "nul",
+            "null",
+            "false",
+            "\"",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+        let (mut accepted, mut strings) = (0, 0);
+        for _ in 0..50_000 {
+            let n = rng.random_range(1..16);
+            let raw: String = (0..n).map(|_| *TOKENS.choose(&mut rng).unwrap()).collect();
+            if Cursor::read_all(raw.as_bytes(), |c| c.skip()).is_ok() {
+                accepted += 1;
+                serde_json::from_str::<serde::de::IgnoredAny>(&raw)
+                    .unwrap_or_else(|e| panic!("accepted {raw:?}, which serde_json rejects: {e}"));
+            }
+            if let Ok(s) = Cursor::read_all(raw.as_bytes(), |c| c.string()) {
+                strings += 1;
+                assert_eq!(
+                    serde_json::from_str::<String>(&raw).ok().as_deref(),
+                    Some(&*s)
+                );
+            }
+        }
+        assert!(
+            accepted > 1000 && strings > 100,
+            "{accepted} values, {strings} strings"
+        );
+    }
+
     #[test]
     fn plain_runs_end_where_a_byte_at_a_time_scan_ends() {
         let stops = [b'"', b'\\', 0x00, 0x1f, b'\n'];
