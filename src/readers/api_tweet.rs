@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::InputError;
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
-use crate::readers::json_cursor::{Accepted, Cursor, Seen};
+use crate::readers::json_cursor::{Accepted, Cursor, read_fields};
 use crate::readers::json_stream::RecordPos;
 use crate::readers::parse_record;
 
@@ -352,7 +352,7 @@ impl ApiTweet {
 /// record against 1.9 µs, because skipped fields (`edit_info.initial`, `display_text_range`,
 /// `indices`, counters) are checked without being built and strings without escapes are copied
 /// once. Each reader must read exactly what the derive reads; where it cannot, it declines and
-/// [`parse_tweet`] asks serde_json. Field numbers only tell repeated keys apart.
+/// [`parse_tweet`] asks serde_json.
 impl ApiTweet {
     pub fn read_fast(raw: &[u8]) -> Option<ApiTweet> {
         Cursor::read_all(raw, Self::read).ok()
@@ -373,104 +373,30 @@ impl ApiTweet {
     /// Reads into a struct in place: a post is about 800 bytes, and the `{"tweet": …}` wrapper of
     /// current archives would otherwise move each one more than once (7 % of the reading time).
     fn read_into(c: &mut Cursor, t: &mut ApiTweet) -> Accepted<()> {
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"tweet" => {
-                    t.tweet = c.opt(Self::read_boxed)?;
-                    0
-                }
-                b"id_str" => {
-                    t.id_str = c.str_or_num()?;
-                    1
-                }
-                b"id" => {
-                    t.id = c.str_or_num()?;
-                    2
-                }
-                b"created_at" => {
-                    t.created_at = c.opt_string()?;
-                    3
-                }
-                b"timestamp_ms" => {
-                    t.timestamp_ms = c.str_or_num()?;
-                    4
-                }
-                b"deleted_at" => {
-                    t.deleted_at = c.opt_string()?;
-                    5
-                }
-                b"full_text" => {
-                    t.full_text = c.opt_string()?;
-                    6
-                }
-                b"text" => {
-                    t.text = c.opt_string()?;
-                    7
-                }
-                b"extended_tweet" => {
-                    t.extended_tweet = c.opt(ExtendedTweet::read)?;
-                    8
-                }
-                b"source" => {
-                    t.source = c.opt_string()?;
-                    9
-                }
-                b"lang" => {
-                    t.lang = c.opt_string()?;
-                    10
-                }
-                b"entities" => {
-                    t.entities = c.opt(Entities::read)?;
-                    11
-                }
-                b"in_reply_to_status_id_str" => {
-                    t.in_reply_to_status_id_str = c.str_or_num()?;
-                    12
-                }
-                b"in_reply_to_status_id" => {
-                    t.in_reply_to_status_id = c.str_or_num()?;
-                    13
-                }
-                b"in_reply_to_user_id_str" => {
-                    t.in_reply_to_user_id_str = c.str_or_num()?;
-                    14
-                }
-                b"in_reply_to_user_id" => {
-                    t.in_reply_to_user_id = c.str_or_num()?;
-                    15
-                }
-                b"in_reply_to_screen_name" => {
-                    t.in_reply_to_screen_name = c.opt_string()?;
-                    16
-                }
-                b"possibly_sensitive" => {
-                    t.possibly_sensitive = c.bool_or_str()?;
-                    17
-                }
-                b"user" => {
-                    t.user = c.opt(ApiUser::read)?;
-                    18
-                }
-                b"retweeted_status" => {
-                    t.retweeted_status = c.opt(Self::read_boxed)?;
-                    19
-                }
-                b"quoted_status_id_str" => {
-                    t.quoted_status_id_str = c.str_or_num()?;
-                    20
-                }
-                b"edit_info" => {
-                    t.edit_info = c.opt(EditInfo::read)?;
-                    21
-                }
-                b"community_id_str" => {
-                    t.community_id_str = c.str_or_num()?;
-                    22
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"tweet" => t.tweet => c.opt(Self::read_boxed);
+            b"id_str" => t.id_str => c.str_or_num();
+            b"id" => t.id => c.str_or_num();
+            b"created_at" => t.created_at => c.opt_string();
+            b"timestamp_ms" => t.timestamp_ms => c.str_or_num();
+            b"deleted_at" => t.deleted_at => c.opt_string();
+            b"full_text" => t.full_text => c.opt_string();
+            b"text" => t.text => c.opt_string();
+            b"extended_tweet" => t.extended_tweet => c.opt(ExtendedTweet::read);
+            b"source" => t.source => c.opt_string();
+            b"lang" => t.lang => c.opt_string();
+            b"entities" => t.entities => c.opt(Entities::read);
+            b"in_reply_to_status_id_str" => t.in_reply_to_status_id_str => c.str_or_num();
+            b"in_reply_to_status_id" => t.in_reply_to_status_id => c.str_or_num();
+            b"in_reply_to_user_id_str" => t.in_reply_to_user_id_str => c.str_or_num();
+            b"in_reply_to_user_id" => t.in_reply_to_user_id => c.str_or_num();
+            b"in_reply_to_screen_name" => t.in_reply_to_screen_name => c.opt_string();
+            b"possibly_sensitive" => t.possibly_sensitive => c.bool_or_str();
+            b"user" => t.user => c.opt(ApiUser::read);
+            b"retweeted_status" => t.retweeted_status => c.opt(Self::read_boxed);
+            b"quoted_status_id_str" => t.quoted_status_id_str => c.str_or_num();
+            b"edit_info" => t.edit_info => c.opt(EditInfo::read);
+            b"community_id_str" => t.community_id_str => c.str_or_num();
         })
     }
 }
@@ -478,36 +404,13 @@ impl ApiTweet {
 impl ApiUser {
     pub(crate) fn read(c: &mut Cursor) -> Accepted<ApiUser> {
         let mut u = ApiUser::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"id_str" => {
-                    u.id_str = c.str_or_num()?;
-                    0
-                }
-                b"id" => {
-                    u.id = c.str_or_num()?;
-                    1
-                }
-                b"screen_name" => {
-                    u.screen_name = c.opt_string()?;
-                    2
-                }
-                b"name" => {
-                    u.name = c.opt_string()?;
-                    3
-                }
-                b"created_at" => {
-                    u.created_at = c.opt_string()?;
-                    4
-                }
-                b"description" => {
-                    u.description = c.opt_string()?;
-                    5
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"id_str" => u.id_str => c.str_or_num();
+            b"id" => u.id => c.str_or_num();
+            b"screen_name" => u.screen_name => c.opt_string();
+            b"name" => u.name => c.opt_string();
+            b"created_at" => u.created_at => c.opt_string();
+            b"description" => u.description => c.opt_string();
         })?;
         Ok(u)
     }
@@ -516,39 +419,15 @@ impl ApiUser {
 impl Entities {
     pub(crate) fn read(c: &mut Cursor) -> Accepted<Entities> {
         let mut e = Entities::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"hashtags" => {
-                    e.hashtags = c.vec(|c| {
-                        let mut text = None;
-                        let mut seen = Seen::default();
-                        c.object(|c, key| match key {
-                            b"text" => {
-                                text = c.opt_string()?;
-                                seen.first(0)
-                            }
-                            _ => c.skip(),
-                        })?;
-                        Ok(Hashtag { text })
-                    })?;
-                    0
-                }
-                b"user_mentions" => {
-                    e.user_mentions = c.vec(UserMention::read)?;
-                    1
-                }
-                b"urls" => {
-                    e.urls = c.vec(UrlEnt::read)?;
-                    2
-                }
-                b"media" => {
-                    e.media = c.vec(UrlEnt::read)?;
-                    3
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"hashtags" => e.hashtags => c.vec(|c| {
+                let mut h = Hashtag::default();
+                read_fields!(c, { b"text" => h.text => c.opt_string(); })?;
+                Ok(h)
+            });
+            b"user_mentions" => e.user_mentions => c.vec(UserMention::read);
+            b"urls" => e.urls => c.vec(UrlEnt::read);
+            b"media" => e.media => c.vec(UrlEnt::read);
         })?;
         Ok(e)
     }
@@ -557,24 +436,10 @@ impl Entities {
 impl UserMention {
     fn read(c: &mut Cursor) -> Accepted<UserMention> {
         let mut m = UserMention::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"screen_name" => {
-                    m.screen_name = c.opt_string()?;
-                    0
-                }
-                b"id_str" => {
-                    m.id_str = c.str_or_num()?;
-                    1
-                }
-                b"id" => {
-                    m.id = c.str_or_num()?;
-                    2
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"screen_name" => m.screen_name => c.opt_string();
+            b"id_str" => m.id_str => c.str_or_num();
+            b"id" => m.id => c.str_or_num();
         })?;
         Ok(m)
     }
@@ -583,24 +448,10 @@ impl UserMention {
 impl UrlEnt {
     fn read(c: &mut Cursor) -> Accepted<UrlEnt> {
         let mut u = UrlEnt::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"url" => {
-                    u.url = c.opt_string()?;
-                    0
-                }
-                b"expanded_url" => {
-                    u.expanded_url = c.opt_string()?;
-                    1
-                }
-                b"display_url" => {
-                    u.display_url = c.opt_string()?;
-                    2
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"url" => u.url => c.opt_string();
+            b"expanded_url" => u.expanded_url => c.opt_string();
+            b"display_url" => u.display_url => c.opt_string();
         })?;
         Ok(u)
     }
@@ -609,20 +460,9 @@ impl UrlEnt {
 impl ExtendedTweet {
     fn read(c: &mut Cursor) -> Accepted<ExtendedTweet> {
         let mut x = ExtendedTweet::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"full_text" => {
-                    x.full_text = c.opt_string()?;
-                    0
-                }
-                b"entities" => {
-                    x.entities = c.opt(Entities::read)?;
-                    1
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"full_text" => x.full_text => c.opt_string();
+            b"entities" => x.entities => c.opt(Entities::read);
         })?;
         Ok(x)
     }
@@ -630,27 +470,15 @@ impl ExtendedTweet {
 
 impl EditInfo {
     fn read(c: &mut Cursor) -> Accepted<EditInfo> {
-        let mut edit = None;
-        let mut seen = Seen::default();
-        c.object(|c, key| match key {
-            b"edit" => {
-                edit = c.opt(|c| {
-                    let mut initial_tweet_id = None;
-                    let mut seen = Seen::default();
-                    c.object(|c, key| match key {
-                        b"initialTweetId" => {
-                            initial_tweet_id = c.str_or_num()?;
-                            seen.first(0)
-                        }
-                        _ => c.skip(),
-                    })?;
-                    Ok(EditOf { initial_tweet_id })
-                })?;
-                seen.first(0)
-            }
-            _ => c.skip(),
+        let mut info = EditInfo::default();
+        read_fields!(c, {
+            b"edit" => info.edit => c.opt(|c| {
+                let mut edit = EditOf::default();
+                read_fields!(c, { b"initialTweetId" => edit.initial_tweet_id => c.str_or_num(); })?;
+                Ok(edit)
+            });
         })?;
-        Ok(EditInfo { edit })
+        Ok(info)
     }
 }
 

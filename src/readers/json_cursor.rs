@@ -380,7 +380,7 @@ fn unicode_escape(rest: &[u8]) -> Accepted<(char, usize)> {
 }
 
 /// Fields already read in one object. serde's derive rejects a repeated field, so this reader
-/// declines it; each field of a struct has its own number below 64.
+/// declines it; each field of a struct has its own number below 64 (see [`read_fields`]).
 #[derive(Default)]
 pub struct Seen(u64);
 
@@ -394,6 +394,47 @@ impl Seen {
         Ok(())
     }
 }
+
+/// The number [`Seen`] gives `key`: its position in `keys`, found at compile time.
+pub const fn field_number(keys: &[&[u8]], key: &[u8]) -> u32 {
+    let mut i = 0;
+    while i < keys.len() {
+        let k = keys[i];
+        if k.len() == key.len() {
+            let mut j = 0;
+            while j < k.len() && k[j] == key[j] {
+                j += 1;
+            }
+            if j == k.len() {
+                return i as u32;
+            }
+        }
+        i += 1;
+    }
+    panic!("the key is not in the list")
+}
+
+/// Reads an object, one arm per field the caller keeps: `b"key" => place => reader;` stores what
+/// `reader` (an expression over the cursor `$c`) reads from that key's value. Other keys are
+/// checked and skipped, and a key given twice is declined, as serde's derive rejects it.
+macro_rules! read_fields {
+    ($c:ident, { $($key:literal => $place:expr => $read:expr;)* }) => {{
+        const KEYS: &[&[u8]] = &[$($key),*];
+        const _: () = assert!(KEYS.len() <= 64, "Seen numbers at most 64 fields");
+        let mut seen = $crate::readers::json_cursor::Seen::default();
+        $c.object(|$c, key| {
+            let field = match key {
+                $($key => {
+                    $place = $read?;
+                    const { $crate::readers::json_cursor::field_number(KEYS, $key) }
+                })*
+                _ => return $c.skip(),
+            };
+            seen.first(field)
+        })
+    }};
+}
+pub(crate) use read_fields;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::{InputError, Position};
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
 use crate::readers::api_tweet::{ApiTweet, ApiUser, Entities, client_name, str_or_num, unescape};
-use crate::readers::json_cursor::{Accepted, Cursor, Declined, Seen};
+use crate::readers::json_cursor::{Accepted, Cursor, Declined, read_fields};
 use crate::readers::{Output, missing};
 
 #[derive(Debug, Deserialize, Default, PartialEq)]
@@ -164,101 +164,46 @@ impl Payload {
 
     fn read(c: &mut Cursor) -> Accepted<Payload> {
         let mut p = Payload::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"for_user_id" => {
-                    p.for_user_id = c.str_or_num()?;
-                    0
-                }
-                b"tweet_create_events" => {
-                    p.tweet_create_events = c.vec(ApiTweet::read)?;
-                    1
-                }
-                b"favorite_events" => {
-                    p.favorite_events = c.vec(FavoriteEvent::read)?;
-                    2
-                }
-                b"follow_events" => {
-                    p.follow_events = c.vec(SourceTargetEvent::read)?;
-                    3
-                }
-                b"block_events" => {
-                    p.block_events = c.vec(SourceTargetEvent::read)?;
-                    4
-                }
-                b"mute_events" => {
-                    p.mute_events = c.vec(SourceTargetEvent::read)?;
-                    5
-                }
-                b"direct_message_events" => {
-                    p.direct_message_events = c.vec(DmEvent::read)?;
-                    6
-                }
-                b"tweet_delete_events" => {
-                    p.tweet_delete_events = c.vec(DeleteEvent::read)?;
-                    7
-                }
-                b"apps" => {
-                    c.object(|c, id| {
-                        let id = std::str::from_utf8(id).map_err(|_| Declined)?;
-                        let mut name = None;
-                        let mut seen = Seen::default();
-                        c.object(|c, key| match key {
-                            b"name" => {
-                                name = c.opt_string()?;
-                                seen.first(0)
-                            }
-                            _ => c.skip(),
-                        })?;
-                        p.apps.insert(id.to_string(), App { name });
-                        Ok(())
-                    })?;
-                    8
-                }
-                b"user_event" | b"data" => {
-                    if !c.null()? {
-                        return Err(Declined);
-                    }
-                    if key == b"data" { 9 } else { 10 }
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"for_user_id" => p.for_user_id => c.str_or_num();
+            b"tweet_create_events" => p.tweet_create_events => c.vec(ApiTweet::read);
+            b"favorite_events" => p.favorite_events => c.vec(FavoriteEvent::read);
+            b"follow_events" => p.follow_events => c.vec(SourceTargetEvent::read);
+            b"block_events" => p.block_events => c.vec(SourceTargetEvent::read);
+            b"mute_events" => p.mute_events => c.vec(SourceTargetEvent::read);
+            b"direct_message_events" => p.direct_message_events => c.vec(DmEvent::read);
+            b"tweet_delete_events" => p.tweet_delete_events => c.vec(DeleteEvent::read);
+            b"apps" => p.apps => read_apps(c);
+            // Left to serde_json unless null.
+            b"user_event" => p.user_event => c.opt(|_| Err(Declined));
+            b"data" => p.data => c.opt(|_| Err(Declined));
         })?;
         Ok(p)
     }
 }
 
+/// `apps`: app id → `{"name": …}`. Like serde's map, a repeated id keeps its last value.
+fn read_apps(c: &mut Cursor) -> Accepted<HashMap<String, App>> {
+    let mut apps = HashMap::new();
+    c.object(|c, id| {
+        let id = std::str::from_utf8(id).map_err(|_| Declined)?;
+        let mut app = App::default();
+        read_fields!(c, { b"name" => app.name => c.opt_string(); })?;
+        apps.insert(id.to_string(), app);
+        Ok(())
+    })?;
+    Ok(apps)
+}
+
 impl FavoriteEvent {
     fn read(c: &mut Cursor) -> Accepted<FavoriteEvent> {
         let mut f = FavoriteEvent::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"id" => {
-                    f.id = c.opt_string()?;
-                    0
-                }
-                b"created_at" => {
-                    f.created_at = c.opt_string()?;
-                    1
-                }
-                b"timestamp_ms" => {
-                    f.timestamp_ms = c.str_or_num()?;
-                    2
-                }
-                b"favorited_status" => {
-                    f.favorited_status = c.opt(ApiTweet::read)?;
-                    3
-                }
-                b"user" => {
-                    f.user = c.opt(ApiUser::read)?;
-                    4
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"id" => f.id => c.opt_string();
+            b"created_at" => f.created_at => c.opt_string();
+            b"timestamp_ms" => f.timestamp_ms => c.str_or_num();
+            b"favorited_status" => f.favorited_status => c.opt(ApiTweet::read);
+            b"user" => f.user => c.opt(ApiUser::read);
         })?;
         Ok(f)
     }
@@ -267,28 +212,11 @@ impl FavoriteEvent {
 impl SourceTargetEvent {
     fn read(c: &mut Cursor) -> Accepted<SourceTargetEvent> {
         let mut e = SourceTargetEvent::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"type" => {
-                    e.kind = c.opt_string()?;
-                    0
-                }
-                b"created_timestamp" => {
-                    e.created_timestamp = c.str_or_num()?;
-                    1
-                }
-                b"source" => {
-                    e.source = c.opt(ApiUser::read)?;
-                    2
-                }
-                b"target" => {
-                    e.target = c.opt(ApiUser::read)?;
-                    3
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"type" => e.kind => c.opt_string();
+            b"created_timestamp" => e.created_timestamp => c.str_or_num();
+            b"source" => e.source => c.opt(ApiUser::read);
+            b"target" => e.target => c.opt(ApiUser::read);
         })?;
         Ok(e)
     }
@@ -297,28 +225,11 @@ impl SourceTargetEvent {
 impl DmEvent {
     fn read(c: &mut Cursor) -> Accepted<DmEvent> {
         let mut e = DmEvent::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"type" => {
-                    e.kind = c.opt_string()?;
-                    0
-                }
-                b"id" => {
-                    e.id = c.str_or_num()?;
-                    1
-                }
-                b"created_timestamp" => {
-                    e.created_timestamp = c.str_or_num()?;
-                    2
-                }
-                b"message_create" => {
-                    e.message_create = c.opt(DmCreate::read)?;
-                    3
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"type" => e.kind => c.opt_string();
+            b"id" => e.id => c.str_or_num();
+            b"created_timestamp" => e.created_timestamp => c.str_or_num();
+            b"message_create" => e.message_create => c.opt(DmCreate::read);
         })?;
         Ok(e)
     }
@@ -327,57 +238,22 @@ impl DmEvent {
 impl DmCreate {
     fn read(c: &mut Cursor) -> Accepted<DmCreate> {
         let mut m = DmCreate::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"target" => {
-                    m.target = c.opt(|c| {
-                        let mut recipient_id = None;
-                        let mut seen = Seen::default();
-                        c.object(|c, key| match key {
-                            b"recipient_id" => {
-                                recipient_id = c.str_or_num()?;
-                                seen.first(0)
-                            }
-                            _ => c.skip(),
-                        })?;
-                        Ok(DmTarget { recipient_id })
-                    })?;
-                    0
-                }
-                b"sender_id" => {
-                    m.sender_id = c.str_or_num()?;
-                    1
-                }
-                b"source_app_id" => {
-                    m.source_app_id = c.str_or_num()?;
-                    2
-                }
-                b"message_data" => {
-                    m.message_data = c.opt(|c| {
-                        let mut d = DmData::default();
-                        let mut seen = Seen::default();
-                        c.object(|c, key| {
-                            let field = match key {
-                                b"text" => {
-                                    d.text = c.opt_string()?;
-                                    0
-                                }
-                                b"entities" => {
-                                    d.entities = c.opt(Entities::read)?;
-                                    1
-                                }
-                                _ => return c.skip(),
-                            };
-                            seen.first(field)
-                        })?;
-                        Ok(d)
-                    })?;
-                    3
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"target" => m.target => c.opt(|c| {
+                let mut t = DmTarget::default();
+                read_fields!(c, { b"recipient_id" => t.recipient_id => c.str_or_num(); })?;
+                Ok(t)
+            });
+            b"sender_id" => m.sender_id => c.str_or_num();
+            b"source_app_id" => m.source_app_id => c.str_or_num();
+            b"message_data" => m.message_data => c.opt(|c| {
+                let mut d = DmData::default();
+                read_fields!(c, {
+                    b"text" => d.text => c.opt_string();
+                    b"entities" => d.entities => c.opt(Entities::read);
+                })?;
+                Ok(d)
+            });
         })?;
         Ok(m)
     }
@@ -386,38 +262,16 @@ impl DmCreate {
 impl DeleteEvent {
     fn read(c: &mut Cursor) -> Accepted<DeleteEvent> {
         let mut d = DeleteEvent::default();
-        let mut seen = Seen::default();
-        c.object(|c, key| {
-            let field = match key {
-                b"status" => {
-                    d.status = c.opt(|c| {
-                        let mut s = DeleteStatus::default();
-                        let mut seen = Seen::default();
-                        c.object(|c, key| {
-                            let field = match key {
-                                b"id" => {
-                                    s.id = c.str_or_num()?;
-                                    0
-                                }
-                                b"user_id" => {
-                                    s.user_id = c.str_or_num()?;
-                                    1
-                                }
-                                _ => return c.skip(),
-                            };
-                            seen.first(field)
-                        })?;
-                        Ok(s)
-                    })?;
-                    0
-                }
-                b"timestamp_ms" => {
-                    d.timestamp_ms = c.str_or_num()?;
-                    1
-                }
-                _ => return c.skip(),
-            };
-            seen.first(field)
+        read_fields!(c, {
+            b"status" => d.status => c.opt(|c| {
+                let mut status = DeleteStatus::default();
+                read_fields!(c, {
+                    b"id" => status.id => c.str_or_num();
+                    b"user_id" => status.user_id => c.str_or_num();
+                })?;
+                Ok(status)
+            });
+            b"timestamp_ms" => d.timestamp_ms => c.str_or_num();
         })?;
         Ok(d)
     }
