@@ -269,7 +269,10 @@ fn tweet_record(
         source.clone(),
         pos.index as i64,
     );
-    e.actor_id = Some(account.to_string());
+    // The account is the actor of every post in its archive, whatever `user` says.
+    if e.actor_id.as_deref() != Some(account) {
+        e.actor_id = Some(account.to_string());
+    }
     if let Some(full) = e
         .text
         .as_deref()
