@@ -19,45 +19,84 @@ fn string_list_builder(cap: usize) -> ListBuilder<StringBuilder> {
     )))
 }
 
-/// Build an `events` batch. `ids` are the events' ids, computed once by the caller (it needs them
-/// for de-duplication before the batch is built).
-pub fn events_to_batch(events: &[Event], ids: &[EventId]) -> Result<RecordBatch, ArrowError> {
-    let n = events.len();
-    let mut event_id = StringBuilder::with_capacity(n, n * 32);
-    let mut account_id = StringBuilder::with_capacity(n, n * 16);
-    let mut kind = StringBuilder::with_capacity(n, n * 6);
-    let mut ts = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let mut ts_lower = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let mut opt_cols: Vec<StringBuilder> = (0..8)
-        .map(|_| StringBuilder::with_capacity(n, n * 8))
-        .collect();
-    let mut text = StringBuilder::with_capacity(n, n * 64);
-    let mut lang = StringBuilder::with_capacity(n, n * 2);
-    let mut hashtags = string_list_builder(n);
-    let mut mentions = string_list_builder(n);
-    let mut mention_ids = string_list_builder(n);
-    let url_struct = StructBuilder::from_fields(url_fields(), 0);
-    let mut urls = ListBuilder::with_capacity(url_struct, n).with_field(Arc::new(Field::new(
-        LIST_ITEM,
-        DataType::Struct(url_fields()),
-        true,
-    )));
-    let mut client = StringBuilder::with_capacity(n, n * 8);
-    let mut client_id = StringBuilder::with_capacity(n, n * 4);
-    let mut sensitive = BooleanBuilder::with_capacity(n);
-    let mut origin = StringBuilder::with_capacity(n, n * 8);
-    let mut source = StringBuilder::with_capacity(n, n * 24);
-    let mut source_record = Int64Builder::with_capacity(n);
-    let mut attributes = StringBuilder::new();
+/// The `events` columns being filled, one event at a time. Readers append each event as soon as it
+/// is read, while its strings are still in cache, and drop it at once, instead of holding
+/// thousands of events (and their strings) until a batch is built.
+pub struct EventColumns {
+    len: usize,
+    event_id: StringBuilder,
+    account_id: StringBuilder,
+    kind: StringBuilder,
+    ts: TimestampMicrosecondBuilder,
+    ts_lower: TimestampMicrosecondBuilder,
+    /// actor_id, target_user_id, target_post_id, post_id, message_id, conversation_id, list_id,
+    /// edit_of: in [`EventColumns::push`]'s order.
+    ids: [StringBuilder; 8],
+    text: StringBuilder,
+    lang: StringBuilder,
+    hashtags: ListBuilder<StringBuilder>,
+    mentions: ListBuilder<StringBuilder>,
+    mention_ids: ListBuilder<StringBuilder>,
+    urls: ListBuilder<StructBuilder>,
+    client: StringBuilder,
+    client_id: StringBuilder,
+    sensitive: BooleanBuilder,
+    origin: StringBuilder,
+    source: StringBuilder,
+    source_record: Int64Builder,
+    attributes: StringBuilder,
+}
 
-    let mut hex = [0; 32];
-    for (e, id) in events.iter().zip(ids) {
-        event_id.append_value(id.as_str(&mut hex));
-        account_id.append_value(&e.account_id);
-        kind.append_value(e.kind.as_str());
-        ts.append_value(e.ts);
-        ts_lower.append_value(e.ts_lower.min(e.ts));
-        for (b, v) in opt_cols.iter_mut().zip([
+impl EventColumns {
+    /// Room for `n` events (more can be pushed).
+    pub fn with_capacity(n: usize) -> EventColumns {
+        let url_struct = StructBuilder::from_fields(url_fields(), 0);
+        EventColumns {
+            len: 0,
+            event_id: StringBuilder::with_capacity(n, n * 32),
+            account_id: StringBuilder::with_capacity(n, n * 16),
+            kind: StringBuilder::with_capacity(n, n * 6),
+            ts: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            ts_lower: TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC"),
+            ids: std::array::from_fn(|_| StringBuilder::with_capacity(n, n * 8)),
+            text: StringBuilder::with_capacity(n, n * 64),
+            lang: StringBuilder::with_capacity(n, n * 2),
+            hashtags: string_list_builder(n),
+            mentions: string_list_builder(n),
+            mention_ids: string_list_builder(n),
+            urls: ListBuilder::with_capacity(url_struct, n).with_field(Arc::new(Field::new(
+                LIST_ITEM,
+                DataType::Struct(url_fields()),
+                true,
+            ))),
+            client: StringBuilder::with_capacity(n, n * 8),
+            client_id: StringBuilder::with_capacity(n, n * 4),
+            sensitive: BooleanBuilder::with_capacity(n),
+            origin: StringBuilder::with_capacity(n, n * 8),
+            source: StringBuilder::with_capacity(n, n * 24),
+            source_record: Int64Builder::with_capacity(n),
+            attributes: StringBuilder::new(),
+        }
+    }
+
+    /// Events pushed since the last [`EventColumns::finish`].
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Append one event, whose id is `id`.
+    pub fn push(&mut self, e: &Event, id: &EventId) {
+        self.len += 1;
+        self.event_id.append_value(id.as_str(&mut [0; 32]));
+        self.account_id.append_value(&e.account_id);
+        self.kind.append_value(e.kind.as_str());
+        self.ts.append_value(e.ts);
+        self.ts_lower.append_value(e.ts_lower.min(e.ts));
+        for (b, v) in self.ids.iter_mut().zip([
             &e.actor_id,
             &e.target_user_id,
             &e.target_post_id,
@@ -69,20 +108,22 @@ pub fn events_to_batch(events: &[Event], ids: &[EventId]) -> Result<RecordBatch,
         ]) {
             b.append_option(v.as_deref());
         }
-        text.append_option(e.text.as_deref());
-        lang.append_option(e.lang.as_deref());
+        self.text.append_option(e.text.as_deref());
+        self.lang.append_option(e.lang.as_deref());
         for h in &e.hashtags {
-            hashtags.values().append_value(h);
+            self.hashtags.values().append_value(h);
         }
-        hashtags.append(true);
+        self.hashtags.append(true);
         for m in &e.mentions {
-            mentions.values().append_option(m.screen_name.as_deref());
-            mention_ids.values().append_option(m.id.as_deref());
+            self.mentions
+                .values()
+                .append_option(m.screen_name.as_deref());
+            self.mention_ids.values().append_option(m.id.as_deref());
         }
-        mentions.append(true);
-        mention_ids.append(true);
+        self.mentions.append(true);
+        self.mention_ids.append(true);
         for u in &e.urls {
-            let sb = urls.values();
+            let sb = self.urls.values();
             sb.field_builder::<StringBuilder>(0)
                 .expect("url field")
                 .append_value(&u.url);
@@ -94,54 +135,60 @@ pub fn events_to_batch(events: &[Event], ids: &[EventId]) -> Result<RecordBatch,
                 .append_option(u.display.as_deref());
             sb.append(true);
         }
-        urls.append(true);
-        client.append_option(e.client.as_deref());
-        client_id.append_option(e.client_id.as_deref());
-        sensitive.append_option(e.possibly_sensitive);
-        origin.append_value(e.origin.as_str());
-        source.append_value(&*e.source);
-        source_record.append_value(e.source_record);
-        attributes.append_option(e.attributes.as_deref());
+        self.urls.append(true);
+        self.client.append_option(e.client.as_deref());
+        self.client_id.append_option(e.client_id.as_deref());
+        self.sensitive.append_option(e.possibly_sensitive);
+        self.origin.append_value(e.origin.as_str());
+        self.source.append_value(&*e.source);
+        self.source_record.append_value(e.source_record);
+        self.attributes.append_option(e.attributes.as_deref());
     }
-    let mut o = opt_cols.into_iter();
-    let mut next = || Arc::new(o.next().expect("8 optional columns").finish()) as ArrayRef;
-    let (actor, target_user, target_post, post, message, conversation, list, edit) = (
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-        next(),
-    );
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(event_id.finish()),
-        Arc::new(account_id.finish()),
-        Arc::new(kind.finish()),
-        Arc::new(ts.finish()),
-        Arc::new(ts_lower.finish()),
-        actor,
-        target_user,
-        target_post,
-        post,
-        message,
-        conversation,
-        list,
-        Arc::new(text.finish()),
-        Arc::new(lang.finish()),
-        Arc::new(hashtags.finish()),
-        Arc::new(mentions.finish()),
-        Arc::new(mention_ids.finish()),
-        Arc::new(urls.finish()),
-        Arc::new(client.finish()),
-        Arc::new(client_id.finish()),
-        Arc::new(sensitive.finish()),
-        edit,
-        Arc::new(origin.finish()),
-        Arc::new(source.finish()),
-        Arc::new(source_record.finish()),
-        Arc::new(attributes.finish()),
-    ];
-    RecordBatch::try_new(EVENTS.schema(), columns)
+
+    /// The batch of the events pushed so far; the columns start over empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        self.len = 0;
+        let [
+            actor,
+            target_user,
+            target_post,
+            post,
+            message,
+            conversation,
+            list,
+            edit,
+        ] = self
+            .ids
+            .each_mut()
+            .map(|b| Arc::new(b.finish()) as ArrayRef);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.event_id.finish()),
+            Arc::new(self.account_id.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.ts.finish()),
+            Arc::new(self.ts_lower.finish()),
+            actor,
+            target_user,
+            target_post,
+            post,
+            message,
+            conversation,
+            list,
+            Arc::new(self.text.finish()),
+            Arc::new(self.lang.finish()),
+            Arc::new(self.hashtags.finish()),
+            Arc::new(self.mentions.finish()),
+            Arc::new(self.mention_ids.finish()),
+            Arc::new(self.urls.finish()),
+            Arc::new(self.client.finish()),
+            Arc::new(self.client_id.finish()),
+            Arc::new(self.sensitive.finish()),
+            edit,
+            Arc::new(self.origin.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.source_record.finish()),
+            Arc::new(self.attributes.finish()),
+        ];
+        RecordBatch::try_new(EVENTS.schema(), columns)
+    }
 }

@@ -6,6 +6,6 @@ mod kind;
 pub mod schema;
 pub mod time;
 
-pub use batch::events_to_batch;
+pub use batch::EventColumns;
 pub use event::{Event, EventId, Mention, Origin, UrlEntity, conversation_id, hash_id, id_key};
 pub use kind::Kind;

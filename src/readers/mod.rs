@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::error::{InputError, Position};
 use crate::model::{Event, hash_id};
+use crate::store::ChunkBuilder;
 
 pub use detect::{InputKind, detect};
 
@@ -225,7 +226,7 @@ pub type EventTx = tokio::sync::mpsc::Sender<crate::Result<crate::store::EventCh
 /// Per-file output of a reader.
 pub struct Output {
     tx: EventTx,
-    buf: Vec<Event>,
+    chunk: ChunkBuilder,
     pub side: Side,
     pub lenient: bool,
 }
@@ -234,7 +235,9 @@ impl Output {
     pub fn new(tx: EventTx, lenient: bool) -> Self {
         Output {
             tx,
-            buf: Vec::with_capacity(CHUNK),
+            // Most outputs read one block of a file (about a thousand records); the columns grow
+            // as needed.
+            chunk: ChunkBuilder::with_capacity(1024),
             side: Side::default(),
             lenient,
         }
@@ -245,21 +248,21 @@ impl Output {
         Output::new(self.tx.clone(), self.lenient)
     }
 
+    /// Converts the event for the writer at once (its strings are freed right away, for the next
+    /// record to reuse); every `CHUNK` events go to the writer.
     pub fn emit(&mut self, e: Event) {
         self.side.events += 1;
         self.side.max_ts = self.side.max_ts.max(Some(e.ts));
-        self.buf.push(e);
-        if self.buf.len() >= CHUNK {
+        self.chunk.push(&e);
+        if self.chunk.len() >= CHUNK {
             self.flush();
         }
     }
 
     pub fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            let events = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-            let chunk = crate::store::EventChunk::new(events);
+        if !self.chunk.is_empty() {
             // A send fails only when the writer has already failed; its error is reported instead.
-            let _ = self.tx.blocking_send(chunk);
+            let _ = self.tx.blocking_send(self.chunk.finish());
         }
     }
 

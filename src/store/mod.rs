@@ -25,7 +25,7 @@ use crate::model::schema::{Table, tables};
 pub use lock::{Contention, StoreLock};
 pub use session::{AsOf, SessionOptions};
 pub use time_travel::Pin;
-pub use writer::{EventChunk, EventWriter, IdSet, RelationEvent};
+pub use writer::{ChunkBuilder, EventChunk, EventWriter, IdSet, RelationEvent};
 
 pub struct Store {
     root: PathBuf,

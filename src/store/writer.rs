@@ -21,7 +21,7 @@ use futures::StreamExt;
 use super::{SessionOptions, Store, commit_properties};
 use crate::error::{Error, Result};
 use crate::model::schema::EVENTS;
-use crate::model::{Event, EventId, Kind, events_to_batch, id_key};
+use crate::model::{Event, EventColumns, Kind, id_key};
 
 /// Ids are already uniform hashes: hashing them again would only cost time.
 #[derive(Default)]
@@ -116,33 +116,64 @@ pub struct EventChunk {
     relations: Vec<(usize, RelationEvent)>,
 }
 
+/// An [`EventChunk`] being filled one event at a time (see [`EventColumns`]).
+pub struct ChunkBuilder {
+    columns: EventColumns,
+    keys: Vec<u128>,
+    relations: Vec<(usize, RelationEvent)>,
+}
+
+impl ChunkBuilder {
+    pub fn with_capacity(n: usize) -> ChunkBuilder {
+        ChunkBuilder {
+            columns: EventColumns::with_capacity(n),
+            keys: Vec::with_capacity(n),
+            relations: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, e: &Event) {
+        let id = e.id();
+        if let Some(member) = relation_member(e) {
+            self.relations.push((
+                self.keys.len(),
+                RelationEvent {
+                    account_id: e.account_id.clone(),
+                    kind: e.kind,
+                    member: member.clone(),
+                    ts: e.ts,
+                },
+            ));
+        }
+        self.keys.push(id.key());
+        self.columns.push(e, &id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The chunk of the events pushed so far; the builder starts over empty.
+    pub fn finish(&mut self) -> Result<EventChunk> {
+        Ok(EventChunk {
+            batch: self.columns.finish()?,
+            keys: std::mem::take(&mut self.keys),
+            relations: std::mem::take(&mut self.relations),
+        })
+    }
+}
+
 impl EventChunk {
     pub fn new(events: Vec<Event>) -> Result<EventChunk> {
-        let ids: Vec<EventId> = events.iter().map(Event::id).collect();
-        let keys = ids.iter().map(EventId::key).collect();
-        let relations = events
-            .iter()
-            .enumerate()
-            .filter_map(|(row, e)| {
-                relation_member(e).map(|m| {
-                    (
-                        row,
-                        RelationEvent {
-                            account_id: e.account_id.clone(),
-                            kind: e.kind,
-                            member: m.clone(),
-                            ts: e.ts,
-                        },
-                    )
-                })
-            })
-            .collect();
-        let batch = events_to_batch(&events, &ids)?;
-        Ok(EventChunk {
-            batch,
-            keys,
-            relations,
-        })
+        let mut chunk = ChunkBuilder::with_capacity(events.len());
+        for e in &events {
+            chunk.push(e);
+        }
+        chunk.finish()
     }
 
     /// Events in the chunk, duplicates included.
