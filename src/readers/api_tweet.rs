@@ -520,8 +520,11 @@ pub fn status_id_of_url(url: &str) -> Option<String> {
 /// or the value itself when it is plain text (generic logs, v2 `source`).
 pub fn client_name(source: &str) -> String {
     let s = source.trim();
+    // The anchor text is short: a plain scan beats setting up a substring search.
     if let Some(start) = s.find('>')
-        && let Some(end) = s[start + 1..].find("</a>")
+        && let Some(end) = s.as_bytes()[start + 1..]
+            .windows(4)
+            .position(|w| w == b"</a>")
     {
         return unescape(s[start + 1..start + 1 + end].trim());
     }
@@ -590,6 +593,12 @@ mod tests {
             "Twitter Web App"
         );
         assert_eq!(client_name("IFTTT"), "IFTTT");
+        // The first `</a>` after the tag ends the name; entities are decoded; no end tag or an
+        // empty name are taken as they are.
+        assert_eq!(client_name("<a href=\"x\">A &amp; B</a>x</a>"), "A & B");
+        assert_eq!(client_name("<a href=\"x\"></a>"), "");
+        assert_eq!(client_name(" <a href=\"x\">Half"), "<a href=\"x\">Half");
+        assert_eq!(client_name("a>b</a"), "a>b</a");
     }
 
     #[test]

@@ -193,7 +193,9 @@ impl<'a> Cursor<'a> {
                 // A raw control character, or the record ended inside the string.
                 _ => return Err(Declined),
             }
-            let out = unescaped.get_or_insert_with(|| Vec::with_capacity(end - start + 16));
+            // Strings with escapes are mostly HTML (`source`) or text of up to a few hundred
+            // bytes: room for that up front spares most regrowing.
+            let out = unescaped.get_or_insert_with(|| Vec::with_capacity(2 * (end - start) + 128));
             out.extend_from_slice(run);
             let escape = *buf.get(end + 1).ok_or(Declined)?;
             from = end + 2;
