@@ -11,11 +11,11 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
-use deltalake::DeltaTable;
-use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitBuilder;
+use deltalake::kernel::{Action, Add};
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableError};
 use futures::StreamExt;
 
 use super::{SessionOptions, Store, commit_properties};
@@ -190,6 +190,8 @@ pub struct EventWriter {
     table: DeltaTable,
     pub relations: Vec<RelationEvent>,
     writer: RecordBatchWriter,
+    /// The previous writer's file being written out, while this one takes new events.
+    flushing: Option<tokio::task::JoinHandle<std::result::Result<Vec<Add>, DeltaTableError>>>,
     adds: Vec<Action>,
     known: IdSet,
     pub added: u64,
@@ -200,14 +202,13 @@ impl EventWriter {
     /// Opens (or creates) the events table and loads the ids already in it.
     pub async fn new(store: &Store) -> Result<EventWriter> {
         let table = store.open_or_create(&EVENTS).await?;
-        let writer = RecordBatchWriter::for_table(&table)
-            .map_err(|e| Error::store(store.root().join("events"), e))?
-            .with_writer_properties(writer_properties());
+        let writer = file_writer(&table)?;
         let known = load_ids(store).await?;
         Ok(EventWriter {
             table,
             relations: Vec::new(),
             writer,
+            flushing: None,
             adds: Vec::new(),
             known,
             added: 0,
@@ -247,10 +248,24 @@ impl EventWriter {
             .await
             .map_err(|e| Error::store(&path, e))?;
         if self.writer.buffer_len() > FLUSH_BYTES {
-            let adds = self
-                .writer
-                .flush()
+            // Writing a file out takes one core a good part of a second (most of it copying into
+            // the page cache); done inline, it would stall the readers behind a full channel
+            // and leave the other core idle. A fresh writer takes the next events meanwhile; at
+            // most one file is in the air.
+            self.wait_for_flush().await?;
+            let mut full = std::mem::replace(&mut self.writer, file_writer(&self.table)?);
+            self.flushing = Some(tokio::spawn(async move { full.flush().await }));
+        }
+        Ok(())
+    }
+
+    /// Wait for the file being written out, if any, and keep its add action.
+    async fn wait_for_flush(&mut self) -> Result<()> {
+        if let Some(task) = self.flushing.take() {
+            let path = self.table.table_url().to_string();
+            let adds = task
                 .await
+                .map_err(|e| Error::Internal(format!("writing an event file failed: {e}")))?
                 .map_err(|e| Error::store(&path, e))?;
             self.adds.extend(adds.into_iter().map(Action::Add));
         }
@@ -265,6 +280,7 @@ impl EventWriter {
         metadata: &serde_json::Value,
         always: bool,
     ) -> Result<Option<u64>> {
+        self.wait_for_flush().await?;
         let path = self.table.table_url().to_string();
         let adds = self
             .writer
@@ -288,6 +304,13 @@ impl EventWriter {
             .map_err(|e| Error::store(&path, e))?;
         Ok(Some(done.version() as u64))
     }
+}
+
+/// A Parquet writer for the events table.
+fn file_writer(table: &DeltaTable) -> Result<RecordBatchWriter> {
+    Ok(RecordBatchWriter::for_table(table)
+        .map_err(|e| Error::store(table.table_url().to_string(), e))?
+        .with_writer_properties(writer_properties()))
 }
 
 async fn load_ids(store: &Store) -> Result<IdSet> {
