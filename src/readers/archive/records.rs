@@ -10,6 +10,7 @@ use super::{ArchiveInfo, ArchiveSource, FileType};
 use crate::error::InputError;
 use crate::model::{Event, Kind, Origin, UrlEntity, time};
 use crate::readers::api_tweet::{parse_tweet, str_or_num, unescape};
+use crate::readers::json_cursor::{Accepted, Cursor, Declined};
 use crate::readers::json_stream::{self, Flow, RecordPos, Wrapper};
 use crate::readers::{AppRow, ListRow, Output, Relation, Side, SnapshotObs, missing, parse_record};
 
@@ -492,19 +493,10 @@ fn snapshot_member(
     raw: &[u8],
     out: &mut Output,
 ) -> Result<(), InputError> {
-    let v: serde_json::Value = parse_record(file, pos, raw)?;
-    let inner = v
-        .get(key)
-        .ok_or_else(|| missing(file, pos, &format!("`{key}`")))?;
-    let id = inner
-        .get(id_key)
-        .and_then(|x| {
-            x.as_str()
-                .map(str::to_string)
-                .or_else(|| x.as_u64().map(|n| n.to_string()))
-        })
-        .ok_or_else(|| missing(file, pos, &format!("`{key}.{id_key}` (a string id)")))?;
-    let text = inner.get("fullText").and_then(|t| t.as_str()).map(unescape);
+    let (id, text) = match member_fast(raw, key, id_key) {
+        Ok(member) => member,
+        Err(Declined) => member_value(file, pos, raw, key, id_key)?,
+    };
     let snaps = &mut out.side.snapshots;
     let idx = match snaps.iter().position(|s| s.relation == relation) {
         Some(i) => i,
@@ -523,6 +515,75 @@ fn snapshot_member(
     snaps[idx].members.push(id);
     snaps[idx].texts.push(text);
     Ok(())
+}
+
+/// A snapshot member record, `{ "<key>": { "<id_key>": "123", "fullText": "…", … } }`, read by
+/// [`Cursor`]: the member's id and its text (likes carry the liked post's), unescaped. It declines
+/// wherever [`member_value`] might read the record differently or fail (a repeated field, an id
+/// that is neither a string nor an unsigned integer, anything malformed), and that reads it.
+fn member_fast(raw: &[u8], key: &str, id_key: &str) -> Accepted<(String, Option<String>)> {
+    let inner = |c: &mut Cursor| {
+        let (mut id, mut text, mut text_seen) = (None, None, false);
+        c.object(|c, k| {
+            if k == id_key.as_bytes() {
+                if id.is_some() {
+                    return Err(Declined);
+                }
+                id = Some(match c.str_or_num()? {
+                    // serde_json's `as_u64`: no sign, no fraction (str_or_num declines fractions).
+                    Some(n) if !n.starts_with('-') => n,
+                    _ => return Err(Declined),
+                });
+            } else if k == b"fullText" {
+                if std::mem::replace(&mut text_seen, true) {
+                    return Err(Declined);
+                }
+                text = c.opt(|c| c.string().map(|t| unescape(&t)))?;
+            } else {
+                c.skip()?;
+            }
+            Ok(())
+        })?;
+        Ok((id.ok_or(Declined)?, text))
+    };
+    Cursor::read_all(raw, |c| {
+        let mut member = None;
+        c.object(|c, k| {
+            if k != key.as_bytes() {
+                return c.skip();
+            }
+            if member.is_some() {
+                return Err(Declined);
+            }
+            member = Some(inner(c)?);
+            Ok(())
+        })?;
+        member.ok_or(Declined)
+    })
+}
+
+/// [`member_fast`] through serde_json, with its errors.
+fn member_value(
+    file: &str,
+    pos: RecordPos,
+    raw: &[u8],
+    key: &str,
+    id_key: &str,
+) -> Result<(String, Option<String>), InputError> {
+    let v: serde_json::Value = parse_record(file, pos, raw)?;
+    let inner = v
+        .get(key)
+        .ok_or_else(|| missing(file, pos, &format!("`{key}`")))?;
+    let id = inner
+        .get(id_key)
+        .and_then(|x| {
+            x.as_str()
+                .map(str::to_string)
+                .or_else(|| x.as_u64().map(|n| n.to_string()))
+        })
+        .ok_or_else(|| missing(file, pos, &format!("`{key}.{id_key}` (a string id)")))?;
+    let text = inner.get("fullText").and_then(|t| t.as_str()).map(unescape);
+    Ok((id, text))
 }
 
 fn list_record(
@@ -669,4 +730,65 @@ fn profile_record(
         out.side.accounts.push(row);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readers::json_cursor::testing::damaged;
+
+    const LIKE: &str = r#"{ "like" : { "tweetId" : "1997951198061672092", "fullText" : "a &amp; b \"q\" \u00e9 \ud83d\ude00", "expandedUrl" : "https://twitter.com/i/web/status/1" } }"#;
+    const FOLLOWER: &str = r#"{"follower": {"accountId": 3141592653, "userLink": "https://twitter.com/intent/user?user_id=3141592653"}}"#;
+
+    fn pos() -> RecordPos {
+        RecordPos {
+            index: 0,
+            line: 1,
+            byte: 0,
+        }
+    }
+
+    #[test]
+    fn fast_snapshot_members_read_as_serde_json_values_do() {
+        for (record, key, id_key) in [
+            (LIKE, "like", "tweetId"),
+            (FOLLOWER, "follower", "accountId"),
+        ] {
+            let want = member_value("f", pos(), record.as_bytes(), key, id_key).unwrap();
+            assert_eq!(member_fast(record.as_bytes(), key, id_key), Ok(want));
+            // Whatever damaged copy the fast reader takes, serde_json reads the same.
+            let mut accepted = 0;
+            for raw in damaged(record.as_bytes()) {
+                if let Ok(fast) = member_fast(&raw, key, id_key) {
+                    accepted += 1;
+                    let slow = member_value("f", pos(), &raw, key, id_key).unwrap_or_else(|e| {
+                        panic!("fast read what serde_json rejects ({e}): {raw:?}")
+                    });
+                    assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&raw));
+                }
+            }
+            assert!(accepted > 100, "{accepted}");
+        }
+    }
+
+    #[test]
+    fn fast_snapshot_members_decline_what_values_read_differently() {
+        for record in [
+            r#"{"like": {"tweetId": "1", "tweetId": "2"}}"#,
+            r#"{"like": {"tweetId": "1"}, "like": {"tweetId": "2"}}"#,
+            r#"{"like": {"tweetId": -1}}"#,
+            r#"{"like": {"tweetId": "-1"}}"#,
+            r#"{"like": {"tweetId": 1.5}}"#,
+            r#"{"like": {"tweetId": 18446744073709551616}}"#,
+            r#"{"like": {"tweetId": "1", "fullText": 5}}"#,
+            r#"{"like": {"fullText": "x"}}"#,
+            r#"{"follower": {"accountId": "1"}}"#,
+        ] {
+            assert_eq!(
+                member_fast(record.as_bytes(), "like", "tweetId"),
+                Err(Declined),
+                "{record}"
+            );
+        }
+    }
 }
