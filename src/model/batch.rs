@@ -23,7 +23,6 @@ fn string_list_builder(cap: usize) -> ListBuilder<StringBuilder> {
 /// is read, while its strings are still in cache, and drop it at once, instead of holding
 /// thousands of events (and their strings) until a batch is built.
 pub struct EventColumns {
-    len: usize,
     event_id: StringBuilder,
     account_id: StringBuilder,
     kind: StringBuilder,
@@ -52,7 +51,6 @@ impl EventColumns {
     pub fn with_capacity(n: usize) -> EventColumns {
         let url_struct = StructBuilder::from_fields(url_fields(), 0);
         EventColumns {
-            len: 0,
             event_id: StringBuilder::with_capacity(n, n * 32),
             account_id: StringBuilder::with_capacity(n, n * 16),
             kind: StringBuilder::with_capacity(n, n * 6),
@@ -79,18 +77,8 @@ impl EventColumns {
         }
     }
 
-    /// Events pushed since the last [`EventColumns::finish`].
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Append one event, whose id is `id`.
     pub fn push(&mut self, e: &Event, id: &EventId) {
-        self.len += 1;
         self.event_id.append_value(id.as_str(&mut [0; 32]));
         self.account_id.append_value(&e.account_id);
         self.kind.append_value(e.kind.as_str());
@@ -147,7 +135,6 @@ impl EventColumns {
 
     /// The batch of the events pushed so far; the columns start over empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        self.len = 0;
         let [
             actor,
             target_user,
