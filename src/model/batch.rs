@@ -28,9 +28,9 @@ pub struct EventColumns {
     kind: StringBuilder,
     ts: TimestampMicrosecondBuilder,
     ts_lower: TimestampMicrosecondBuilder,
-    /// actor_id, target_user_id, target_post_id, post_id, message_id, conversation_id, list_id,
-    /// edit_of: in [`EventColumns::push`]'s order.
-    ids: [StringBuilder; 8],
+    /// actor_id, target_user_id, target_post_id, post_id, message_id, conversation_id, list_id:
+    /// adjacent in the schema, in its order.
+    ids: [StringBuilder; 7],
     text: StringBuilder,
     lang: StringBuilder,
     hashtags: ListBuilder<StringBuilder>,
@@ -40,6 +40,7 @@ pub struct EventColumns {
     client: StringBuilder,
     client_id: StringBuilder,
     sensitive: BooleanBuilder,
+    edit_of: StringBuilder,
     origin: StringBuilder,
     source: StringBuilder,
     source_record: Int64Builder,
@@ -70,6 +71,7 @@ impl EventColumns {
             client: StringBuilder::with_capacity(n, n * 8),
             client_id: StringBuilder::with_capacity(n, n * 4),
             sensitive: BooleanBuilder::with_capacity(n),
+            edit_of: StringBuilder::with_capacity(n, n * 8),
             origin: StringBuilder::with_capacity(n, n * 8),
             source: StringBuilder::with_capacity(n, n * 24),
             source_record: Int64Builder::with_capacity(n),
@@ -92,7 +94,6 @@ impl EventColumns {
             &e.message_id,
             &e.conversation_id,
             &e.list_id,
-            &e.edit_of,
         ]) {
             b.append_option(v.as_deref());
         }
@@ -127,6 +128,7 @@ impl EventColumns {
         self.client.append_option(e.client.as_deref());
         self.client_id.append_option(e.client_id.as_deref());
         self.sensitive.append_option(e.possibly_sensitive);
+        self.edit_of.append_option(e.edit_of.as_deref());
         self.origin.append_value(e.origin.as_str());
         self.source.append_value(&*e.source);
         self.source_record.append_value(e.source_record);
@@ -135,33 +137,20 @@ impl EventColumns {
 
     /// The batch of the events pushed so far; the columns start over empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let [
-            actor,
-            target_user,
-            target_post,
-            post,
-            message,
-            conversation,
-            list,
-            edit,
-        ] = self
-            .ids
-            .each_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef);
-        let columns: Vec<ArrayRef> = vec![
+        let mut columns: Vec<ArrayRef> = vec![
             Arc::new(self.event_id.finish()),
             Arc::new(self.account_id.finish()),
             Arc::new(self.kind.finish()),
             Arc::new(self.ts.finish()),
             Arc::new(self.ts_lower.finish()),
-            actor,
-            target_user,
-            target_post,
-            post,
-            message,
-            conversation,
-            list,
-            Arc::new(self.text.finish()),
+        ];
+        columns.extend(
+            self.ids
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        columns.extend([
+            Arc::new(self.text.finish()) as ArrayRef,
             Arc::new(self.lang.finish()),
             Arc::new(self.hashtags.finish()),
             Arc::new(self.mentions.finish()),
@@ -170,12 +159,12 @@ impl EventColumns {
             Arc::new(self.client.finish()),
             Arc::new(self.client_id.finish()),
             Arc::new(self.sensitive.finish()),
-            edit,
+            Arc::new(self.edit_of.finish()),
             Arc::new(self.origin.finish()),
             Arc::new(self.source.finish()),
             Arc::new(self.source_record.finish()),
             Arc::new(self.attributes.finish()),
-        ];
+        ]);
         RecordBatch::try_new(EVENTS.schema(), columns)
     }
 }
