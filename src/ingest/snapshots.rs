@@ -4,6 +4,7 @@
 //! a projection: the replay of every committed event of that relation up to A (so timed webhook
 //! follows count too, and re-ingesting a snapshot yields no new events).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -140,7 +141,7 @@ pub async fn diff(
     pending: &[RelationEvent],
     created_at: &BTreeMap<String, i64>,
     notices: &mut Vec<String>,
-) -> Result<(Vec<Event>, Vec<SnapshotRow>)> {
+) -> Result<(Vec<Event<'static>>, Vec<SnapshotRow>)> {
     // This ingest's relation events, by account: each snapshot group reads only its own.
     let mut pending_by_account: HashMap<&str, Vec<&RelationEvent>> = HashMap::new();
     for r in pending {
@@ -231,7 +232,7 @@ pub async fn diff(
                     continue;
                 }
                 let mut e = Event::new(
-                    &account,
+                    account.clone(),
                     add_kind,
                     taken_at,
                     Origin::Snapshot,
@@ -240,7 +241,7 @@ pub async fn diff(
                 );
                 e.ts_lower = lower.min(taken_at);
                 set_member(&mut e, relation, &account, m);
-                e.text = snap.texts.get(i).cloned().flatten();
+                e.text = snap.texts.get(i).cloned().flatten().map(Cow::Owned);
                 events.push(e);
                 added += 1;
             }
@@ -251,7 +252,7 @@ pub async fn diff(
             gone.sort();
             for m in gone {
                 let mut e = Event::new(
-                    &account,
+                    account.clone(),
                     remove_kind,
                     taken_at,
                     Origin::Snapshot,
@@ -285,19 +286,23 @@ pub async fn diff(
     Ok((events, rows))
 }
 
-fn set_member(e: &mut Event, r: Relation, account: &str, member: &str) {
+fn set_member(e: &mut Event<'static>, r: Relation, account: &str, member: &str) {
+    let (account, member) = (
+        Cow::Owned(account.to_string()),
+        Cow::Owned(member.to_string()),
+    );
     match r {
         Relation::Follower => {
-            e.actor_id = Some(member.to_string());
-            e.target_user_id = Some(account.to_string());
+            e.actor_id = Some(member);
+            e.target_user_id = Some(account);
         }
         Relation::Like => {
-            e.actor_id = Some(account.to_string());
-            e.target_post_id = Some(member.to_string());
+            e.actor_id = Some(account);
+            e.target_post_id = Some(member);
         }
         _ => {
-            e.actor_id = Some(account.to_string());
-            e.target_user_id = Some(member.to_string());
+            e.actor_id = Some(account);
+            e.target_user_id = Some(member);
         }
     }
 }

@@ -80,7 +80,7 @@ impl EventColumns {
     }
 
     /// Append one event, whose id is `id`.
-    pub fn push(&mut self, e: &Event, id: &EventId) {
+    pub fn push(&mut self, e: &Event<'_>, id: &EventId) {
         self.event_id.append_value(id.as_str(&mut [0; 32]));
         self.account_id.append_value(&e.account_id);
         self.kind.append_value(e.kind.as_str());

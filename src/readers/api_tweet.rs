@@ -2,6 +2,7 @@
 //! payloads carry it. Every field is optional (archives omit rather than null), ids and counts
 //! accept strings or numbers, and unknown fields are ignored.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use std::fmt;
@@ -54,6 +55,13 @@ pub fn str_or_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     d.deserialize_option(StrOrNum)
 }
 
+/// [`str_or_num`] for a field that may borrow (serde's own reading always owns).
+pub fn cow_str_or_num<'de, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    str_or_num(d).map(|v| v.map(Cow::Owned))
+}
+
 /// A boolean, or `"true"`/`"false"` (AAA sends `"user_has_blocked": "false"`).
 pub fn bool_or_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     #[derive(Deserialize)]
@@ -76,59 +84,59 @@ pub fn bool_or_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::E
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct ApiUser {
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id_str: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id: Option<String>,
-    pub screen_name: Option<String>,
-    pub name: Option<String>,
-    pub created_at: Option<String>,
-    pub description: Option<String>,
+pub struct ApiUser<'a> {
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id_str: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id: Option<Cow<'a, str>>,
+    pub screen_name: Option<Cow<'a, str>>,
+    pub name: Option<Cow<'a, str>>,
+    pub created_at: Option<Cow<'a, str>>,
+    pub description: Option<Cow<'a, str>>,
 }
 
-impl ApiUser {
+impl ApiUser<'_> {
     pub fn id(&self) -> Option<&str> {
         self.id_str.as_deref().or(self.id.as_deref())
     }
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct Hashtag {
-    pub text: Option<String>,
+pub struct Hashtag<'a> {
+    pub text: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct UserMention {
-    pub screen_name: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id_str: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id: Option<String>,
+pub struct UserMention<'a> {
+    pub screen_name: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id_str: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct UrlEnt {
-    pub url: Option<String>,
-    pub expanded_url: Option<String>,
-    pub display_url: Option<String>,
+pub struct UrlEnt<'a> {
+    pub url: Option<Cow<'a, str>>,
+    pub expanded_url: Option<Cow<'a, str>>,
+    pub display_url: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct Entities {
+pub struct Entities<'a> {
     #[serde(default)]
-    pub hashtags: Vec<Hashtag>,
+    pub hashtags: Vec<Hashtag<'a>>,
     #[serde(default)]
-    pub user_mentions: Vec<UserMention>,
+    pub user_mentions: Vec<UserMention<'a>>,
     #[serde(default)]
-    pub urls: Vec<UrlEnt>,
+    pub urls: Vec<UrlEnt<'a>>,
     #[serde(default)]
-    pub media: Vec<UrlEnt>,
+    pub media: Vec<UrlEnt<'a>>,
 }
 
-impl Entities {
+impl<'a> Entities<'a> {
     /// Hashtags, mentions and links (media links included) onto an event.
-    pub fn apply_to(self, e: &mut Event) {
+    pub fn apply_to(self, e: &mut Event<'a>) {
         e.hashtags = self.hashtags.into_iter().filter_map(|h| h.text).collect();
         e.mentions = self
             .user_mentions
@@ -154,64 +162,64 @@ impl Entities {
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct ExtendedTweet {
-    pub full_text: Option<String>,
-    pub entities: Option<Entities>,
+pub struct ExtendedTweet<'a> {
+    pub full_text: Option<Cow<'a, str>>,
+    pub entities: Option<Entities<'a>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct EditInfo {
-    pub edit: Option<EditOf>,
+pub struct EditInfo<'a> {
+    pub edit: Option<EditOf<'a>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EditOf {
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub initial_tweet_id: Option<String>,
+pub struct EditOf<'a> {
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub initial_tweet_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, PartialEq, Deserialize)]
-pub struct ApiTweet {
+pub struct ApiTweet<'a> {
     /// Current archives wrap each record: `{ "tweet": { … } }`; 2019 archives are flat.
-    pub tweet: Option<Box<ApiTweet>>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id_str: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub id: Option<String>,
-    pub created_at: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub timestamp_ms: Option<String>,
-    pub deleted_at: Option<String>,
-    pub full_text: Option<String>,
-    pub text: Option<String>,
-    pub extended_tweet: Option<ExtendedTweet>,
-    pub source: Option<String>,
-    pub lang: Option<String>,
-    pub entities: Option<Entities>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub in_reply_to_status_id_str: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub in_reply_to_status_id: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub in_reply_to_user_id_str: Option<String>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub in_reply_to_user_id: Option<String>,
-    pub in_reply_to_screen_name: Option<String>,
+    pub tweet: Option<Box<ApiTweet<'a>>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id_str: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub id: Option<Cow<'a, str>>,
+    pub created_at: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub timestamp_ms: Option<Cow<'a, str>>,
+    pub deleted_at: Option<Cow<'a, str>>,
+    pub full_text: Option<Cow<'a, str>>,
+    pub text: Option<Cow<'a, str>>,
+    pub extended_tweet: Option<ExtendedTweet<'a>>,
+    pub source: Option<Cow<'a, str>>,
+    pub lang: Option<Cow<'a, str>>,
+    pub entities: Option<Entities<'a>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub in_reply_to_status_id_str: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub in_reply_to_status_id: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub in_reply_to_user_id_str: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub in_reply_to_user_id: Option<Cow<'a, str>>,
+    pub in_reply_to_screen_name: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "bool_or_str")]
     pub possibly_sensitive: Option<bool>,
-    pub user: Option<ApiUser>,
-    pub retweeted_status: Option<Box<ApiTweet>>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub quoted_status_id_str: Option<String>,
-    pub edit_info: Option<EditInfo>,
-    #[serde(default, deserialize_with = "str_or_num")]
-    pub community_id_str: Option<String>,
+    pub user: Option<ApiUser<'a>>,
+    pub retweeted_status: Option<Box<ApiTweet<'a>>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub quoted_status_id_str: Option<Cow<'a, str>>,
+    pub edit_info: Option<EditInfo<'a>>,
+    #[serde(default, deserialize_with = "cow_str_or_num")]
+    pub community_id_str: Option<Cow<'a, str>>,
 }
 
-impl ApiTweet {
+impl<'a> ApiTweet<'a> {
     /// The record itself, unwrapping `{ "tweet": … }`.
-    pub fn into_inner(self) -> ApiTweet {
+    pub fn into_inner(self) -> ApiTweet<'a> {
         match self.tweet {
             Some(t) => *t,
             None => self,
@@ -243,7 +251,7 @@ impl ApiTweet {
             .or_else(|| self.post_id().and_then(time::snowflake_ts))
     }
 
-    fn take_raw_text(&mut self) -> Option<String> {
+    fn take_raw_text(&mut self) -> Option<Cow<'a, str>> {
         self.extended_tweet
             .as_mut()
             .and_then(|x| x.full_text.take())
@@ -251,14 +259,14 @@ impl ApiTweet {
             .or(self.text.take())
     }
 
-    fn entities(&self) -> Option<&Entities> {
+    fn entities(&self) -> Option<&Entities<'a>> {
         self.extended_tweet
             .as_ref()
             .and_then(|x| x.entities.as_ref())
             .or(self.entities.as_ref())
     }
 
-    fn take_entities(&mut self) -> Option<Entities> {
+    fn take_entities(&mut self) -> Option<Entities<'a>> {
         self.extended_tweet
             .as_mut()
             .and_then(|x| x.entities.take())
@@ -270,29 +278,36 @@ impl ApiTweet {
     /// strings move into the event.
     pub fn into_event(
         mut self,
-        account_id: &str,
+        account_id: &'a str,
         kind: Option<Kind>,
         ts: i64,
         origin: Origin,
         source: Arc<str>,
         record: i64,
-    ) -> Event {
-        let text = self.take_raw_text().map(unescape_owned);
+    ) -> Event<'a> {
+        let text = self.take_raw_text().map(unescape_cow);
         let kind = kind.unwrap_or_else(|| self.classify(text.as_deref()));
         let mut e = Event::new(account_id, kind, ts, origin, source, record);
         match kind {
             Kind::Reply | Kind::ReplyReceived => {
-                e.target_post_id = self.reply_to_post().map(str::to_string);
-                e.target_user_id = self.reply_to_user().map(str::to_string);
+                e.target_post_id = self
+                    .in_reply_to_status_id_str
+                    .take()
+                    .or(self.in_reply_to_status_id.take());
+                e.target_user_id = self
+                    .in_reply_to_user_id_str
+                    .take()
+                    .or(self.in_reply_to_user_id.take());
             }
             Kind::Quote => e.target_post_id = self.quoted_post_id(),
             Kind::Repost => {
-                let rt = self.retweeted_status.as_deref();
-                e.target_post_id = rt.and_then(|t| t.post_id()).map(str::to_string);
-                e.target_user_id = rt
-                    .and_then(|t| t.user.as_ref())
-                    .and_then(|u| u.id())
-                    .map(str::to_string);
+                if let Some(rt) = self.retweeted_status.as_deref_mut() {
+                    e.target_post_id = rt.id_str.take().or(rt.id.take());
+                    e.target_user_id = rt
+                        .user
+                        .as_mut()
+                        .and_then(|u| u.id_str.take().or(u.id.take()));
+                }
             }
             _ => {}
         }
@@ -301,10 +316,10 @@ impl ApiTweet {
             self.user
                 .as_mut()
                 .and_then(|u| u.id_str.take().or(u.id.take()))
-                .unwrap_or_else(|| account_id.to_string()),
+                .unwrap_or(Cow::Borrowed(account_id)),
         );
         e.lang = self.lang.take();
-        e.client = self.source.as_deref().map(client_name);
+        e.client = self.source.take().map(client_name_cow);
         e.possibly_sensitive = self.possibly_sensitive;
         e.edit_of = self
             .edit_info
@@ -337,7 +352,7 @@ impl ApiTweet {
         }
     }
 
-    fn quoted_post_id(&self) -> Option<String> {
+    fn quoted_post_id(&self) -> Option<Cow<'a, str>> {
         if let Some(q) = &self.quoted_status_id_str {
             return Some(q.clone());
         }
@@ -345,6 +360,7 @@ impl ApiTweet {
         ent.urls
             .iter()
             .find_map(|u| u.expanded_url.as_deref().and_then(status_id_of_url))
+            .map(Cow::Owned)
     }
 }
 
@@ -353,18 +369,18 @@ impl ApiTweet {
 /// `indices`, counters) are checked without being built and strings without escapes are copied
 /// once. Each reader must read exactly what the derive reads; where it cannot, it declines and
 /// [`parse_tweet`] asks serde_json.
-impl ApiTweet {
-    pub fn read_fast(raw: &[u8]) -> Option<ApiTweet> {
+impl<'a> ApiTweet<'a> {
+    pub fn read_fast(raw: &'a [u8]) -> Option<ApiTweet<'a>> {
         Cursor::read_all(raw, Self::read).ok()
     }
 
-    pub(crate) fn read(c: &mut Cursor) -> Accepted<ApiTweet> {
+    pub(crate) fn read(c: &mut Cursor<'a>) -> Accepted<ApiTweet<'a>> {
         let mut t = ApiTweet::default();
         Self::read_into(c, &mut t)?;
         Ok(t)
     }
 
-    fn read_boxed(c: &mut Cursor) -> Accepted<Box<ApiTweet>> {
+    fn read_boxed(c: &mut Cursor<'a>) -> Accepted<Box<ApiTweet<'a>>> {
         let mut t = Box::<ApiTweet>::default();
         Self::read_into(c, &mut t)?;
         Ok(t)
@@ -372,7 +388,7 @@ impl ApiTweet {
 
     /// Reads into a struct in place: a post is about 800 bytes, and the `{"tweet": …}` wrapper of
     /// current archives would otherwise move each one more than once (7 % of the reading time).
-    fn read_into(c: &mut Cursor, t: &mut ApiTweet) -> Accepted<()> {
+    fn read_into(c: &mut Cursor<'a>, t: &mut ApiTweet<'a>) -> Accepted<()> {
         read_fields!(c, {
             b"tweet" => t.tweet => c.opt(Self::read_boxed);
             b"id_str" => t.id_str => c.str_or_num();
@@ -401,8 +417,8 @@ impl ApiTweet {
     }
 }
 
-impl ApiUser {
-    pub(crate) fn read(c: &mut Cursor) -> Accepted<ApiUser> {
+impl<'a> ApiUser<'a> {
+    pub(crate) fn read(c: &mut Cursor<'a>) -> Accepted<ApiUser<'a>> {
         let mut u = ApiUser::default();
         read_fields!(c, {
             b"id_str" => u.id_str => c.str_or_num();
@@ -416,8 +432,8 @@ impl ApiUser {
     }
 }
 
-impl Entities {
-    pub(crate) fn read(c: &mut Cursor) -> Accepted<Entities> {
+impl<'a> Entities<'a> {
+    pub(crate) fn read(c: &mut Cursor<'a>) -> Accepted<Entities<'a>> {
         let mut e = Entities::default();
         read_fields!(c, {
             b"hashtags" => e.hashtags => c.vec(|c| {
@@ -433,8 +449,8 @@ impl Entities {
     }
 }
 
-impl UserMention {
-    fn read(c: &mut Cursor) -> Accepted<UserMention> {
+impl<'a> UserMention<'a> {
+    fn read(c: &mut Cursor<'a>) -> Accepted<UserMention<'a>> {
         let mut m = UserMention::default();
         read_fields!(c, {
             b"screen_name" => m.screen_name => c.opt_string();
@@ -445,8 +461,8 @@ impl UserMention {
     }
 }
 
-impl UrlEnt {
-    fn read(c: &mut Cursor) -> Accepted<UrlEnt> {
+impl<'a> UrlEnt<'a> {
+    fn read(c: &mut Cursor<'a>) -> Accepted<UrlEnt<'a>> {
         let mut u = UrlEnt::default();
         read_fields!(c, {
             b"url" => u.url => c.opt_string();
@@ -457,8 +473,8 @@ impl UrlEnt {
     }
 }
 
-impl ExtendedTweet {
-    fn read(c: &mut Cursor) -> Accepted<ExtendedTweet> {
+impl<'a> ExtendedTweet<'a> {
+    fn read(c: &mut Cursor<'a>) -> Accepted<ExtendedTweet<'a>> {
         let mut x = ExtendedTweet::default();
         read_fields!(c, {
             b"full_text" => x.full_text => c.opt_string();
@@ -468,8 +484,8 @@ impl ExtendedTweet {
     }
 }
 
-impl EditInfo {
-    fn read(c: &mut Cursor) -> Accepted<EditInfo> {
+impl<'a> EditInfo<'a> {
+    fn read(c: &mut Cursor<'a>) -> Accepted<EditInfo<'a>> {
         let mut info = EditInfo::default();
         read_fields!(c, {
             b"edit" => info.edit => c.opt(|c| {
@@ -484,7 +500,11 @@ impl EditInfo {
 
 /// One post record: read by [`ApiTweet::read_fast`], or by serde_json where that declines (which
 /// then reads it, or names what is wrong and where).
-pub fn parse_tweet(file: &str, pos: RecordPos, raw: &[u8]) -> Result<ApiTweet, InputError> {
+pub fn parse_tweet<'a>(
+    file: &str,
+    pos: RecordPos,
+    raw: &'a [u8],
+) -> Result<ApiTweet<'a>, InputError> {
     match ApiTweet::read_fast(raw) {
         Some(t) => Ok(t),
         None => parse_record(file, pos, raw),
@@ -519,16 +539,46 @@ pub fn status_id_of_url(url: &str) -> Option<String> {
 /// The app name from `source`: the anchor text of `<a href="…" rel="nofollow">Twitter Web App</a>`,
 /// or the value itself when it is plain text (generic logs, v2 `source`).
 pub fn client_name(source: &str) -> String {
-    let s = source.trim();
+    unescape(&source[client_name_range(source)])
+}
+
+/// [`client_name`] that cuts the name out of `source` itself, without copying it, where it has no
+/// entities to decode: most posts' `source` holds escaped quotes, so it is an owned string already.
+pub fn client_name_cow(source: Cow<'_, str>) -> Cow<'_, str> {
+    let range = client_name_range(&source);
+    if let Some(decoded) = decode_entities(&source[range.clone()]) {
+        return Cow::Owned(decoded);
+    }
+    match source {
+        Cow::Borrowed(s) => Cow::Borrowed(&s[range]),
+        Cow::Owned(mut s) => {
+            s.truncate(range.end);
+            s.drain(..range.start);
+            Cow::Owned(s)
+        }
+    }
+}
+
+/// Where the app name is in `source`: the anchor text when there is an anchor, else the whole
+/// value, trimmed either way.
+fn client_name_range(source: &str) -> std::ops::Range<usize> {
+    let trimmed = |from: usize, to: usize| {
+        let part = &source[from..to];
+        let start = from + (part.len() - part.trim_start().len());
+        start..start + part.trim().len()
+    };
+    let whole = trimmed(0, source.len());
+    let s = &source[whole.clone()];
     // The anchor text is short: a plain scan beats setting up a substring search.
     if let Some(start) = s.find('>')
         && let Some(end) = s.as_bytes()[start + 1..]
             .windows(4)
             .position(|w| w == b"</a>")
     {
-        return unescape(s[start + 1..start + 1 + end].trim());
+        let from = whole.start + start + 1;
+        return trimmed(from, from + end);
     }
-    unescape(s)
+    whole
 }
 
 /// Archive and API text is HTML-escaped (`&amp;`, `&gt;`).
@@ -536,9 +586,12 @@ pub fn unescape(s: &str) -> String {
     decode_entities(s).unwrap_or_else(|| s.to_string())
 }
 
-/// [`unescape`] of an owned string, which is kept when there is nothing to decode.
-pub fn unescape_owned(s: String) -> String {
-    decode_entities(&s).unwrap_or(s)
+/// [`unescape`] that keeps the string (borrowed or owned) when there is nothing to decode.
+pub fn unescape_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match decode_entities(&s) {
+        Some(decoded) => Cow::Owned(decoded),
+        None => s,
+    }
 }
 
 /// The text with its HTML entities decoded, or `None` when it has none. X escapes only a few
@@ -580,25 +633,37 @@ mod tests {
     use super::*;
     use crate::readers::json_cursor::testing::{agrees_with_serde, damage_agrees_with_serde};
 
-    fn parse(json: &str) -> ApiTweet {
+    fn parse(json: &str) -> ApiTweet<'_> {
         serde_json::from_str::<ApiTweet>(json).unwrap().into_inner()
     }
 
     #[test]
     fn client_is_the_anchor_text_of_source() {
-        assert_eq!(
-            client_name(
-                "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>"
+        // The first `</a>` after the tag ends the name, trimmed; entities are decoded; no end tag
+        // or an empty name are taken as they are.
+        for (source, name) in [
+            (
+                "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>",
+                "Twitter Web App",
             ),
-            "Twitter Web App"
-        );
-        assert_eq!(client_name("IFTTT"), "IFTTT");
-        // The first `</a>` after the tag ends the name; entities are decoded; no end tag or an
-        // empty name are taken as they are.
-        assert_eq!(client_name("<a href=\"x\">A &amp; B</a>x</a>"), "A & B");
-        assert_eq!(client_name("<a href=\"x\"></a>"), "");
-        assert_eq!(client_name(" <a href=\"x\">Half"), "<a href=\"x\">Half");
-        assert_eq!(client_name("a>b</a"), "a>b</a");
+            ("IFTTT", "IFTTT"),
+            ("  IFTTT \n", "IFTTT"),
+            ("<a href=\"x\">A &amp; B</a>x</a>", "A & B"),
+            ("<a href=\"x\"> Pad\t</a>", "Pad"),
+            ("<a href=\"x\"></a>", ""),
+            (" <a href=\"x\">Half", "<a href=\"x\">Half"),
+            ("a>b</a", "a>b</a"),
+            ("", ""),
+        ] {
+            assert_eq!(client_name(source), name, "{source:?}");
+            // Cut out of a borrowed or an owned `source`, the name is the same.
+            assert_eq!(client_name_cow(Cow::Borrowed(source)), name, "{source:?}");
+            assert_eq!(
+                client_name_cow(Cow::Owned(source.to_string())),
+                name,
+                "{source:?}"
+            );
+        }
     }
 
     #[test]
@@ -664,7 +729,8 @@ mod tests {
                 html_escape::decode_html_entities(s),
                 "decoding {s:?}"
             );
-            assert_eq!(unescape_owned(s.to_string()), unescape(s));
+            assert_eq!(unescape_cow(Cow::Borrowed(s)), unescape(s));
+            assert_eq!(unescape_cow(Cow::Owned(s.to_string())), unescape(s));
         }
     }
 
@@ -742,8 +808,12 @@ mod tests {
         objects
     }
 
+    fn read_fast_debug(raw: &[u8]) -> Option<String> {
+        ApiTweet::read_fast(raw).map(|t| format!("{t:?}"))
+    }
+
     fn fast_agrees_with_serde(raw: &[u8]) -> bool {
-        agrees_with_serde(raw, ApiTweet::read_fast)
+        agrees_with_serde::<ApiTweet>(raw, read_fast_debug)
     }
 
     /// A post with every field the reader keeps, escapes of each kind, numeric ids, nesting, and
@@ -809,7 +879,7 @@ mod tests {
                 .unwrap();
         let (mut tried, mut accepted) = (0, 0);
         for record in [compact.as_bytes(), rich.as_bytes()] {
-            let (t, a) = damage_agrees_with_serde(record, ApiTweet::read_fast);
+            let (t, a) = damage_agrees_with_serde::<ApiTweet>(record, read_fast_debug);
             tried += t;
             accepted += a;
         }

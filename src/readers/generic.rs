@@ -3,6 +3,7 @@
 //! `ts` and `kind` are required; other known columns are optional; unknown columns are kept in
 //! `attributes` (with a notice), never dropped silently.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -271,6 +272,10 @@ fn string_list(
     }
 }
 
+fn owned(strings: Vec<String>) -> Vec<Cow<'static, str>> {
+    strings.into_iter().map(Cow::Owned).collect()
+}
+
 fn row_to_event(
     file: &str,
     source: &Arc<str>,
@@ -278,7 +283,7 @@ fn row_to_event(
     record: i64,
     mut m: Map<String, Value>,
     unknown: &mut BTreeMap<String, u64>,
-) -> Result<Event, InputError> {
+) -> Result<Event<'static>, InputError> {
     let err = |what: String| InputError::new(file, pos.clone(), what);
     let required = |m: &Map<String, Value>, k: &str| -> Result<Value, InputError> {
         m.get(k).filter(|v| !v.is_null()).cloned().ok_or_else(|| {
@@ -341,7 +346,7 @@ fn row_to_event(
             "client_id" => &mut e.client_id,
             _ => &mut e.edit_of,
         };
-        *slot = Some(if col == "text" { unescape(&s) } else { s });
+        *slot = Some(Cow::Owned(if col == "text" { unescape(&s) } else { s }));
     }
     if e.actor_id.is_none()
         && !matches!(
@@ -356,7 +361,7 @@ fn row_to_event(
         e.actor_id = Some(e.account_id.clone());
     }
     if let Some(v) = m.get("hashtags") {
-        e.hashtags = string_list("hashtags", v, &err)?;
+        e.hashtags = owned(string_list("hashtags", v, &err)?);
     }
     let names = m
         .get("mentions")
@@ -370,8 +375,8 @@ fn row_to_event(
         .unwrap_or_default();
     e.mentions = (0..names.len().max(ids.len()))
         .map(|i| Mention {
-            screen_name: names.get(i).cloned(),
-            id: ids.get(i).cloned(),
+            screen_name: names.get(i).cloned().map(Cow::Owned),
+            id: ids.get(i).cloned().map(Cow::Owned),
         })
         .collect();
     if let Some(v) = m.get("urls") {
@@ -380,8 +385,8 @@ fn row_to_event(
             Value::String(s) => s
                 .split_whitespace()
                 .map(|u| UrlEntity {
-                    url: u.to_string(),
-                    expanded: Some(u.to_string()),
+                    url: Cow::Owned(u.to_string()),
+                    expanded: Some(Cow::Owned(u.to_string())),
                     display: None,
                 })
                 .collect(),
@@ -389,12 +394,16 @@ fn row_to_event(
                 .iter()
                 .map(|i| match i {
                     Value::String(u) => Ok(UrlEntity {
-                        url: u.clone(),
-                        expanded: Some(u.clone()),
+                        url: Cow::Owned(u.clone()),
+                        expanded: Some(Cow::Owned(u.clone())),
                         display: None,
                     }),
                     Value::Object(o) => {
-                        let g = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
+                        let g = |k: &str| {
+                            o.get(k)
+                                .and_then(Value::as_str)
+                                .map(|v| Cow::Owned(v.to_string()))
+                        };
                         let url = g("url")
                             .or_else(|| g("expanded"))
                             .ok_or_else(|| err("`urls` objects need `url` or `expanded`".into()))?;
@@ -419,14 +428,14 @@ fn row_to_event(
         if absent("hashtags") || absent("mentions") || absent("urls") {
             let found = crate::text::entities::extract(text);
             if absent("hashtags") {
-                e.hashtags = found.hashtags;
+                e.hashtags = owned(found.hashtags);
             }
             if absent("mentions") && absent("mention_ids") {
                 e.mentions = found
                     .mentions
                     .into_iter()
                     .map(|n| Mention {
-                        screen_name: Some(n),
+                        screen_name: Some(Cow::Owned(n)),
                         id: None,
                     })
                     .collect();
@@ -436,9 +445,9 @@ fn row_to_event(
                     .urls
                     .into_iter()
                     .map(|l| UrlEntity {
-                        url: l.url,
-                        expanded: Some(l.expanded),
-                        display: Some(l.display),
+                        url: Cow::Owned(l.url),
+                        expanded: Some(Cow::Owned(l.expanded)),
+                        display: Some(Cow::Owned(l.display)),
                     })
                     .collect();
             }

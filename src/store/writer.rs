@@ -95,13 +95,13 @@ pub struct RelationEvent {
     pub ts: i64,
 }
 
-fn relation_member(e: &Event) -> Option<&String> {
+fn relation_member<'e>(e: &'e Event<'_>) -> Option<&'e str> {
     match e.kind {
         Kind::Follow | Kind::Unfollow | Kind::Block | Kind::Unblock | Kind::Mute | Kind::Unmute => {
-            e.target_user_id.as_ref()
+            e.target_user_id.as_deref()
         }
-        Kind::FollowedBy | Kind::UnfollowedBy => e.actor_id.as_ref(),
-        Kind::Like | Kind::Unlike => e.target_post_id.as_ref(),
+        Kind::FollowedBy | Kind::UnfollowedBy => e.actor_id.as_deref(),
+        Kind::Like | Kind::Unlike => e.target_post_id.as_deref(),
         _ => None,
     }
 }
@@ -132,15 +132,15 @@ impl ChunkBuilder {
         }
     }
 
-    pub fn push(&mut self, e: &Event) {
+    pub fn push(&mut self, e: &Event<'_>) {
         let id = e.id();
         if let Some(member) = relation_member(e) {
             self.relations.push((
                 self.keys.len(),
                 RelationEvent {
-                    account_id: e.account_id.clone(),
+                    account_id: e.account_id.to_string(),
                     kind: e.kind,
-                    member: member.clone(),
+                    member: member.to_string(),
                     ts: e.ts,
                 },
             ));
@@ -168,7 +168,7 @@ impl ChunkBuilder {
 }
 
 impl EventChunk {
-    pub fn new(events: Vec<Event>) -> Result<EventChunk> {
+    pub fn new(events: Vec<Event<'_>>) -> Result<EventChunk> {
         let mut chunk = ChunkBuilder::with_capacity(events.len());
         for e in &events {
             chunk.push(e);

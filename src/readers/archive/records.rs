@@ -1,6 +1,7 @@
 //! Per-file readers of an archive. Each streams its file and emits one event per record (or per
 //! message, for DM conversations).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use super::{ArchiveInfo, ArchiveSource, FileType};
 use crate::error::InputError;
 use crate::model::{Event, Kind, Origin, UrlEntity, time};
-use crate::readers::api_tweet::{parse_tweet, str_or_num, unescape};
+use crate::readers::api_tweet::{parse_tweet, str_or_num, unescape, unescape_cow};
 use crate::readers::json_cursor::{Accepted, Cursor, Declined};
 use crate::readers::json_stream::{self, Flow, RecordPos, Wrapper};
 use crate::readers::{AppRow, ListRow, Output, Relation, Side, SnapshotObs, missing, parse_record};
@@ -272,14 +273,14 @@ fn tweet_record(
     );
     // The account is the actor of every post in its archive, whatever `user` says.
     if e.actor_id.as_deref() != Some(account) {
-        e.actor_id = Some(account.to_string());
+        e.actor_id = Some(Cow::Borrowed(account));
     }
     if let Some(full) = e
         .text
         .as_deref()
         .and_then(|t| notes.full_text(e.post_id.as_deref(), ts, t))
     {
-        e.text = Some(full.to_string());
+        e.text = Some(Cow::Borrowed(full));
     }
     if t == FileType::CommunityTweets
         && let Some(c) = &community
@@ -304,7 +305,7 @@ fn tweet_record(
             source.clone(),
             pos.index as i64,
         );
-        d.actor_id = Some(account.to_string());
+        d.actor_id = Some(Cow::Borrowed(account));
         d.target_post_id = e.post_id.clone();
         out.emit(d);
     }
@@ -389,24 +390,24 @@ fn dm_conversation(
         let recipient = m.recipient_id.filter(|r| r != "0" && !r.is_empty());
         let mut e = Event::direct_message(
             account,
-            sender,
-            recipient,
+            sender.into(),
+            recipient.map(Cow::Owned),
             ts,
             Origin::Archive,
             source.clone(),
             pos.index as i64,
         );
-        e.message_id = Some(id);
-        e.conversation_id = conv.conversation_id.clone();
-        e.text = m.text.as_deref().map(unescape);
+        e.message_id = Some(id.into());
+        e.conversation_id = conv.conversation_id.as_deref().map(Cow::Borrowed);
+        e.text = m.text.map(|t| unescape_cow(t.into()));
         e.urls = m
             .urls
             .into_iter()
             .filter_map(|u| {
                 Some(UrlEntity {
-                    url: u.url?,
-                    expanded: u.expanded,
-                    display: u.display,
+                    url: u.url?.into(),
+                    expanded: u.expanded.map(Cow::Owned),
+                    display: u.display.map(Cow::Owned),
                 })
             })
             .collect();
@@ -469,15 +470,15 @@ fn message_event(
     });
     let mut e = Event::direct_message(
         account,
-        sender,
-        other,
+        sender.into(),
+        other.map(Cow::Owned),
         ts,
         Origin::Archive,
         source.clone(),
         pos.index as i64,
     );
-    e.message_id = m.message_id;
-    e.conversation_id = m.conversation_id;
+    e.message_id = m.message_id.map(Cow::Owned);
+    e.conversation_id = m.conversation_id.map(Cow::Owned);
     out.emit(e);
     Ok(())
 }
@@ -531,7 +532,7 @@ fn member_fast(raw: &[u8], key: &str, id_key: &str) -> Accepted<(String, Option<
                 }
                 id = Some(match c.str_or_num()? {
                     // serde_json's `as_u64`: no sign, no fraction (str_or_num declines fractions).
-                    Some(n) if !n.starts_with('-') => n,
+                    Some(n) if !n.starts_with('-') => n.into_owned(),
                     _ => return Err(Declined),
                 });
             } else if k == b"fullText" {
@@ -692,9 +693,9 @@ fn app_record(
             source.clone(),
             pos.index as i64,
         );
-        e.actor_id = Some(account.to_string());
-        e.client = app.name.clone();
-        e.client_id = Some(id.clone());
+        e.actor_id = Some(Cow::Borrowed(account));
+        e.client = app.name.as_deref().map(Cow::Borrowed);
+        e.client_id = Some(Cow::Borrowed(&id));
         e.attributes = Some(serde_json::json!({ "permissions": app.permissions }).to_string());
         out.emit(e);
     }
