@@ -5,7 +5,7 @@
 
 mod snapshots;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,7 @@ use crate::error::{Error, InputError, Result};
 use crate::model::hash_id;
 use crate::model::schema::{ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS};
 use crate::readers::archive::{self, ZipLimits};
+use crate::readers::digest::{Digest, Digesting, ReadDigests};
 use crate::readers::generic::{self, Format};
 use crate::readers::{InputKind, Output, Side, detect, trends, webhook};
 use crate::store::{EventChunk, EventWriter, Store};
@@ -74,7 +75,8 @@ struct InputRow<'a> {
     ingested_at: i64,
 }
 
-/// Reads one input (its events go to `tx`) and hashes its content at the same time.
+/// Reads one input (its events go to `tx`) and hashes its content: the files the reader reads
+/// are hashed as it reads them, the others (an archive's media, say) beside it.
 fn read_job(
     path: &Path,
     kind: InputKind,
@@ -83,14 +85,22 @@ fn read_job(
     tx: &crate::readers::EventTx,
     known_hash: Option<&String>,
 ) -> std::result::Result<(InputSummary, Side), InputError> {
-    let (side, hash) = rayon::join(
-        || read_input(path, kind, lenient, limits, tx),
+    let read = ReadDigests::default();
+    let (side, unread) = rayon::join(
+        || read_input(path, kind, lenient, limits, tx, &read),
         || match known_hash {
-            Some(h) => Ok(h.clone()),
-            None => content_hash(path),
+            Some(_) => Ok(HashMap::new()),
+            None => file_digests(path, |rel| !read_as_it_is_read(path, kind, rel)),
         },
     );
     let side = side?;
+    let hash = match known_hash {
+        Some(h) => Ok(h.clone()),
+        None => unread.and_then(|unread| {
+            read.extend(unread);
+            content_hash_from(path, &read.take())
+        }),
+    };
     let records = side.events + side.trends.len() as u64;
     let rejected = side.rejects.len() as u64;
     let summary = InputSummary {
@@ -103,6 +113,18 @@ fn read_job(
         rejected,
     };
     Ok((summary, side))
+}
+
+/// Whether the reader of `path` hashes the file `rel` of it ("" for `path` itself) as it reads
+/// it. A guess is enough: a file the reader does not read to its end is hashed afterwards.
+fn read_as_it_is_read(path: &Path, kind: InputKind, rel: &str) -> bool {
+    match kind {
+        InputKind::Webhook | InputKind::Trends => rel.is_empty(),
+        InputKind::Archive if path.is_dir() => {
+            archive::reads_whole(rel.strip_prefix("data/").unwrap_or(rel))
+        }
+        _ => false,
+    }
 }
 
 /// Ingest `inputs` into `store`. Strict mode (the default) stops at the first bad record and
@@ -324,10 +346,11 @@ fn read_input(
     lenient: bool,
     limits: ZipLimits,
     tx: &crate::readers::EventTx,
+    digests: &ReadDigests,
 ) -> std::result::Result<Side, InputError> {
     let shown = path.display().to_string();
     if kind == InputKind::Archive {
-        return archive::read(path, limits, lenient, tx);
+        return archive::read(path, limits, lenient, tx, digests);
     }
     let mut out = Output::new(tx.clone(), lenient);
     let open = || {
@@ -340,7 +363,7 @@ fn read_input(
         .to_ascii_lowercase();
     match kind {
         InputKind::Webhook => {
-            webhook::read(&shown, open()?, &mut out)?;
+            webhook::read(&shown, Digesting::new(open()?, "", digests), &mut out)?;
         }
         InputKind::Generic => {
             let mut magic = [0u8; 4];
@@ -356,7 +379,7 @@ fn read_input(
         }
         InputKind::Trends => {
             let csv = ext == "csv" || !looks_like_json(path);
-            trends::read(&shown, open()?, csv, &mut out)?;
+            trends::read(&shown, Digesting::new(open()?, "", digests), csv, &mut out)?;
         }
         InputKind::Archive => unreachable!("handled above"),
     }
@@ -404,22 +427,74 @@ fn looks_like_json(path: &Path) -> bool {
         .starts_with(['{', '['])
 }
 
-/// BLAKE3 of an input's bytes; for a folder, of every file's relative path and bytes in order.
+/// An input's content hash: BLAKE3 of its bytes; for a folder, BLAKE3 of every file's relative
+/// path and BLAKE3, in path order.
 pub fn content_hash(path: &Path) -> std::io::Result<String> {
-    let mut h = blake3::Hasher::new();
-    if path.is_dir() {
-        let mut files = Vec::new();
-        collect_files(path, path, &mut files)?;
-        files.sort();
-        for rel in files {
-            h.update(rel.as_bytes());
-            h.update(&[0]);
-            h.update_reader(std::fs::File::open(path.join(&rel))?)?;
+    content_hash_from(path, &HashMap::new())
+}
+
+/// [`content_hash`] with the digests of some files (relative paths, "" for `path` itself) known.
+fn content_hash_from(path: &Path, known: &HashMap<String, Digest>) -> std::io::Result<String> {
+    let digest_of = |rel: &str| -> std::io::Result<Digest> {
+        match known.get(rel) {
+            Some(d) => Ok(*d),
+            None => file_digest(path, rel),
         }
-    } else {
-        h.update_reader(std::fs::File::open(path)?)?;
+    };
+    if !path.is_dir() {
+        return Ok(hex(&digest_of("")?));
+    }
+    let mut h = blake3::Hasher::new();
+    for rel in folder_files(path)? {
+        h.update(rel.as_bytes());
+        h.update(&[0]);
+        h.update(&digest_of(&rel)?);
     }
     Ok(h.finalize().to_hex().to_string())
+}
+
+/// Digests of the files of `path` (or of `path` itself, as "") that `wanted` names.
+fn file_digests(
+    path: &Path,
+    wanted: impl Fn(&str) -> bool,
+) -> std::io::Result<HashMap<String, Digest>> {
+    let files = if path.is_dir() {
+        folder_files(path)?
+    } else {
+        vec![String::new()]
+    };
+    files
+        .into_iter()
+        .filter(|rel| wanted(rel))
+        .map(|rel| {
+            let digest = file_digest(path, &rel)?;
+            Ok((rel, digest))
+        })
+        .collect()
+}
+
+/// BLAKE3 of the file `rel` of the folder `path`, or of `path` itself for "".
+fn file_digest(path: &Path, rel: &str) -> std::io::Result<Digest> {
+    let file = if rel.is_empty() {
+        std::fs::File::open(path)?
+    } else {
+        std::fs::File::open(path.join(rel))?
+    };
+    let mut h = blake3::Hasher::new();
+    h.update_reader(file)?;
+    Ok(*h.finalize().as_bytes())
+}
+
+fn hex(digest: &Digest) -> String {
+    blake3::Hash::from_bytes(*digest).to_hex().to_string()
+}
+
+/// The files of a folder, as paths relative to it, in order.
+fn folder_files(path: &Path) -> std::io::Result<Vec<String>> {
+    let mut files = Vec::new();
+    collect_files(path, path, &mut files)?;
+    files.sort();
+    Ok(files)
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
@@ -440,4 +515,85 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(rel)
+    }
+
+    /// Reads an input as an ingest does, with a channel that drops what it is sent, and returns
+    /// the digests its readers recorded.
+    fn digests_recorded_while_reading(path: &Path, kind: InputKind) -> HashMap<String, Digest> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let drain = std::thread::spawn(move || while rx.blocking_recv().is_some() {});
+        let read = ReadDigests::default();
+        read_input(path, kind, false, ZipLimits::default(), &tx, &read).unwrap();
+        drop(tx);
+        drain.join().unwrap();
+        read.take()
+    }
+
+    #[test]
+    fn data_files_are_hashed_as_they_are_read_not_read_again() {
+        let archive = fixture("archives/current-2026");
+        let read = digests_recorded_while_reading(&archive, InputKind::Archive);
+        let tweets = read
+            .get("data/tweets.js")
+            .expect("tweets.js hashed as it was read");
+        assert_eq!(tweets, &file_digest(&archive, "data/tweets.js").unwrap());
+        for (rel, digest) in &read {
+            assert_eq!(digest, &file_digest(&archive, rel).unwrap(), "{rel}");
+        }
+        // What the side job hashes is what the readers do not.
+        let predicted: Vec<String> = folder_files(&archive)
+            .unwrap()
+            .into_iter()
+            .filter(|rel| read_as_it_is_read(&archive, InputKind::Archive, rel))
+            .collect();
+        assert!(predicted.contains(&"data/tweets.js".to_string()));
+        for rel in &predicted {
+            assert!(
+                read.contains_key(rel),
+                "{rel} was predicted read but not hashed"
+            );
+        }
+
+        let log = fixture("webhooks/account-activity.jsonl");
+        let read = digests_recorded_while_reading(&log, InputKind::Webhook);
+        assert_eq!(read.get(""), Some(&file_digest(&log, "").unwrap()));
+    }
+
+    #[test]
+    fn the_content_hash_is_the_same_from_digests_read_or_hashed_afterwards() {
+        for (rel, kind) in [
+            ("archives/current-2026", InputKind::Archive),
+            ("archives/classic-2015", InputKind::Archive),
+            ("webhooks/account-activity.jsonl", InputKind::Webhook),
+            ("trends/hourly.jsonl", InputKind::Trends),
+        ] {
+            let path = fixture(rel);
+            let read = digests_recorded_while_reading(&path, kind);
+            assert!(!read.is_empty(), "{rel}");
+            assert_eq!(
+                content_hash_from(&path, &read).unwrap(),
+                content_hash(&path).unwrap(),
+                "{rel}"
+            );
+        }
+        // A folder's hash covers each file's path and bytes.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "x").unwrap();
+        let before = content_hash(dir.path()).unwrap();
+        std::fs::write(dir.path().join("a"), "y").unwrap();
+        let changed = content_hash(dir.path()).unwrap();
+        std::fs::rename(dir.path().join("a"), dir.path().join("b")).unwrap();
+        assert_ne!(before, changed);
+        assert_ne!(changed, content_hash(dir.path()).unwrap());
+    }
 }

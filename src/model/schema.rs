@@ -416,7 +416,7 @@ pub static INPUTS: LazyLock<Table> = LazyLock::new(|| Table {
             "content_hash",
             DataType::Utf8,
             false,
-            "BLAKE3 of the input's bytes (of every file, for a folder)",
+            "BLAKE3 of the input's bytes (for a folder: of each file's path and BLAKE3)",
         ),
         col("path", DataType::Utf8, false, "path as given"),
         col(

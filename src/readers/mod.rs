@@ -6,6 +6,7 @@
 pub mod api_tweet;
 pub mod archive;
 pub mod detect;
+pub mod digest;
 pub mod generic;
 pub mod json_cursor;
 pub mod json_stream;

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::error::InputError;
+use crate::readers::digest::ReadDigests;
 use crate::readers::json_stream::{self, Flow, Wrapper};
 use crate::readers::{AccountRow, EventTx, Output, Side};
 
@@ -34,12 +35,20 @@ pub struct ArchiveInfo {
     pub manifest_files: Vec<(String, Option<u64>)>,
 }
 
-/// Read a whole archive. Events go to `tx`; the rest is returned.
+/// Whether [`read`] reads the data file `rel` (relative to `data/`) to its end, as far as its name
+/// tells.
+pub fn reads_whole(rel: &str) -> bool {
+    classify(rel).is_some()
+}
+
+/// Read a whole archive. Events go to `tx`, digests of the files read to their end to `digests`;
+/// the rest is returned.
 pub fn read(
     path: &Path,
     limits: ZipLimits,
     lenient: bool,
     tx: &EventTx,
+    digests: &ReadDigests,
 ) -> Result<Side, InputError> {
     let mut unsafe_entries = Vec::new();
     let src = ArchiveSource::open(path, limits, &mut unsafe_entries)?;
@@ -145,6 +154,7 @@ pub fn read(
             &observed.to_string(),
         ]);
     }
+    digests.extend(src.take_digests());
     Ok(side)
 }
 

@@ -3,6 +3,7 @@
 //! are refused anyway, because a zip that carries them is not an export X made, and limits on
 //! decompressed size and compression ratio stop zip bombs.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
 use crate::error::InputError;
+use crate::readers::digest::{Digest, Digesting, ReadDigests};
 
 /// Limits against zip bombs. Both the sizes the zip declares and the bytes actually produced are
 /// checked, since declared sizes can lie.
@@ -37,6 +39,10 @@ pub enum ArchiveSource {
     Dir {
         data: PathBuf,
         display: String,
+        /// Where `data` is in the input folder: "data/" or "" (digests are keyed from the input).
+        data_prefix: &'static str,
+        /// Digests of the files read to their end.
+        digests: ReadDigests,
     },
     Zip {
         path: PathBuf,
@@ -92,15 +98,20 @@ impl ArchiveSource {
     ) -> Result<Self, InputError> {
         let display = path.display().to_string();
         if path.is_dir() {
-            let data = if path.join("data").is_dir() {
-                path.join("data")
+            let (data, data_prefix) = if path.join("data").is_dir() {
+                (path.join("data"), "data/")
             } else {
-                path.to_path_buf()
+                (path.to_path_buf(), "")
             };
             if !MARKERS.iter().any(|m| data.join(m).is_file()) {
                 return Err(not_an_archive(&display));
             }
-            return Ok(ArchiveSource::Dir { data, display });
+            return Ok(ArchiveSource::Dir {
+                data,
+                display,
+                data_prefix,
+                digests: ReadDigests::default(),
+            });
         }
         let file = File::open(path)
             .map_err(|e| InputError::file(&display, format!("cannot open: {e}")))?;
@@ -223,6 +234,15 @@ impl ArchiveSource {
         }
     }
 
+    /// Digests of the files read to their end so far, keyed by their path in the input folder (a
+    /// zip's entries are not the input's bytes: none).
+    pub fn take_digests(&self) -> HashMap<String, Digest> {
+        match self {
+            ArchiveSource::Dir { digests, .. } => digests.take(),
+            ArchiveSource::Zip { .. } => HashMap::new(),
+        }
+    }
+
     /// Run `f` over a streaming reader of one data file.
     pub fn with_reader<T>(
         &self,
@@ -231,10 +251,16 @@ impl ArchiveSource {
     ) -> Result<T, InputError> {
         let shown = self.display(rel);
         match self {
-            ArchiveSource::Dir { data, .. } => {
+            ArchiveSource::Dir {
+                data,
+                data_prefix,
+                digests,
+                ..
+            } => {
                 let file = File::open(data.join(rel))
                     .map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))?;
-                f(&mut Utf8Checked::new(file))
+                let key = format!("{data_prefix}{rel}");
+                f(&mut Utf8Checked::new(Digesting::new(file, &key, digests)))
             }
             ArchiveSource::Zip {
                 path,
