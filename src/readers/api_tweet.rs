@@ -226,6 +226,16 @@ impl<'a> ApiTweet<'a> {
         }
     }
 
+    /// [`ApiTweet::into_inner`] in place: a post is about 800 bytes, not worth moving.
+    pub fn inner_mut(&mut self) -> &mut ApiTweet<'a> {
+        // Not a `match`: the borrow checker cannot yet return the inner borrow from one arm and
+        // `self` from the other.
+        if self.tweet.is_none() {
+            return self;
+        }
+        self.tweet.as_deref_mut().expect("checked above")
+    }
+
     pub fn post_id(&self) -> Option<&str> {
         self.id_str.as_deref().or(self.id.as_deref())
     }
@@ -275,9 +285,10 @@ impl<'a> ApiTweet<'a> {
 
     /// Turn the tweet into an event of `account_id`. `kind` is decided here for the author's own
     /// posts (post/reply/quote/repost); inbound tweets pass their kind explicitly. The tweet's
-    /// strings move into the event.
-    pub fn into_event(
-        mut self,
+    /// strings are taken into the event (the tweet is left without them: it is not moved, it is
+    /// large).
+    pub fn take_event(
+        &mut self,
         account_id: &'a str,
         kind: Option<Kind>,
         ts: i64,
@@ -674,9 +685,9 @@ mod tests {
         let wrapped = parse(
             r#"{"tweet":{"id_str":"1","created_at":"Thu Nov 14 03:37:58 +0000 2019","full_text":"a &amp; b"}}"#,
         );
-        for t in [flat, wrapped] {
+        for mut t in [flat, wrapped] {
             let ts = t.ts().unwrap();
-            let e = t.into_event("9", None, ts, Origin::Archive, "f".into(), 0);
+            let e = t.take_event("9", None, ts, Origin::Archive, "f".into(), 0);
             assert_eq!(e.text.as_deref(), Some("a & b"));
             assert_eq!(e.kind, Kind::Post);
         }

@@ -476,10 +476,10 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
 fn tweet_event<'a>(
     ctx: &Ctx,
     account: &'a str,
-    t: ApiTweet<'a>,
+    mut t: ApiTweet<'a>,
     out: &mut Output,
 ) -> Result<(), InputError> {
-    let t = t.into_inner();
+    let t = t.inner_mut();
     let ts = t
         .ts()
         .ok_or_else(|| missing(ctx.file, ctx.pos(), "`created_at` of the tweet"))?;
@@ -497,7 +497,7 @@ fn tweet_event<'a>(
     if kind == Some(Kind::MentionReceived) && t.retweeted_status.is_some() {
         return Ok(()); // someone reposted the account: no activity of the account, no engagement with it
     }
-    out.emit(t.into_event(
+    out.emit(t.take_event(
         account,
         kind,
         ts,

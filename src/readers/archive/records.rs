@@ -249,7 +249,8 @@ fn tweet_record(
     raw: &[u8],
     out: &mut Output,
 ) -> Result<(), InputError> {
-    let mut tweet = parse_tweet(file, pos, raw)?.into_inner();
+    let mut record = parse_tweet(file, pos, raw)?;
+    let tweet = record.inner_mut();
     let ts = tweet.ts().ok_or_else(|| {
         missing(
             file,
@@ -263,7 +264,7 @@ fn tweet_record(
     let community = tweet.community_id_str.take();
     let deleted_at = tweet.deleted_at.take();
     // Classic archives carry the author in `user`; others are the account's own posts.
-    let mut e = tweet.into_event(
+    let mut e = tweet.take_event(
         account,
         None,
         ts,
