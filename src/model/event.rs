@@ -175,13 +175,12 @@ impl<'a> Event<'a> {
                 EventId::Digest(digest(&["delete", a, opt(&self.target_post_id)]))
             }
             _ => {
-                let ts = self.ts.to_string();
-                let lower = self.ts_lower.to_string();
+                let (mut ts_buf, mut lower_buf) = ([0; 20], [0; 20]);
                 EventId::Digest(digest(&[
                     self.kind.as_str(),
                     a,
-                    &lower,
-                    &ts,
+                    decimal(self.ts_lower, &mut lower_buf),
+                    decimal(self.ts, &mut ts_buf),
                     opt(&self.actor_id),
                     opt(&self.target_user_id),
                     opt(&self.target_post_id),
@@ -193,6 +192,16 @@ impl<'a> Event<'a> {
             }
         }
     }
+}
+
+/// `v` in decimal, written into `buf` (as `to_string` would, without allocating: follows, likes
+/// and DMs hash their times into their ids).
+fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
+    use std::io::Write;
+    let mut rest = &mut buf[..];
+    write!(rest, "{v}").expect("an i64 takes at most 20 bytes");
+    let len = 20 - rest.len();
+    std::str::from_utf8(&buf[..len]).expect("digits are ASCII")
 }
 
 /// X's name for a one-to-one DM conversation: both user ids, numerically smaller first
@@ -330,6 +339,13 @@ mod tests {
             assert_eq!(digest(&parts), digest_streamed(&parts), "{len}");
         }
         assert_eq!(digest(&[]), digest_streamed(&[]));
+    }
+
+    #[test]
+    fn times_are_hashed_in_decimal() {
+        for v in [0, 7, -1, 1_700_000_000_000_000, i64::MIN, i64::MAX] {
+            assert_eq!(decimal(v, &mut [0; 20]), v.to_string());
+        }
     }
 
     #[test]
