@@ -173,10 +173,8 @@ pub async fn ingest(
                 .join(", ")
         )));
     }
+    // A store that cannot be read fails before any input is read.
     let version_before = store.version().await?;
-    store.init().await?;
-    let mut writer = EventWriter::new(store).await?;
-
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let lenient = opts.lenient;
     let limits = opts.limits;
@@ -209,6 +207,24 @@ pub async fn ingest(
         results.sort_unstable_by_key(|(i, _)| *i);
         results.into_iter().map(|(_, r)| r).collect::<Vec<_>>()
     });
+
+    // The store is made ready while the readers start (their first chunks wait in the channel):
+    // creating a new store's tables takes about a tenth of a second, loading a large store's
+    // event ids longer.
+    let ready = async {
+        store.init().await?;
+        EventWriter::new(store).await
+    };
+    let mut writer = match ready.await {
+        Ok(ready) => ready,
+        Err(e) => {
+            // Nothing will take the readers' events: they finish without sending, and the store
+            // is as it was.
+            drop(rx);
+            let _ = readers.join();
+            return Err(e);
+        }
+    };
 
     let mut write_error = None;
     while let Some(chunk) = rx.recv().await {
