@@ -90,7 +90,10 @@ fn read_job(
         || read_input(path, kind, lenient, limits, tx, &read),
         || match known_hash {
             Some(_) => Ok(HashMap::new()),
-            None => file_digests(path, |rel| !read_as_it_is_read(path, kind, rel)),
+            None => {
+                let folder = path.is_dir();
+                file_digests(path, |rel| !read_as_it_is_read(kind, folder, rel))
+            }
         },
     );
     let side = side?;
@@ -115,12 +118,13 @@ fn read_job(
     Ok((summary, side))
 }
 
-/// Whether the reader of `path` hashes the file `rel` of it ("" for `path` itself) as it reads
-/// it. A guess is enough: a file the reader does not read to its end is hashed afterwards.
-fn read_as_it_is_read(path: &Path, kind: InputKind, rel: &str) -> bool {
+/// Whether the reader of an input (a `folder` or not) hashes its file `rel` ("" for the input
+/// itself) as it reads it. A guess is enough: a file the reader does not read to its end is hashed
+/// afterwards.
+fn read_as_it_is_read(kind: InputKind, folder: bool, rel: &str) -> bool {
     match kind {
         InputKind::Webhook | InputKind::Trends => rel.is_empty(),
-        InputKind::Archive if path.is_dir() => {
+        InputKind::Archive if folder => {
             archive::reads_whole(rel.strip_prefix("data/").unwrap_or(rel))
         }
         _ => false,
@@ -570,7 +574,7 @@ mod tests {
         let predicted: Vec<String> = folder_files(&archive)
             .unwrap()
             .into_iter()
-            .filter(|rel| read_as_it_is_read(&archive, InputKind::Archive, rel))
+            .filter(|rel| read_as_it_is_read(InputKind::Archive, true, rel))
             .collect();
         assert!(predicted.contains(&"data/tweets.js".to_string()));
         for rel in &predicted {

@@ -95,9 +95,14 @@ pub struct ApiUser<'a> {
     pub description: Option<Cow<'a, str>>,
 }
 
-impl ApiUser<'_> {
+impl<'a> ApiUser<'a> {
     pub fn id(&self) -> Option<&str> {
         self.id_str.as_deref().or(self.id.as_deref())
+    }
+
+    /// [`ApiUser::id`], taken out of the user.
+    pub fn take_id(&mut self) -> Option<Cow<'a, str>> {
+        self.id_str.take().or(self.id.take())
     }
 }
 
@@ -218,15 +223,8 @@ pub struct ApiTweet<'a> {
 }
 
 impl<'a> ApiTweet<'a> {
-    /// The record itself, unwrapping `{ "tweet": … }`.
-    pub fn into_inner(self) -> ApiTweet<'a> {
-        match self.tweet {
-            Some(t) => *t,
-            None => self,
-        }
-    }
-
-    /// [`ApiTweet::into_inner`] in place: a post is about 800 bytes, not worth moving.
+    /// The record itself, unwrapping `{ "tweet": … }` in place: a post is about 800 bytes, not
+    /// worth moving.
     pub fn inner_mut(&mut self) -> &mut ApiTweet<'a> {
         // Not a `match`: the borrow checker cannot yet return the inner borrow from one arm and
         // `self` from the other.
@@ -238,6 +236,11 @@ impl<'a> ApiTweet<'a> {
 
     pub fn post_id(&self) -> Option<&str> {
         self.id_str.as_deref().or(self.id.as_deref())
+    }
+
+    /// [`ApiTweet::post_id`], taken out of the tweet.
+    pub fn take_post_id(&mut self) -> Option<Cow<'a, str>> {
+        self.id_str.take().or(self.id.take())
     }
 
     pub fn reply_to_post(&self) -> Option<&str> {
@@ -301,6 +304,7 @@ impl<'a> ApiTweet<'a> {
         let mut e = Event::new(account_id, kind, ts, origin, source, record);
         match kind {
             Kind::Reply | Kind::ReplyReceived => {
+                // What `reply_to_post` and `reply_to_user` read, taken out.
                 e.target_post_id = self
                     .in_reply_to_status_id_str
                     .take()
@@ -313,24 +317,21 @@ impl<'a> ApiTweet<'a> {
             Kind::Quote => e.target_post_id = self.quoted_post_id(),
             Kind::Repost => {
                 if let Some(rt) = self.retweeted_status.as_deref_mut() {
-                    e.target_post_id = rt.id_str.take().or(rt.id.take());
-                    e.target_user_id = rt
-                        .user
-                        .as_mut()
-                        .and_then(|u| u.id_str.take().or(u.id.take()));
+                    e.target_post_id = rt.take_post_id();
+                    e.target_user_id = rt.user.as_mut().and_then(ApiUser::take_id);
                 }
             }
             _ => {}
         }
-        e.post_id = self.id_str.take().or(self.id.take());
+        e.post_id = self.take_post_id();
         e.actor_id = Some(
             self.user
                 .as_mut()
-                .and_then(|u| u.id_str.take().or(u.id.take()))
+                .and_then(ApiUser::take_id)
                 .unwrap_or(Cow::Borrowed(account_id)),
         );
         e.lang = self.lang.take();
-        e.client = self.source.take().map(client_name_cow);
+        e.client = self.source.take().map(client_name);
         e.possibly_sensitive = self.possibly_sensitive;
         e.edit_of = self
             .edit_info
@@ -549,13 +550,10 @@ pub fn status_id_of_url(url: &str) -> Option<String> {
 
 /// The app name from `source`: the anchor text of `<a href="…" rel="nofollow">Twitter Web App</a>`,
 /// or the value itself when it is plain text (generic logs, v2 `source`).
-pub fn client_name(source: &str) -> String {
-    unescape(&source[client_name_range(source)])
-}
-
-/// [`client_name`] that cuts the name out of `source` itself, without copying it, where it has no
-/// entities to decode: most posts' `source` holds escaped quotes, so it is an owned string already.
-pub fn client_name_cow(source: Cow<'_, str>) -> Cow<'_, str> {
+///
+/// The name is cut out of `source` itself, without copying it, where it has no entities to decode:
+/// most posts' `source` holds escaped quotes, so it is an owned string already.
+pub fn client_name(source: Cow<'_, str>) -> Cow<'_, str> {
     let range = client_name_range(&source);
     if let Some(decoded) = decode_entities(&source[range.clone()]) {
         return Cow::Owned(decoded);
@@ -645,7 +643,7 @@ mod tests {
     use crate::readers::json_cursor::testing::{agrees_with_serde, damage_agrees_with_serde};
 
     fn parse(json: &str) -> ApiTweet<'_> {
-        serde_json::from_str::<ApiTweet>(json).unwrap().into_inner()
+        std::mem::take(serde_json::from_str::<ApiTweet>(json).unwrap().inner_mut())
     }
 
     #[test]
@@ -666,11 +664,10 @@ mod tests {
             ("a>b</a", "a>b</a"),
             ("", ""),
         ] {
-            assert_eq!(client_name(source), name, "{source:?}");
             // Cut out of a borrowed or an owned `source`, the name is the same.
-            assert_eq!(client_name_cow(Cow::Borrowed(source)), name, "{source:?}");
+            assert_eq!(client_name(Cow::Borrowed(source)), name, "{source:?}");
             assert_eq!(
-                client_name_cow(Cow::Owned(source.to_string())),
+                client_name(Cow::Owned(source.to_string())),
                 name,
                 "{source:?}"
             );
@@ -871,7 +868,8 @@ mod tests {
         assert!(!fast_agrees_with_serde(RICH.as_bytes()));
         let rich = RICH.replace("-2.25e0", "-2.25");
         assert!(fast_agrees_with_serde(rich.as_bytes()));
-        let t = ApiTweet::read_fast(rich.as_bytes()).unwrap().into_inner();
+        let mut record = ApiTweet::read_fast(rich.as_bytes()).unwrap();
+        let t = record.inner_mut();
         assert_eq!(
             t.full_text.as_deref(),
             Some("café 😀 \"q\" a/b\n\ttab &amp; RT")

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{InputError, Position};
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
 use crate::readers::api_tweet::{
-    ApiTweet, ApiUser, Entities, client_name_cow, cow_str_or_num, unescape_cow,
+    ApiTweet, ApiUser, Entities, client_name, cow_str_or_num, unescape_cow,
 };
 use crate::readers::json_cursor::{Accepted, Cursor, Declined, read_fields};
 use crate::readers::{Output, missing};
@@ -378,20 +378,20 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
     for t in p.tweet_create_events {
         tweet_event(ctx, account, t, out)?;
     }
-    for f in p.favorite_events {
+    for mut f in p.favorite_events {
         let ts = ctx.ts(
             "favorite_events[].created_at",
             f.timestamp_ms.as_deref().or(f.created_at.as_deref()),
         )?;
-        let liker = f.user.and_then(|u| u.id_str.or(u.id));
+        let liker = f.user.as_mut().and_then(ApiUser::take_id);
         if liker.as_deref() != Some(account) {
             continue; // someone liked the account's post: not the account's activity
         }
         let mut e = ctx.event(account, Kind::Like, ts);
         e.actor_id = liker;
-        if let Some(st) = f.favorited_status {
-            e.target_post_id = st.id_str.or(st.id);
-            e.target_user_id = st.user.and_then(|u| u.id_str.or(u.id));
+        if let Some(mut st) = f.favorited_status {
+            e.target_post_id = st.take_post_id();
+            e.target_user_id = st.user.as_mut().and_then(ApiUser::take_id);
         }
         if e.target_post_id.is_none() {
             return Err(missing(ctx.file, ctx.pos(), "`favorited_status.id_str`"));
@@ -422,7 +422,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
             ],
         ),
     ] {
-        for ev in events {
+        for mut ev in events {
             let ty = ev.kind.as_deref().unwrap_or_default();
             let Some(&(_, own, inbound)) = pair.iter().find(|(n, _, _)| *n == ty) else {
                 return Err(ctx.err(format!(
@@ -431,8 +431,8 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
                 )));
             };
             let ts = ctx.ts("created_timestamp", ev.created_timestamp.as_deref())?;
-            let src = ev.source.and_then(|u| u.id_str.or(u.id));
-            let tgt = ev.target.and_then(|u| u.id_str.or(u.id));
+            let src = ev.source.as_mut().and_then(ApiUser::take_id);
+            let tgt = ev.target.as_mut().and_then(ApiUser::take_id);
             let kind = if src.as_deref() == Some(account) {
                 own
             } else if tgt.as_deref() == Some(account)
@@ -793,7 +793,7 @@ impl V2Post {
             .and_then(|n| n.text)
             .or(self.text)
             .map(unescape_cow);
-        e.client = self.source.map(client_name_cow);
+        e.client = self.source.map(client_name);
         e.lang = self.lang;
         e.possibly_sensitive = self.possibly_sensitive;
         if let Some(ent) = self.entities {
