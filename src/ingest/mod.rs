@@ -186,16 +186,19 @@ pub async fn ingest(
     let readers = std::thread::spawn(move || {
         // One wave per precedence rank, so that of an event in two inputs the store keeps the
         // richer copy whatever the thread timing (an archive's copy of a DM has no client, the
-        // webhook log's has); inputs of one rank are read in parallel.
+        // webhook log's has); inputs of one rank are read in parallel. Inputs without events
+        // join the first wave rather than make one of their own, in which a core would idle.
+        let first = jobs.iter().filter_map(|(_, k)| k.precedence()).min();
+        let rank = |k: InputKind| k.precedence().or(first);
         let mut results = Vec::with_capacity(jobs.len());
-        let mut ranks: Vec<u8> = jobs.iter().map(|(_, k)| k.precedence()).collect();
+        let mut ranks: Vec<Option<u8>> = jobs.iter().map(|(_, k)| rank(*k)).collect();
         ranks.sort_unstable();
         ranks.dedup();
-        for rank in ranks {
+        for wave_rank in ranks {
             let wave: Vec<(usize, &(PathBuf, InputKind))> = jobs
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, kind))| kind.precedence() == rank)
+                .filter(|(_, (_, kind))| rank(*kind) == wave_rank)
                 .collect();
             let done = wave
                 .par_iter()
@@ -252,6 +255,7 @@ pub async fn ingest(
     if let Some(e) = write_error {
         return Err(e);
     }
+    writer.flush_in_background()?;
     let mut side = Side::default();
     let mut summaries = Vec::new();
     let mut errors = Vec::new();
@@ -309,16 +313,18 @@ pub async fn ingest(
     }
 
     let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
-    let mut side_rows = store.append_rows(&ACCOUNTS, &side.accounts, &meta).await?;
-    side_rows += store
-        .append_rows(&CONNECTED_APPS, &side.apps, &meta)
-        .await?;
-    report.trends_added = store.append_rows(&TRENDS, &side.trends, &meta).await?;
-    side_rows += report.trends_added;
-    side_rows += store.append_rows(&LISTS, &side.lists, &meta).await?;
-    side_rows += store.append_rows(&SNAPSHOTS, &snap_rows, &meta).await?;
+    // The side tables are independent of each other: their commits overlap.
+    let (accounts, apps, trends, lists, snapshots, rejects) = tokio::try_join!(
+        store.append_rows(&ACCOUNTS, &side.accounts, &meta),
+        store.append_rows(&CONNECTED_APPS, &side.apps, &meta),
+        store.append_rows(&TRENDS, &side.trends, &meta),
+        store.append_rows(&LISTS, &side.lists, &meta),
+        store.append_rows(&SNAPSHOTS, &snap_rows, &meta),
+        store.append_rows(&REJECTS, &side.rejects, &meta),
+    )?;
+    report.trends_added = trends;
     report.rejects = side.rejects.len();
-    side_rows += store.append_rows(&REJECTS, &side.rejects, &meta).await?;
+    let side_rows = accounts + apps + trends + lists + snapshots + rejects;
 
     report.events_added = writer.added;
     report.duplicates = writer.duplicates;

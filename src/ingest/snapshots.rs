@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ahash::AHashSet;
 use datafusion::arrow::array::Array;
 use futures::StreamExt;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::Result;
@@ -171,31 +172,84 @@ pub async fn diff(
         (Some(store), Some(until)) => Stored::read(store, &accounts, until).await?,
         _ => Stored::default(),
     };
+    let groups: Vec<Group> = groups
+        .into_iter()
+        .map(|((account, relation), snaps)| {
+            let key = (account, relation);
+            let history = stored.events.remove(&key).unwrap_or_default();
+            let taken = stored.snapshots.remove(&key).unwrap_or_default();
+            let (account, relation) = key;
+            Group {
+                pending: pending_by_account
+                    .get(account.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                created_at: created_at.get(&account).copied(),
+                account,
+                relation,
+                snaps,
+                history,
+                taken,
+            }
+        })
+        .collect();
+    // Groups are independent, and a first ingest of many archives diffs hundreds of thousands of
+    // members in the serial tail of the ingest: they are diffed on every core, in group order.
+    let diffed: Vec<Diffed> = groups.into_par_iter().map(Group::diff).collect();
     let mut events = Vec::new();
     let mut rows = Vec::new();
-    for ((account, relation), mut snaps) in groups {
+    for d in diffed {
+        events.extend(d.events);
+        rows.extend(d.rows);
+        notices.extend(d.notice);
+    }
+    Ok((events, rows))
+}
+
+/// The snapshots of one account and relation, with what the store and this ingest know of it.
+struct Group<'p> {
+    account: String,
+    relation: Relation,
+    snaps: Vec<SnapshotObs>,
+    /// Stored changes of the relation up to the latest first snapshot (see [`Stored`]).
+    history: Vec<Change>,
+    /// When the store's snapshots of the relation were taken.
+    taken: Vec<i64>,
+    /// This ingest's relation events of the account.
+    pending: &'p [&'p RelationEvent],
+    created_at: Option<i64>,
+}
+
+struct Diffed {
+    events: Vec<Event<'static>>,
+    rows: Vec<SnapshotRow>,
+    notice: Option<String>,
+}
+
+impl Group<'_> {
+    fn diff(self) -> Diffed {
+        let Group {
+            account,
+            relation,
+            mut snaps,
+            history,
+            taken,
+            pending,
+            created_at,
+        } = self;
         snaps.sort_by_key(|s| s.taken_at);
         let first_at = snaps[0].taken_at.expect("filtered above");
         let (add_kind, remove_kind) = relation.kinds();
-        let mut history: Vec<Change> = stored
-            .events
-            .remove(&(account.clone(), relation))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|h| h.0 <= first_at)
-            .collect();
-        for r in pending_by_account
-            .get(account.as_str())
-            .into_iter()
-            .flatten()
+        let mut history: Vec<Change> = history.into_iter().filter(|h| h.0 <= first_at).collect();
+        for r in pending
+            .iter()
             .filter(|r| r.ts <= first_at && (r.kind == add_kind || r.kind == remove_kind))
         {
             history.push((r.ts, r.kind == add_kind, r.member.clone()));
         }
         // At equal times a removal sorts before an addition, so the member stays.
         history.sort_by_key(|h| (h.0, h.1));
-        // Members are hashed a few times each, hundreds of thousands of them in a first ingest of
-        // many archives, in the serial tail of the ingest: a faster hash than SipHash pays there.
+        // Members are hashed a few times each: a faster hash than SipHash pays.
         let mut state: AHashSet<String> = AHashSet::new();
         for (_, add, m) in history {
             if add {
@@ -204,26 +258,17 @@ pub async fn diff(
                 state.remove(&m);
             }
         }
-        let taken: &[i64] = stored
-            .snapshots
-            .get(&(account.clone(), relation))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
         let prev_at = taken.iter().copied().filter(|t| *t < first_at).max();
-        let later_count = taken.iter().filter(|t| **t > first_at).count();
-        if later_count > 0 {
-            notices.push(format!(
+        let notice = taken.iter().any(|t| *t > first_at).then(|| {
+            format!(
                 "{}: a later {} snapshot of account {account} is already in the store; ingest archives of one account oldest first, or the intervals of the diff events overlap",
                 snaps[0].source,
                 relation.as_str()
-            ));
-        }
-        let mut lower = prev_at.unwrap_or_else(|| {
-            created_at
-                .get(&account)
-                .copied()
-                .unwrap_or(time::X_EPOCH_MICROS)
+            )
         });
+        let mut lower = prev_at.unwrap_or(created_at.unwrap_or(time::X_EPOCH_MICROS));
+        let mut events = Vec::new();
+        let mut rows = Vec::new();
         for snap in snaps {
             let taken_at = snap.taken_at.expect("filtered above");
             let current: AHashSet<&str> = snap.members.iter().map(String::as_str).collect();
@@ -285,8 +330,12 @@ pub async fn diff(
             state = snap.members.into_iter().collect();
             lower = taken_at;
         }
+        Diffed {
+            events,
+            rows,
+            notice,
+        }
     }
-    Ok((events, rows))
 }
 
 fn set_member(e: &mut Event<'static>, r: Relation, account: &str, member: &str) {

@@ -21,13 +21,14 @@ impl InputKind {
     /// Which copy of an event seen in several inputs of one ingest is kept (lower first): the
     /// store keeps the first copy it receives, so inputs are read in waves of this rank. A
     /// webhook log knows the client of every action (DMs through its `apps` map), a bot's own log
-    /// usually does too, while an archive's DMs carry none; trend logs hold no events.
-    pub fn precedence(self) -> u8 {
+    /// usually does too, while an archive's DMs carry none. None for trend logs: they hold no
+    /// events, so any wave will do.
+    pub fn precedence(self) -> Option<u8> {
         match self {
-            InputKind::Webhook => 0,
-            InputKind::Generic => 1,
-            InputKind::Archive => 2,
-            InputKind::Trends => 3,
+            InputKind::Webhook => Some(0),
+            InputKind::Generic => Some(1),
+            InputKind::Archive => Some(2),
+            InputKind::Trends => None,
         }
     }
 

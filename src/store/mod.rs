@@ -11,7 +11,7 @@ mod writer;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use datafusion::prelude::SessionContext;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::{StructType, transaction::CommitProperties};
@@ -162,8 +162,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Append serializable rows to a small table, skipping rows whose key is already there.
-    /// Returns the rows added.
+    /// Append serializable rows to a small table, skipping rows whose key is already there (or
+    /// earlier in `rows`). Returns the rows added.
     pub async fn append_rows<T: Serialize>(
         &self,
         t: &Table,
@@ -174,27 +174,28 @@ impl Store {
             return Ok(0);
         }
         let existing = self.column_values(t.name, t.key).await?;
-        let values: Vec<serde_json::Value> = rows
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        // Serialized straight into Arrow and de-duplicated on the batch's key column: going
+        // through `serde_json::Value` to read each row's key cost more than the write (a trend
+        // log's tens of thousands of rows, in the serial tail of an ingest).
+        let batch = rows_to_batch(t, rows)?;
+        let keys = utf8(
+            batch
+                .column_by_name(t.key)
+                .ok_or_else(|| Error::Internal(format!("{} has no column {}", t.name, t.key)))?,
+        )?;
         let mut seen = HashSet::new();
-        let fresh: Vec<&serde_json::Value> = values
+        let fresh: BooleanArray = keys
             .iter()
-            .filter(|v| {
-                let key = v
-                    .get(t.key)
-                    .and_then(|k| k.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                !existing.contains(&key) && seen.insert(key)
+            .map(|k| {
+                let k = k.unwrap_or_default();
+                Some(!existing.contains(k) && seen.insert(k))
             })
             .collect();
-        if fresh.is_empty() {
+        let added = fresh.true_count();
+        if added == 0 {
             return Ok(0);
         }
-        let batch = rows_to_batch(t, &fresh)?;
+        let batch = datafusion::arrow::compute::filter_record_batch(&batch, &fresh)?;
         let table = self.open_or_create(t).await?;
         table
             .write(vec![batch])
@@ -202,7 +203,7 @@ impl Store {
             .with_commit_properties(commit_properties(metadata))
             .await
             .map_err(|e| self.err(t.name, e))?;
-        Ok(fresh.len())
+        Ok(added)
     }
 
     /// A DataFusion session with the store's tables (and xaudit's functions) registered.

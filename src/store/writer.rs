@@ -190,8 +190,9 @@ pub struct EventWriter {
     table: DeltaTable,
     pub relations: Vec<RelationEvent>,
     writer: RecordBatchWriter,
-    /// The previous writer's file being written out, while this one takes new events.
-    flushing: Option<tokio::task::JoinHandle<std::result::Result<Vec<Add>, DeltaTableError>>>,
+    /// Earlier writers' files being written out, while this one takes new events: while events
+    /// stream in, at most one (memory stays bounded); the last one beside the end of the ingest.
+    flushing: Vec<tokio::task::JoinHandle<std::result::Result<Vec<Add>, DeltaTableError>>>,
     adds: Vec<Action>,
     known: IdSet,
     pub added: u64,
@@ -208,7 +209,7 @@ impl EventWriter {
             table,
             relations: Vec::new(),
             writer,
-            flushing: None,
+            flushing: Vec::new(),
             adds: Vec::new(),
             known,
             added: 0,
@@ -253,15 +254,27 @@ impl EventWriter {
             // and leave the other core idle. A fresh writer takes the next events meanwhile; at
             // most one file is in the air.
             self.wait_for_flush().await?;
-            let mut full = std::mem::replace(&mut self.writer, file_writer(&self.table)?);
-            self.flushing = Some(tokio::spawn(async move { full.flush().await }));
+            self.flush_in_background()?;
         }
         Ok(())
     }
 
-    /// Wait for the file being written out, if any, and keep its add action.
+    /// Write the events buffered so far out to a file on another task; a fresh writer takes the
+    /// next ones. An ingest calls it when its readers are done, so the last file is written while
+    /// snapshots are diffed and the side tables committed, instead of before the commit.
+    pub fn flush_in_background(&mut self) -> Result<()> {
+        if self.writer.buffered_record_batch_count() == 0 {
+            return Ok(());
+        }
+        let mut full = std::mem::replace(&mut self.writer, file_writer(&self.table)?);
+        self.flushing
+            .push(tokio::spawn(async move { full.flush().await }));
+        Ok(())
+    }
+
+    /// Wait for the files being written out, if any, and keep their add actions.
     async fn wait_for_flush(&mut self) -> Result<()> {
-        if let Some(task) = self.flushing.take() {
+        for task in std::mem::take(&mut self.flushing) {
             let path = self.table.table_url().to_string();
             let adds = task
                 .await
