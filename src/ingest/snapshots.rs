@@ -6,9 +6,8 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
-use ahash::AHashSet;
+use ahash::{AHashMap, AHashSet};
 use datafusion::arrow::array::Array;
 use futures::StreamExt;
 use rayon::prelude::*;
@@ -145,7 +144,7 @@ pub async fn diff(
     notices: &mut Vec<String>,
 ) -> Result<(Vec<Event<'static>>, Vec<SnapshotRow>)> {
     // This ingest's relation events, by account: each snapshot group reads only its own.
-    let mut pending_by_account: HashMap<&str, Vec<&RelationEvent>> = HashMap::new();
+    let mut pending_by_account: AHashMap<&str, Vec<&RelationEvent>> = AHashMap::new();
     for r in pending {
         pending_by_account
             .entry(r.account_id.as_str())
@@ -240,22 +239,26 @@ impl Group<'_> {
         snaps.sort_by_key(|s| s.taken_at);
         let first_at = snaps[0].taken_at.expect("filtered above");
         let (add_kind, remove_kind) = relation.kinds();
-        let mut history: Vec<Change> = history.into_iter().filter(|h| h.0 <= first_at).collect();
-        for r in pending
+        let mut changes: Vec<(i64, bool, &str)> = history
             .iter()
-            .filter(|r| r.ts <= first_at && (r.kind == add_kind || r.kind == remove_kind))
-        {
-            history.push((r.ts, r.kind == add_kind, r.member.clone()));
-        }
+            .filter(|h| h.0 <= first_at)
+            .map(|(ts, add, m)| (*ts, *add, m.as_str()))
+            .collect();
+        changes.extend(
+            pending
+                .iter()
+                .filter(|r| r.ts <= first_at && (r.kind == add_kind || r.kind == remove_kind))
+                .map(|r| (r.ts, r.kind == add_kind, r.member.as_str())),
+        );
         // At equal times a removal sorts before an addition, so the member stays.
-        history.sort_by_key(|h| (h.0, h.1));
+        changes.sort_by_key(|h| (h.0, h.1));
         // Members are hashed a few times each: a faster hash than SipHash pays.
-        let mut state: AHashSet<String> = AHashSet::new();
-        for (_, add, m) in history {
+        let mut state: AHashSet<&str> = AHashSet::new();
+        for (_, add, m) in changes {
             if add {
                 state.insert(m);
             } else {
-                state.remove(&m);
+                state.remove(m);
             }
         }
         let prev_at = taken.iter().copied().filter(|t| *t < first_at).max();
@@ -269,14 +272,13 @@ impl Group<'_> {
         let mut lower = prev_at.unwrap_or(created_at.unwrap_or(time::X_EPOCH_MICROS));
         let mut events = Vec::new();
         let mut rows = Vec::new();
-        for snap in snaps {
+        for snap in &snaps {
             let taken_at = snap.taken_at.expect("filtered above");
             let current: AHashSet<&str> = snap.members.iter().map(String::as_str).collect();
             let mut added = 0i64;
             let mut removed = 0i64;
-            let source: Arc<str> = snap.source.clone();
             for (i, m) in snap.members.iter().enumerate() {
-                if state.contains(m) {
+                if state.contains(m.as_str()) {
                     continue;
                 }
                 let mut e = Event::new(
@@ -284,7 +286,7 @@ impl Group<'_> {
                     add_kind,
                     taken_at,
                     Origin::Snapshot,
-                    source.clone(),
+                    snap.source.clone(),
                     i as i64,
                 );
                 e.ts_lower = lower.min(taken_at);
@@ -293,18 +295,19 @@ impl Group<'_> {
                 events.push(e);
                 added += 1;
             }
-            let mut gone: Vec<&String> = state
+            let mut gone: Vec<&str> = state
                 .iter()
-                .filter(|m| !current.contains(m.as_str()))
+                .filter(|m| !current.contains(*m))
+                .copied()
                 .collect();
-            gone.sort();
+            gone.sort_unstable();
             for m in gone {
                 let mut e = Event::new(
                     account.clone(),
                     remove_kind,
                     taken_at,
                     Origin::Snapshot,
-                    source.clone(),
+                    snap.source.clone(),
                     -1,
                 );
                 e.ts_lower = lower.min(taken_at);
@@ -327,7 +330,7 @@ impl Group<'_> {
                 removed,
                 source: snap.source.to_string(),
             });
-            state = snap.members.into_iter().collect();
+            state = current;
             lower = taken_at;
         }
         Diffed {
