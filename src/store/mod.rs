@@ -255,3 +255,55 @@ pub fn rows_to_batch<T: Serialize>(t: &Table, rows: &[T]) -> Result<RecordBatch>
         .flush()?
         .ok_or_else(|| Error::Internal(format!("no rows decoded for {}", t.name)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::ACCOUNTS;
+    use crate::readers::AccountRow;
+
+    /// Appends skip rows whose key is stored already or came earlier in the same call, and keep
+    /// the others in their order (the rows are de-duplicated on the Arrow batch's key column).
+    #[tokio::test]
+    async fn append_rows_skips_keys_stored_or_repeated_and_keeps_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path()).unwrap();
+        let meta = serde_json::json!({ "operation": "test" });
+        let row = |account: &str, handle: &str| {
+            let mut r = AccountRow::new(account, 1_000, "a.zip");
+            r.handle = Some(handle.into());
+            r
+        };
+        let first = [row("1", "one"), row("2", "two"), row("1", "one again")];
+        assert_eq!(
+            store.append_rows(&ACCOUNTS, &first, &meta).await.unwrap(),
+            2
+        );
+        let second = [row("2", "two again"), row("3", "three"), row("4", "four")];
+        assert_eq!(
+            store.append_rows(&ACCOUNTS, &second, &meta).await.unwrap(),
+            2
+        );
+        assert_eq!(
+            store.append_rows(&ACCOUNTS, &second, &meta).await.unwrap(),
+            0
+        );
+
+        let ctx = store.session(&SessionOptions::default()).await.unwrap();
+        let batches = ctx
+            .sql("SELECT account_id, handle FROM accounts ORDER BY account_id")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mut stored = Vec::new();
+        for b in &batches {
+            let (ids, handles) = (utf8(b.column(0)).unwrap(), utf8(b.column(1)).unwrap());
+            for i in 0..b.num_rows() {
+                stored.push(format!("{}={}", ids.value(i), handles.value(i)));
+            }
+        }
+        assert_eq!(stored, ["1=one", "2=two", "3=three", "4=four"]);
+    }
+}
