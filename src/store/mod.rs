@@ -134,28 +134,34 @@ impl Store {
         Ok(self.open("events").await?.and_then(|t| t.version()))
     }
 
-    /// Values of `column` in `table` (for de-duplicating appends of small tables).
-    /// Only that table is opened: a full session opens every table, and an ingest appends to six.
-    pub async fn column_values(&self, table: &str, column: &str) -> Result<HashSet<String>> {
+    /// Values of `column` in the table `name`, opened as `delta` (for de-duplicating appends of
+    /// small tables). Only that table is read: a full session opens every table, and an ingest
+    /// appends to six. A table without files (a new store's) is not queried at all.
+    async fn column_values(
+        &self,
+        name: &str,
+        delta: &DeltaTable,
+        column: &str,
+    ) -> Result<HashSet<String>> {
         let mut out = HashSet::new();
-        let Some(delta) = self.open(table).await? else {
+        let files = delta
+            .snapshot()
+            .map_err(|e| self.err(name, e))?
+            .log_data()
+            .num_files();
+        if files == 0 {
             return Ok(out);
-        };
+        }
         let ctx = datafusion::prelude::SessionContext::new();
-        session::register_delta(&ctx, self, table, delta).await?;
+        session::register_delta(&ctx, self, name, delta.clone()).await?;
         let df = ctx
-            .sql(&format!("SELECT \"{column}\" FROM \"{table}\""))
+            .sql(&format!("SELECT \"{column}\" FROM \"{name}\""))
             .await?;
         for b in df.collect().await? {
-            let col = b.column(0);
-            let strings = datafusion::arrow::compute::cast(
-                col,
-                &datafusion::arrow::datatypes::DataType::Utf8,
-            )?;
-            let s = strings.as_string::<i32>();
-            for i in 0..s.len() {
-                if s.is_valid(i) {
-                    out.insert(s.value(i).to_string());
+            let strings = utf8(b.column(0))?;
+            for i in 0..strings.len() {
+                if strings.is_valid(i) {
+                    out.insert(strings.value(i).to_string());
                 }
             }
         }
@@ -173,7 +179,8 @@ impl Store {
         if rows.is_empty() {
             return Ok(0);
         }
-        let existing = self.column_values(t.name, t.key).await?;
+        let table = self.open_or_create(t).await?;
+        let existing = self.column_values(t.name, &table, t.key).await?;
         // Serialized straight into Arrow and de-duplicated on the batch's key column: going
         // through `serde_json::Value` to read each row's key cost more than the write (a trend
         // log's tens of thousands of rows, in the serial tail of an ingest).
@@ -196,7 +203,6 @@ impl Store {
             return Ok(0);
         }
         let batch = datafusion::arrow::compute::filter_record_batch(&batch, &fresh)?;
-        let table = self.open_or_create(t).await?;
         table
             .write(vec![batch])
             .with_save_mode(SaveMode::Append)
