@@ -173,8 +173,7 @@ pub async fn diff(
     };
     let groups: Vec<Group> = groups
         .into_iter()
-        .map(|((account, relation), snaps)| {
-            let key = (account, relation);
+        .map(|(key, snaps)| {
             let history = stored.events.remove(&key).unwrap_or_default();
             let taken = stored.snapshots.remove(&key).unwrap_or_default();
             let (account, relation) = key;

@@ -144,12 +144,7 @@ impl Store {
         column: &str,
     ) -> Result<HashSet<String>> {
         let mut out = HashSet::new();
-        let files = delta
-            .snapshot()
-            .map_err(|e| self.err(name, e))?
-            .log_data()
-            .num_files();
-        if files == 0 {
+        if !holds_files(delta).map_err(|e| self.err(name, e))? {
             return Ok(out);
         }
         let ctx = datafusion::prelude::SessionContext::new();
@@ -240,6 +235,11 @@ pub fn int64(
     let c = datafusion::arrow::compute::cast(col, &datafusion::arrow::datatypes::DataType::Int64)?;
     Ok(c.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
         .clone())
+}
+
+/// Whether a table has any data files: one that has none (just created) need not be scanned.
+fn holds_files(table: &DeltaTable) -> std::result::Result<bool, DeltaTableError> {
+    Ok(table.snapshot()?.log_data().num_files() > 0)
 }
 
 pub fn commit_properties(metadata: &serde_json::Value) -> CommitProperties {

@@ -18,7 +18,7 @@ use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableError};
 use futures::StreamExt;
 
-use super::{SessionOptions, Store, commit_properties};
+use super::{SessionOptions, Store, commit_properties, holds_files};
 use crate::error::{Error, Result};
 use crate::model::schema::EVENTS;
 use crate::model::{Event, EventColumns, Kind, id_key};
@@ -208,16 +208,10 @@ impl EventWriter {
         let writer = file_writer(&table)?;
         // A table without files (a store's first ingest) has no ids to load: scanning it needs a
         // session with every table registered, a good part of a first ingest's start.
-        let empty = table
-            .snapshot()
-            .map_err(|e| Error::store(table.table_url().to_string(), e))?
-            .log_data()
-            .num_files()
-            == 0;
-        let known = if empty {
-            IdSet::default()
-        } else {
+        let known = if holds_files(&table).map_err(|e| store.err(EVENTS.name, e))? {
             load_ids(store).await?
+        } else {
+            IdSet::default()
         };
         Ok(EventWriter {
             table,
