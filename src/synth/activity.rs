@@ -7,135 +7,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::GenOptions;
+use super::plants::Plant;
 
-const MIN: i64 = 60_000_000;
-const HOUR: i64 = 60 * MIN;
-const DAY: i64 = 24 * HOUR;
-
-/// A violation the generator can plant, named after the rule(s) it must trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Violation {
-    MassFollow,
-    FollowChurn,
-    AutoFollowBack,
-    AutomatedLikes,
-    BulkReposts,
-    DuplicatePosts,
-    UnsolicitedReply,
-    UnsolicitedMention,
-    UnsolicitedDm,
-    OptOutIgnored,
-    DmFollowUp,
-    BulkListAdd,
-    TrendAutomation,
-    AutoDmNewFollowers,
-    MultipleReplies,
-    BulkDm,
-    PrivateInformation,
-    MisleadingLinks,
-    ExternalSourcePosts,
-    CrossAccountDuplicates,
-    DuplicateAccounts,
-    SensitiveContentUnsolicited,
-    PublicPersonalDataRequest,
-    DmSensitiveDataRequest,
-    DmContentSharedPublicly,
-}
-
-impl Violation {
-    pub const ALL: [Violation; 25] = [
-        Violation::MassFollow,
-        Violation::FollowChurn,
-        Violation::AutoFollowBack,
-        Violation::AutomatedLikes,
-        Violation::BulkReposts,
-        Violation::DuplicatePosts,
-        Violation::UnsolicitedReply,
-        Violation::UnsolicitedMention,
-        Violation::UnsolicitedDm,
-        Violation::OptOutIgnored,
-        Violation::DmFollowUp,
-        Violation::BulkListAdd,
-        Violation::TrendAutomation,
-        Violation::AutoDmNewFollowers,
-        Violation::MultipleReplies,
-        Violation::BulkDm,
-        Violation::PrivateInformation,
-        Violation::MisleadingLinks,
-        Violation::ExternalSourcePosts,
-        Violation::CrossAccountDuplicates,
-        Violation::DuplicateAccounts,
-        Violation::SensitiveContentUnsolicited,
-        Violation::PublicPersonalDataRequest,
-        Violation::DmSensitiveDataRequest,
-        Violation::DmContentSharedPublicly,
-    ];
-
-    /// Violations that take two accounts: the next bot account joins the one that carries it.
-    pub fn paired(self) -> bool {
-        matches!(
-            self,
-            Violation::CrossAccountDuplicates | Violation::DuplicateAccounts
-        )
-    }
-
-    /// The rule the plant is for (ids in the order of `ALL`).
-    pub fn rule(self) -> &'static str {
-        RULE_IDS[self.index()]
-    }
-
-    /// Every rule the plant must trip: its own, plus those the same behaviour also breaks
-    /// (a welcome DM to a new follower is also a DM to someone who never wrote first).
-    pub fn rules(self) -> &'static [&'static str] {
-        match self {
-            Violation::AutoDmNewFollowers => &["auto_dm_new_followers", "unsolicited_dm"],
-            Violation::BulkDm => &["bulk_dm", "unsolicited_dm"],
-            Violation::DuplicateAccounts => &["duplicate_accounts", "cross_account_duplicates"],
-            Violation::SensitiveContentUnsolicited => {
-                &["sensitive_content_unsolicited", "unsolicited_reply"]
-            }
-            other => {
-                let i = other.index();
-                &RULE_IDS[i..=i]
-            }
-        }
-    }
-
-    fn index(self) -> usize {
-        Violation::ALL
-            .iter()
-            .position(|v| *v == self)
-            .expect("every violation is in ALL")
-    }
-}
-
-const RULE_IDS: [&str; 25] = [
-    "mass_follow",
-    "follow_churn",
-    "auto_follow_back",
-    "automated_likes",
-    "bulk_reposts",
-    "duplicate_posts",
-    "unsolicited_reply",
-    "unsolicited_mention",
-    "unsolicited_dm",
-    "opt_out_ignored",
-    "dm_follow_up",
-    "bulk_list_add",
-    "trend_automation",
-    "auto_dm_new_followers",
-    "multiple_replies_per_interaction",
-    "bulk_dm",
-    "private_information",
-    "misleading_links",
-    "external_source_posts",
-    "cross_account_duplicates",
-    "duplicate_accounts",
-    "sensitive_content_unsolicited",
-    "public_personal_data_request",
-    "dm_sensitive_data_request",
-    "dm_content_shared_publicly",
-];
+pub(super) const MIN: i64 = 60_000_000;
+pub(super) const HOUR: i64 = 60 * MIN;
+pub(super) const DAY: i64 = 24 * HOUR;
 
 pub const HUMAN_CLIENTS: [&str; 3] = [
     "Twitter for iPhone",
@@ -274,7 +150,7 @@ const WORDS: [&str; 92] = [
     "payload",
 ];
 
-fn sentence(rng: &mut ChaCha8Rng) -> String {
+pub(super) fn sentence(rng: &mut ChaCha8Rng) -> String {
     let n = rng.random_range(9..16);
     let mut words: Vec<String> = (0..n)
         .map(|_| (*WORDS.choose(rng).expect("non-empty")).to_string())
@@ -284,18 +160,18 @@ fn sentence(rng: &mut ChaCha8Rng) -> String {
 }
 
 /// A snowflake id for time `ts` (µs), so ids and times agree as on X.
-fn snowflake(ts: i64, rng: &mut ChaCha8Rng) -> String {
+pub(super) fn snowflake(ts: i64, rng: &mut ChaCha8Rng) -> String {
     let ms = ts / 1000 - 1_288_834_974_657;
     (((ms as u64) << 22) | rng.random_range(0..(1u64 << 22))).to_string()
 }
 
-fn user(rng: &mut ChaCha8Rng) -> (String, String) {
+pub(super) fn user(rng: &mut ChaCha8Rng) -> (String, String) {
     let id = rng.random_range(10_000_000u64..9_000_000_000);
     (id.to_string(), format!("user{id}"))
 }
 
 /// A waking-hours time on day `d` (people sleep; ordinary activity stays between 07:00 and 23:00).
-fn waking(rng: &mut ChaCha8Rng, start: i64, d: i64) -> i64 {
+pub(super) fn waking(rng: &mut ChaCha8Rng, start: i64, d: i64) -> i64 {
     start + d * DAY + 7 * HOUR + rng.random_range(0..16 * HOUR)
 }
 
@@ -304,7 +180,7 @@ pub fn account_activity(
     opts: &GenOptions,
     account_id: &str,
     handle: &str,
-    violations: &[Violation],
+    violations: &[&'static Plant],
     trends: &[(i64, Vec<String>)],
     shared_texts: Option<u64>,
 ) -> Activity {
@@ -432,7 +308,7 @@ pub fn account_activity(
     for v in violations {
         let d = plant_day(rng);
         let t0 = start + d * DAY + 9 * HOUR + rng.random_range(0..4 * HOUR);
-        plant(rng, &mut a, *v, t0, trends);
+        (v.plant)(rng, &mut a, t0, trends);
     }
     for p in &mut a.posts {
         p.text = p.text.replace("  ", " ");
@@ -444,7 +320,7 @@ pub fn account_activity(
 }
 
 /// A direct message at `ts` (its id a snowflake of that time).
-fn dm(
+pub(super) fn dm(
     rng: &mut ChaCha8Rng,
     ts: i64,
     sender: String,
@@ -463,7 +339,7 @@ fn dm(
 }
 
 /// An automated reply at `ts` to a post of a user who never engaged with the account.
-fn reply_to_stranger(rng: &mut ChaCha8Rng, ts: i64, lead: &str) -> Post {
+pub(super) fn reply_to_stranger(rng: &mut ChaCha8Rng, ts: i64, lead: &str) -> Post {
     let (u, uh) = user(rng);
     let text = format!("@{uh} {lead}{}", sentence(rng));
     let mut p = bot_post(rng, ts, text);
@@ -476,7 +352,7 @@ fn reply_to_stranger(rng: &mut ChaCha8Rng, ts: i64, lead: &str) -> Post {
     p
 }
 
-fn bot_post(rng: &mut ChaCha8Rng, ts: i64, text: String) -> Post {
+pub(super) fn bot_post(rng: &mut ChaCha8Rng, ts: i64, text: String) -> Post {
     Post {
         id: snowflake(ts, rng),
         ts,
@@ -487,381 +363,5 @@ fn bot_post(rng: &mut ChaCha8Rng, ts: i64, text: String) -> Post {
         mentions: vec![],
         urls: vec![],
         in_webhook: true,
-    }
-}
-
-fn plant(
-    rng: &mut ChaCha8Rng,
-    a: &mut Activity,
-    v: Violation,
-    t0: i64,
-    trends: &[(i64, Vec<String>)],
-) {
-    let me = a.account_id.clone();
-    match v {
-        Violation::MassFollow => {
-            for k in 0..150 {
-                a.timed.push(Timed {
-                    ts: t0 + k * 20_000_000 + rng.random_range(0..5_000_000),
-                    kind: TimedKind::Follow,
-                    user: user(rng).0,
-                    post: None,
-                });
-            }
-        }
-        Violation::FollowChurn => {
-            for k in 0..60 {
-                let u = user(rng).0;
-                let ts = t0 + k * HOUR + rng.random_range(0..30 * MIN);
-                a.timed.push(Timed {
-                    ts,
-                    kind: TimedKind::Follow,
-                    user: u.clone(),
-                    post: None,
-                });
-                a.timed.push(Timed {
-                    ts: ts + rng.random_range(DAY..3 * DAY),
-                    kind: TimedKind::Unfollow,
-                    user: u,
-                    post: None,
-                });
-            }
-        }
-        Violation::AutoFollowBack => {
-            for k in 0..25 {
-                let u = user(rng).0;
-                let ts = t0 + k * 2 * HOUR + rng.random_range(0..HOUR);
-                a.timed.push(Timed {
-                    ts,
-                    kind: TimedKind::FollowedBy,
-                    user: u.clone(),
-                    post: None,
-                });
-                a.timed.push(Timed {
-                    ts: ts + rng.random_range(20_000_000..90_000_000),
-                    kind: TimedKind::Follow,
-                    user: u,
-                    post: None,
-                });
-            }
-        }
-        Violation::AutomatedLikes => {
-            for k in 0..80 {
-                let ts = t0 + k * 45_000_000 + rng.random_range(0..2_000_000);
-                let post = snowflake(ts - HOUR, rng);
-                a.timed.push(Timed {
-                    ts,
-                    kind: TimedKind::Like,
-                    user: user(rng).0,
-                    post: Some(post),
-                });
-            }
-        }
-        Violation::BulkReposts => {
-            for k in 0..60 {
-                let ts = t0 + k * 50_000_000;
-                let (u, uh) = user(rng);
-                let orig = snowflake(ts - 2 * HOUR, rng);
-                let text = format!("RT @{uh}: {}", sentence(rng));
-                let mut p = bot_post(rng, ts, text);
-                p.kind = PostKind::Repost {
-                    orig_post: orig,
-                    orig_user: u.clone(),
-                    orig_handle: uh.clone(),
-                };
-                p.mentions = vec![(u, uh)];
-                a.posts.push(p);
-            }
-        }
-        Violation::DuplicatePosts => {
-            // The shop's name keeps the plants of different accounts apart (else they would also be
-            // cross-account duplicates).
-            let text = format!(
-                "Big sale today only: visit the {} shop for half price on every item in the store",
-                a.handle
-            );
-            let text = text.as_str();
-            for k in 0..4 {
-                a.posts.push(bot_post(
-                    rng,
-                    t0 + k * DAY / 2,
-                    if k == 3 {
-                        format!("{text}!")
-                    } else {
-                        text.to_string()
-                    },
-                ));
-            }
-        }
-        Violation::UnsolicitedReply => {
-            for k in 0..5 {
-                a.posts.push(reply_to_stranger(rng, t0 + k * HOUR, ""));
-            }
-        }
-        Violation::UnsolicitedMention => {
-            for k in 0..12 {
-                let (u, uh) = user(rng);
-                let text = format!("Hey @{uh} check this out: {}", sentence(rng));
-                let mut p = bot_post(rng, t0 + k * 90 * MIN, text);
-                p.mentions = vec![(u, uh)];
-                a.posts.push(p);
-            }
-        }
-        Violation::UnsolicitedDm => {
-            for k in 0..5 {
-                let ts = t0 + k * HOUR;
-                a.dms.push(Dm {
-                    id: snowflake(ts, rng),
-                    ts,
-                    sender: me.clone(),
-                    recipient: user(rng).0,
-                    text: sentence(rng),
-                    via_app: true,
-                });
-            }
-        }
-        Violation::OptOutIgnored => {
-            let u = user(rng).0;
-            let msgs: [(i64, bool, String); 5] = [
-                (0, false, "hi, can you tell me the opening hours".into()),
-                (2 * MIN, true, sentence(rng)),
-                (HOUR, false, "STOP".into()),
-                (
-                    HOUR + MIN,
-                    true,
-                    "You are unsubscribed and will get no more messages.".into(),
-                ),
-                (
-                    3 * HOUR,
-                    true,
-                    "Reminder: our new offers are live, reply to see them".into(),
-                ),
-            ];
-            for (dt, from_me, text) in msgs {
-                let ts = t0 + dt;
-                let (sender, recipient) = if from_me {
-                    (me.clone(), u.clone())
-                } else {
-                    (u.clone(), me.clone())
-                };
-                a.dms.push(dm(rng, ts, sender, recipient, text, from_me));
-            }
-        }
-        Violation::DmFollowUp => {
-            let u = user(rng).0;
-            a.dms.push(dm(
-                rng,
-                t0,
-                u.clone(),
-                me.clone(),
-                "do you ship abroad",
-                false,
-            ));
-            let r = t0 + 3 * MIN;
-            a.dms.push(Dm {
-                id: snowflake(r, rng),
-                ts: r,
-                sender: me.clone(),
-                recipient: u.clone(),
-                text: sentence(rng),
-                via_app: true,
-            });
-            let f = t0 + 3 * DAY;
-            a.dms.push(dm(
-                rng,
-                f,
-                me.clone(),
-                u,
-                "Still interested? Our offer ends soon",
-                true,
-            ));
-        }
-        Violation::BulkListAdd => {
-            for k in 0..60 {
-                a.list_adds.push(ListAdd {
-                    ts: t0 + k * 45_000_000,
-                    list: "1750000000000000001".into(),
-                    user: user(rng).0,
-                });
-            }
-        }
-        Violation::TrendAutomation => {
-            for k in 0..6 {
-                let ts = t0 + k * 2 * HOUR;
-                let snap = trends
-                    .iter()
-                    .rev()
-                    .find(|(t, _)| *t <= ts)
-                    .or(trends.first());
-                let tag = snap
-                    .map(|(_, n)| n[0].clone())
-                    .unwrap_or_else(|| "#Trend0".into());
-                let text = format!("{} {tag}", sentence(rng));
-                let mut p = bot_post(rng, ts + 10 * MIN, text);
-                p.hashtags = vec![tag.trim_start_matches('#').to_string()];
-                a.posts.push(p);
-            }
-        }
-        Violation::AutoDmNewFollowers => {
-            for k in 0..4 {
-                let u = user(rng).0;
-                let ts = t0 + k * 3 * HOUR;
-                a.timed.push(Timed {
-                    ts,
-                    kind: TimedKind::FollowedBy,
-                    user: u.clone(),
-                    post: None,
-                });
-                let dts = ts + rng.random_range(2 * MIN..5 * MIN);
-                a.dms.push(dm(
-                    rng,
-                    dts,
-                    me.clone(),
-                    u,
-                    "Thanks for the follow! Get 10% off with code WELCOME",
-                    true,
-                ));
-            }
-        }
-        Violation::MultipleReplies => {
-            let (u, uh) = user(rng);
-            let id = snowflake(t0, rng);
-            a.inbound.push(Inbound {
-                id: id.clone(),
-                ts: t0,
-                from: u.clone(),
-                from_handle: uh.clone(),
-                text: format!("@{} question about my order", a.handle),
-                reply_to: None,
-            });
-            for k in 1..=3 {
-                let text = format!("@{uh} {}", sentence(rng));
-                let mut p = bot_post(rng, t0 + k * 5 * MIN, text);
-                p.kind = PostKind::Reply {
-                    to_post: id.clone(),
-                    to_user: u.clone(),
-                    to_handle: uh.clone(),
-                };
-                p.mentions = vec![(u.clone(), uh.clone())];
-                a.posts.push(p);
-            }
-        }
-        Violation::BulkDm => {
-            for k in 0..25 {
-                let ts = t0 + k * 20 * MIN;
-                a.dms.push(Dm {
-                    id: snowflake(ts, rng),
-                    ts,
-                    sender: me.clone(),
-                    recipient: user(rng).0,
-                    text: "Exclusive deal for you: 30% off all plans this week only, reply YES"
-                        .into(),
-                    via_app: true,
-                });
-            }
-        }
-        Violation::PrivateInformation => {
-            a.posts.push(bot_post(
-                rng,
-                t0,
-                format!(
-                    "Order confirmed for card 4539 1488 0343 6467, thanks for shopping with {} today",
-                    a.handle
-                ),
-            ));
-        }
-        Violation::MisleadingLinks => {
-            let mut p = bot_post(
-                rng,
-                t0,
-                format!(
-                    "Read the full story from {} here today https://t.co/Ab12Cd34Ef",
-                    a.handle
-                ),
-            );
-            p.urls = vec![(
-                "https://t.co/Ab12Cd34Ef".into(),
-                "https://bit.ly/3kTxq9Z".into(),
-                "bit.ly/3kTxq9Z".into(),
-            )];
-            a.posts.push(p);
-        }
-        Violation::CrossAccountDuplicates => {
-            let text =
-                "Limited offer: book your summer trip now and save 40 percent on every hotel";
-            a.posts.push(bot_post(rng, t0, text.into()));
-        }
-        // The shared text stream of `account_activity` is the plant.
-        Violation::DuplicateAccounts => {}
-        Violation::SensitiveContentUnsolicited => {
-            for k in 0..3 {
-                let p = reply_to_stranger(rng, t0 + k * HOUR, "this deal is fucking amazing: ");
-                a.posts.push(p);
-            }
-        }
-        Violation::PublicPersonalDataRequest => {
-            // An answer to someone who asked: solicited, but it asks for data in public.
-            let (u, uh) = user(rng);
-            let id = snowflake(t0, rng);
-            a.inbound.push(Inbound {
-                id: id.clone(),
-                ts: t0,
-                from: u.clone(),
-                from_handle: uh.clone(),
-                text: format!("@{} my parcel never arrived", a.handle),
-                reply_to: None,
-            });
-            let text = format!(
-                "@{uh} Sorry to hear that! Please reply with your order number and phone number, {}",
-                sentence(rng)
-            );
-            let mut p = bot_post(rng, t0 + 5 * MIN, text);
-            p.kind = PostKind::Reply {
-                to_post: id,
-                to_user: u.clone(),
-                to_handle: uh.clone(),
-            };
-            p.mentions = vec![(u, uh)];
-            a.posts.push(p);
-        }
-        Violation::DmSensitiveDataRequest => {
-            let u = user(rng).0;
-            a.dms.push(dm(
-                rng,
-                t0,
-                u.clone(),
-                me.clone(),
-                "my payment failed twice",
-                false,
-            ));
-            let ts = t0 + 3 * MIN;
-            a.dms.push(dm(
-                rng,
-                ts,
-                me.clone(),
-                u,
-                "To verify your account, send us your card number and CVV",
-                true,
-            ));
-        }
-        Violation::DmContentSharedPublicly => {
-            let u = user(rng).0;
-            let complaint = sentence(rng);
-            a.dms
-                .push(dm(rng, t0, u, me.clone(), complaint.clone(), false));
-            a.posts.push(bot_post(
-                rng,
-                t0 + MIN,
-                format!("Customer says: {complaint}"),
-            ));
-        }
-        Violation::ExternalSourcePosts => {
-            for k in 0..20 {
-                let text = format!("New on the blog: {}", sentence(rng));
-                let mut p = bot_post(rng, t0 + k * 3 * HOUR, text);
-                p.client = FEED_CLIENT.to_string();
-                a.posts.push(p);
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@
 //! accounts can be generated in parallel and still come out the same).
 
 mod activity;
+mod plants;
 mod write;
 
 use std::path::Path;
@@ -15,7 +16,8 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-pub use activity::{Activity, Violation};
+pub use activity::Activity;
+pub use plants::{PLANTS, Plant};
 
 #[derive(Debug, Clone)]
 pub struct GenOptions {
@@ -67,29 +69,29 @@ pub struct Labels {
 /// Which violations account `i` of `accounts` carries: two of every three accounts are bots with
 /// one planted violation each (cycling through the catalog), every third is compliant. A violation
 /// that takes two accounts is also given to the next bot; when there is none, it is not planted.
-/// The second value seeds the text stream two accounts share (for `DuplicateAccounts`).
-fn plan(i: usize, accounts: usize) -> (Vec<Violation>, Option<u64>) {
+/// The second value seeds the text stream two accounts share (for a plant that `shares_texts`).
+fn plan(i: usize, accounts: usize) -> (Vec<&'static Plant>, Option<u64>) {
     if i % 3 == 2 {
         return (Vec::new(), None);
     }
     let bot_index = |i: usize| i - i / 3;
     let next_bot = if (i + 1) % 3 == 2 { i + 2 } else { i + 1 };
     let k = bot_index(i);
-    let n = Violation::ALL.len();
-    let own = Violation::ALL[k % n];
+    let n = PLANTS.len();
+    let own = &PLANTS[k % n];
     let mut out = Vec::new();
     let mut shared = None;
-    if !own.paired() || next_bot < accounts {
+    if !own.paired || next_bot < accounts {
         out.push(own);
-        if own == Violation::DuplicateAccounts {
+        if own.shares_texts {
             shared = Some(k as u64);
         }
     }
     if k > 0 {
-        let previous = Violation::ALL[(k - 1) % n];
-        if previous.paired() {
+        let previous = &PLANTS[(k - 1) % n];
+        if previous.paired {
             out.push(previous);
-            if previous == Violation::DuplicateAccounts {
+            if previous.shares_texts {
                 shared = Some(k as u64 - 1);
             }
         }
@@ -146,10 +148,7 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                 } else {
                     "automated"
                 },
-                violations: violations
-                    .iter()
-                    .flat_map(|v| v.rules().iter().copied())
-                    .collect(),
+                violations: violations.iter().flat_map(|v| v.rules()).collect(),
             };
             Ok((label, files, act.event_count()))
         })
