@@ -862,6 +862,62 @@ mod tests {
         assert!(read > 100, "the fast reader read only {read} objects");
     }
 
+    /// A value for every field each record struct of this file declares (its `tweet` wrapper
+    /// around one full post; `retweeted_status` repeats the post's own type).
+    const COMPLETE: &str = r#"{"tweet": {"id_str": "1924465506158878979", "id": 1924465506158878979,
+        "created_at": "Thu Nov 14 03:37:58 +0000 2019", "timestamp_ms": "1573702678000",
+        "deleted_at": "2020-01-01T00:00:00Z", "full_text": "full", "text": "short",
+        "extended_tweet": {"full_text": "long", "entities": {"hashtags": [{"text": "x"}],
+            "user_mentions": [], "urls": [], "media": []}},
+        "source": "<a href=\"https://x.com\" rel=\"nofollow\">Bot</a>", "lang": "en",
+        "entities": {"hashtags": [{"text": "h"}],
+            "user_mentions": [{"screen_name": "m", "id_str": "5", "id": 5}],
+            "urls": [{"url": "https://t.co/x", "expanded_url": "https://x.com/a", "display_url": "x.com/a"}],
+            "media": [{"url": "https://t.co/m", "expanded_url": "https://x.com/m", "display_url": "pic.x.com/m"}]},
+        "in_reply_to_status_id_str": "17", "in_reply_to_status_id": 17,
+        "in_reply_to_user_id_str": "42", "in_reply_to_user_id": 42, "in_reply_to_screen_name": "a",
+        "possibly_sensitive": true,
+        "user": {"id_str": "6253282", "id": 6253282, "screen_name": "u", "name": "N",
+            "created_at": "Mon Jan 01 00:00:00 +0000 2007", "description": "d"},
+        "retweeted_status": {"id_str": "8"}, "quoted_status_id_str": "99",
+        "edit_info": {"edit": {"initialTweetId": "1"}}, "community_id_str": "7"}}"#;
+
+    /// The fast reader and serde's derive read one struct each; a field added to a struct but not
+    /// to its fast reader, or read under another key, reads differently here.
+    #[test]
+    fn every_declared_field_reads_the_same_both_ways() {
+        use crate::readers::json_cursor::testing::{deserialize_structs, holds_every_field};
+        let v: serde_json::Value = serde_json::from_str(COMPLETE).unwrap();
+        holds_every_field::<ApiTweet>(&v, "/tweet", &["tweet"]);
+        assert!(v.get("tweet").is_some());
+        holds_every_field::<ExtendedTweet>(&v, "/tweet/extended_tweet", &[]);
+        holds_every_field::<Entities>(&v, "/tweet/entities", &[]);
+        holds_every_field::<Hashtag>(&v, "/tweet/entities/hashtags/0", &[]);
+        holds_every_field::<UserMention>(&v, "/tweet/entities/user_mentions/0", &[]);
+        holds_every_field::<UrlEnt>(&v, "/tweet/entities/urls/0", &[]);
+        holds_every_field::<ApiUser>(&v, "/tweet/user", &[]);
+        holds_every_field::<EditInfo>(&v, "/tweet/edit_info", &[]);
+        holds_every_field::<EditOf>(&v, "/tweet/edit_info/edit", &[]);
+        let covered = [
+            "ApiUser",
+            "Hashtag",
+            "UserMention",
+            "UrlEnt",
+            "Entities",
+            "ExtendedTweet",
+            "EditInfo",
+            "EditOf",
+            "ApiTweet",
+        ];
+        for name in deserialize_structs(include_str!("api_tweet.rs")) {
+            assert!(
+                covered.contains(&name.as_str()),
+                "{name} is read by serde: give COMPLETE a value for each of its fields and list it here"
+            );
+        }
+        assert!(fast_agrees_with_serde(COMPLETE.as_bytes()));
+    }
+
     #[test]
     fn fast_reader_reads_a_rich_post_as_serde_json_does() {
         // Exponents are left to serde_json; without the one in `place`, the fast reader takes it.

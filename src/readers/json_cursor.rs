@@ -628,6 +628,108 @@ pub(crate) mod testing {
         true
     }
 
+    /// The JSON names of the fields serde's derive declares for `T` (renames applied): asked of
+    /// the derive itself, by a deserializer that only records what `deserialize_struct` is given.
+    pub fn declared_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+        use std::cell::Cell;
+        use std::fmt;
+
+        #[derive(Debug)]
+        struct Stop;
+        impl fmt::Display for Stop {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("stop")
+            }
+        }
+        impl std::error::Error for Stop {}
+        impl serde::de::Error for Stop {
+            fn custom<M: fmt::Display>(_: M) -> Self {
+                Stop
+            }
+        }
+        struct Probe<'c>(&'c Cell<&'static [&'static str]>);
+        impl<'de> serde::Deserializer<'de> for Probe<'_> {
+            type Error = Stop;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+                Err(Stop)
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Stop> {
+                self.0.set(fields);
+                Err(Stop)
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let fields = Cell::new(&[][..]);
+        let _ = T::deserialize(Probe(&fields));
+        assert!(
+            !fields.get().is_empty(),
+            "{} is not a struct with fields",
+            std::any::type_name::<T>()
+        );
+        fields.get()
+    }
+
+    /// Asserts that the object at `pointer` in `record` has a value (not null) for every field
+    /// `T` declares but those in `except`, so a test record proves both readers read each one.
+    pub fn holds_every_field<T: DeserializeOwned>(
+        record: &serde_json::Value,
+        pointer: &str,
+        except: &[&str],
+    ) {
+        let object = record
+            .pointer(pointer)
+            .and_then(|o| o.as_object())
+            .unwrap_or_else(|| panic!("no object at {pointer:?}"));
+        for field in declared_fields::<T>() {
+            if except.contains(field) {
+                continue;
+            }
+            assert!(
+                object.get(*field).is_some_and(|v| !v.is_null()),
+                "the record has no value for {}'s field `{field}` at {pointer:?}: add one, so both readers are held to it",
+                std::any::type_name::<T>()
+            );
+        }
+    }
+
+    /// The structs a reader file declares for serde (`#[derive(… Deserialize …)]` then
+    /// `struct Name`), outside its tests: a test that lists the structs it covers checks this
+    /// list against its own, so a new struct cannot go unchecked.
+    pub fn deserialize_structs(source: &str) -> Vec<String> {
+        let code = source
+            .find("#[cfg(test)]\nmod tests")
+            .map_or(source, |i| &source[..i]);
+        let mut out = Vec::new();
+        let mut derives = false;
+        for line in code.lines().map(str::trim) {
+            if line.starts_with("#[derive(") {
+                derives = line.contains("Deserialize");
+            } else if let Some(rest) = line
+                .strip_prefix("pub struct ")
+                .or_else(|| line.strip_prefix("struct "))
+            {
+                if derives {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    out.push(name);
+                }
+                derives = false;
+            }
+        }
+        out
+    }
+
     /// Damaged copies of a record: cut at every byte, every byte removed, and bytes that matter
     /// to JSON's grammar (plus a control character and bytes that are not UTF-8 on their own)
     /// written over and inserted before every byte.
