@@ -7,8 +7,9 @@
 
 use std::time::Instant;
 
-use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::audit::{AuditOptions, Config};
 use xaudit::ingest::{IngestOptions, ingest};
+use xaudit::report::audit_report;
 use xaudit::rules::registry;
 use xaudit::store::Store;
 
@@ -45,7 +46,7 @@ fn main() {
     let rules = registry().unwrap();
     let t = Instant::now();
     let report = rt
-        .block_on(audit(
+        .block_on(audit_report(
             &store,
             &rules,
             &Config::default(),

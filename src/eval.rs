@@ -83,20 +83,18 @@ pub async fn evaluate(dir: &Path, rules: &[Rule], config: &Config) -> Result<Eva
         &indicatif::ProgressBar::hidden(),
     )
     .await?;
-    let report = audit(&store, rules, config, &AuditOptions::default()).await?;
+    let audit = audit(&store, rules, config, &AuditOptions::default()).await?;
 
     let counts = |r: &Rule, s: Severity| s >= Severity::Warn || r.severity == Severity::Info;
     let mut found: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for a in &report.accounts {
-        for f in &a.findings {
-            if let Some(r) = rules.iter().find(|r| r.id == f.rule)
-                && counts(r, f.severity)
-            {
-                found
-                    .entry(a.account_id.as_str())
-                    .or_default()
-                    .insert(f.rule.clone());
-            }
+    for f in audit.all_findings() {
+        if let Some(r) = rules.iter().find(|r| r.id == f.rule)
+            && counts(r, f.severity)
+        {
+            found
+                .entry(f.account_id.as_str())
+                .or_default()
+                .insert(f.rule.clone());
         }
     }
     let planted: BTreeSet<&str> = labels
@@ -126,11 +124,11 @@ pub async fn evaluate(dir: &Path, rules: &[Rule], config: &Config) -> Result<Eva
             .cloned()
             .unwrap_or_default();
         if a.profile == "compliant" {
-            on_compliant += report
-                .accounts
-                .iter()
-                .filter(|r| r.account_id == a.account_id)
-                .flat_map(|r| &r.findings)
+            on_compliant += audit
+                .findings
+                .get(&a.account_id)
+                .into_iter()
+                .flatten()
                 .filter(|f| f.severity >= Severity::Warn)
                 .count() as u64;
         }

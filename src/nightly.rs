@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::Array;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
@@ -17,12 +16,13 @@ use crate::audit::{AuditOptions, Config, audit};
 use crate::error::{Error, Result};
 use crate::findings_log::{self, Changes, RunRecord};
 use crate::ingest::{IngestOptions, ingest};
+use crate::model::Change;
 use crate::model::hash_id;
 use crate::model::time::format_ts;
-use crate::report::{Report, Verdict};
+use crate::report::{Report, RunRef, Verdict};
 use crate::rules::Rule;
 use crate::rules::sections::Lang;
-use crate::store::{SessionOptions, Store, utf8};
+use crate::store::{SessionOptions, Store, query_rows};
 
 #[derive(Debug, Clone)]
 pub struct NightlyOptions {
@@ -93,16 +93,19 @@ pub async fn new_inputs(
         })
         .collect();
     let ctx = store.session(&SessionOptions::default()).await?;
-    let mut known = std::collections::HashSet::new();
-    for b in ctx
-        .sql("SELECT DISTINCT content_hash FROM inputs")
-        .await?
-        .collect()
-        .await?
-    {
-        let c = utf8(b.column(0))?;
-        known.extend((0..c.len()).map(|i| c.value(i).to_string()));
+    #[derive(serde::Deserialize)]
+    struct Known {
+        content_hash: String,
     }
+    let known: std::collections::HashSet<String> = query_rows::<Known>(
+        &ctx,
+        "nightly: ingested inputs",
+        "SELECT DISTINCT content_hash FROM inputs",
+    )
+    .await?
+    .into_iter()
+    .map(|k| k.content_hash)
+    .collect();
     let mut fresh = Vec::new();
     let mut this_night = std::collections::HashSet::new();
     for (p, h) in hashed {
@@ -158,20 +161,21 @@ pub async fn nightly(
     let ctx = store.session(&SessionOptions::default()).await?;
     let previous = findings_log::previous_run(&ctx).await?;
     drop(ctx);
-    let mut report = audit(
+    let audit = audit(
         store,
         rules,
         config,
         &AuditOptions {
             as_of: None,
-            generated_at: format_ts(started_at / 1_000_000 * 1_000_000),
             now: started_at,
             progress: indicatif::ProgressBar::hidden(),
         },
     )
     .await?;
-    let changes = findings_log::compare(&mut report, previous.as_ref());
-    let store_version = report.store_version.unwrap_or_default();
+    let suppressions = findings_log::suppressions::active(&audit.session, audit.moment).await?;
+    let comparison = findings_log::compare(audit.all_findings(), previous.as_ref(), &suppressions);
+    let changes = comparison.counts;
+    let store_version = audit.store_version.unwrap_or_default();
     let previous_id = previous.as_ref().map(|p| p.id.clone());
     let run_id = hash_id(&[
         "run",
@@ -179,11 +183,17 @@ pub async fn nightly(
         &store_version.to_string(),
         previous_id.as_deref().unwrap_or(""),
     ]);
-    report.run = Some(crate::report::RunRef {
-        id: run_id.clone(),
-        previous_id: previous_id.clone(),
-        store_version: report.store_version,
-    });
+    let report = Report::build(
+        &audit,
+        &suppressions,
+        Some(&comparison),
+        Some(RunRef {
+            id: run_id.clone(),
+            previous_id: previous_id.clone(),
+            store_version: audit.store_version,
+        }),
+        started_at,
+    );
     let run = RunRecord {
         run_id,
         previous_run_id: previous_id,
@@ -203,7 +213,14 @@ pub async fn nightly(
     };
     let dir = write_reports(&report, rules, &run, &changes, &fresh, opts)?;
     crate::fault::pause_point("nightly-before-record");
-    findings_log::record(store, &report, &run).await?;
+    findings_log::record(
+        store,
+        audit.all_findings(),
+        &comparison,
+        &suppressions,
+        &run,
+    )
+    .await?;
     Ok(NightlyOutcome {
         report,
         run,
@@ -307,7 +324,7 @@ pub fn summary(
             .as_deref()
             .map_or(a.account_id.clone(), |h| format!("@{h}"));
         for f in &a.findings {
-            if f.change == Some(crate::report::Change::New) {
+            if f.change == Some(Change::New) {
                 new.push(format!(
                     "  {:<4} {name}  {}: {}{}",
                     f.severity.as_str(),

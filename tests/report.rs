@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::audit::{AuditOptions, Config};
+use xaudit::model::time::parse_ts;
+use xaudit::report::audit_report as audit;
 use xaudit::rules::registry;
 use xaudit::rules::sections::Lang;
 use xaudit::store::Store;
@@ -19,7 +21,7 @@ fn example() -> Vec<std::path::PathBuf> {
 
 fn opts() -> AuditOptions {
     AuditOptions {
-        generated_at: "2026-11-21T03:00:00Z".into(),
+        now: parse_ts("2026-11-21T03:00:00Z").unwrap(),
         ..Default::default()
     }
 }

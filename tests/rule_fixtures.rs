@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use common::*;
 use xaudit::audit::config::{Level, RuleConfig};
-use xaudit::audit::{AuditOptions, Config, audit};
-use xaudit::report::Finding;
+use xaudit::audit::{AuditOptions, Config};
+use xaudit::report::{ReportedFinding, audit_report};
 use xaudit::rules::{Rule, Severity, registry};
 use xaudit::store::Store;
 
@@ -27,7 +27,7 @@ fn only(rule: &Rule, rules: &[Rule]) -> Config {
     c
 }
 
-async fn findings(rule: &Rule, rules: &[Rule], case: &str) -> Vec<Finding> {
+async fn findings(rule: &Rule, rules: &[Rule], case: &str) -> Vec<ReportedFinding> {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::at(dir.path().join("store")).unwrap();
     ingest_all(
@@ -37,11 +37,7 @@ async fn findings(rule: &Rule, rules: &[Rule], case: &str) -> Vec<Finding> {
     )
     .await
     .unwrap();
-    let opts = AuditOptions {
-        generated_at: "2026-11-21T00:00:00Z".into(),
-        ..Default::default()
-    };
-    let report = audit(&store, rules, &only(rule, rules), &opts)
+    let report = audit_report(&store, rules, &only(rule, rules), &AuditOptions::default())
         .await
         .unwrap();
     report

@@ -5,33 +5,17 @@
 use std::collections::BTreeMap;
 
 use datafusion::prelude::SessionContext;
-use serde::Serialize;
+use serde::Deserialize;
 
 use crate::error::Result;
 use crate::rules::Need;
-use crate::store::{int64, utf8};
+use crate::store::query_rows;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Evaluated,
-    Partial,
-    NotEvaluable,
-}
-
-impl Status {
-    /// How reports name the status.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Evaluated => "evaluated",
-            Status::Partial => "partial",
-            Status::NotEvaluable => "not evaluable",
-        }
-    }
-}
+pub use crate::model::Status;
 
 /// What the store holds for one account.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct DataSummary {
     pub posts: i64,
     pub dms: i64,
@@ -62,42 +46,29 @@ SELECT account_id,
   sum(CASE WHEN origin = 'generic' THEN 1 ELSE 0 END) AS generic
 FROM events GROUP BY account_id";
 
+#[derive(Deserialize)]
+struct AccountSummary {
+    account_id: String,
+    #[serde(flatten)]
+    data: DataSummary,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
 pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSummary>> {
-    let mut out = BTreeMap::new();
-    for b in ctx.sql(SUMMARY).await?.collect().await? {
-        let ids = utf8(b.column(0))?;
-        let cols: Vec<_> = (1..11).map(|i| int64(b.column(i))).collect::<Result<_>>()?;
-        for r in 0..b.num_rows() {
-            let v = |c: usize| cols[c].value(r);
-            out.insert(
-                ids.value(r).to_string(),
-                DataSummary {
-                    posts: v(0),
-                    dms: v(1),
-                    activity_log: v(2),
-                    inbound: v(3),
-                    timed_follows: v(4),
-                    snapshot_follows: v(5),
-                    timed_likes: v(6),
-                    list_events: v(7),
-                    archive: v(8),
-                    generic: v(9),
-                    ..Default::default()
-                },
-            );
-        }
-    }
-    let trends = ctx
-        .sql("SELECT count(*) FROM trends")
+    let mut out: BTreeMap<String, DataSummary> =
+        query_rows::<AccountSummary>(ctx, "coverage: data per account", SUMMARY)
+            .await?
+            .into_iter()
+            .map(|s| (s.account_id, s.data))
+            .collect();
+    let trends = query_rows::<Count>(ctx, "coverage: trends", "SELECT count(*) AS n FROM trends")
         .await?
-        .collect()
-        .await?;
-    let trends = trends
         .first()
-        .filter(|b| b.num_rows() > 0)
-        .map(|b| int64(b.column(0)).map(|c| c.value(0)))
-        .transpose()?
-        .unwrap_or(0);
+        .map_or(0, |c| c.n);
     let accounts = out.len() as i64;
     for s in out.values_mut() {
         s.trends = trends;

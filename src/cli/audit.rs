@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use xaudit::audit::{AuditOptions, Config, audit};
+use xaudit::audit::{AuditOptions, Config};
 use xaudit::ingest::{IngestOptions, ingest};
 use xaudit::rules::sections::Lang;
 use xaudit::rules::{Severity, registry};
@@ -128,7 +128,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         progress: super::rule_progress(),
         ..Default::default()
     };
-    let report = audit(&store, &rules, &config, &opts).await?;
+    let report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;
     opts.progress.finish_and_clear();
     let color = a.out.is_none() && std::io::stdout().is_terminal();
     let rendered = match a.format {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use xaudit::findings_log::suppressions::{self, Action};
 use xaudit::model::time::{format_ts, parse_ts};
-use xaudit::store::{Contention, SessionOptions, Store, utf8};
+use xaudit::store::{Contention, SessionOptions, Store, query_rows};
 
 pub const SUPPRESS_HELP: &str = "\
 A suppressed finding stays in every report, with the reason, but does not fail the run (exit
@@ -123,17 +123,19 @@ pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now().timestamp_micros();
     // What each fingerprint was, from the findings log (suppressions can name findings of plain
     // audits, which the log does not hold).
-    let mut known = std::collections::BTreeMap::new();
-    let sql = "SELECT fingerprint, last_value(account_id ORDER BY run_at), last_value(rule ORDER BY run_at) FROM findings GROUP BY fingerprint";
-    for b in ctx.sql(sql).await?.collect().await? {
-        let (f, acc, rule) = (utf8(b.column(0))?, utf8(b.column(1))?, utf8(b.column(2))?);
-        for r in 0..b.num_rows() {
-            known.insert(
-                f.value(r).to_string(),
-                format!("{} {}", rule.value(r), acc.value(r)),
-            );
-        }
+    #[derive(serde::Deserialize)]
+    struct Known {
+        fingerprint: String,
+        account_id: String,
+        rule: String,
     }
+    let sql = "SELECT fingerprint, last_value(account_id ORDER BY run_at) AS account_id, last_value(rule ORDER BY run_at) AS rule FROM findings GROUP BY fingerprint";
+    let known: std::collections::BTreeMap<String, String> =
+        query_rows::<Known>(&ctx, "suppressions: logged findings", sql)
+            .await?
+            .into_iter()
+            .map(|k| (k.fingerprint, format!("{} {}", k.rule, k.account_id)))
+            .collect();
     let rows: Vec<serde_json::Value> = if a.all {
         suppressions::trail(&ctx)
             .await?
@@ -153,7 +155,7 @@ pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             .map(|(fp, s)| {
                 serde_json::json!({
                     "fingerprint": fp, "finding": known.get(&fp), "reason": s.reason,
-                    "by": s.by, "at": s.at, "until": s.until,
+                    "by": s.by, "at": format_ts(s.at), "until": s.until.map(format_ts),
                 })
             })
             .collect()

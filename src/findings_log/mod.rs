@@ -13,33 +13,21 @@ pub mod suppressions;
 use std::collections::{BTreeMap, BTreeSet};
 
 use datafusion::prelude::SessionContext;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::model::hash_id;
 use crate::model::schema::{AUDIT_RUNS, FINDINGS};
-use crate::model::time::{format_ts, parse_ts};
-use crate::report::{Change, Report, ResolvedFinding};
-use crate::rules::{Rule, Severity};
-use crate::store::{Store, int64, utf8};
-
-/// A finding of the previous run, as the log recorded it.
-#[derive(Debug, Clone)]
-pub struct LoggedFinding {
-    pub account_id: String,
-    pub rule: String,
-    pub severity: Severity,
-    pub section: String,
-    pub message: String,
-    pub first_seen: String,
-    pub last_seen: String,
-}
+use crate::model::{Change, Finding, Severity, Suppression};
+use crate::rules::Rule;
+use crate::store::{Store, query_rows};
 
 #[derive(Debug, Clone)]
 pub struct PreviousRun {
     pub id: String,
-    /// Its findings that held (not the ones it listed as resolved), by fingerprint.
-    pub findings: BTreeMap<String, LoggedFinding>,
+    /// Its findings that held (not the ones it listed as resolved), by fingerprint, as the log
+    /// recorded them: no title, metric or evidence.
+    pub findings: BTreeMap<String, Finding>,
 }
 
 /// What a run found compared with the previous one.
@@ -51,93 +39,119 @@ pub struct Changes {
     pub suppressed: u64,
 }
 
+/// A run's findings against the previous run's.
+#[derive(Debug, Clone, Default)]
+pub struct Comparison {
+    /// Every current finding's change (`new` or `open`), by fingerprint.
+    pub change: BTreeMap<String, Change>,
+    /// The previous run's findings that no longer hold, by account, then rule, first seen and
+    /// fingerprint.
+    pub resolved: Vec<Finding>,
+    pub counts: Changes,
+}
+
+#[derive(Deserialize)]
+struct RunId {
+    run_id: String,
+}
+
+#[derive(Deserialize)]
+struct Logged {
+    fingerprint: String,
+    account_id: String,
+    rule: String,
+    severity: Severity,
+    section: String,
+    message: String,
+    first_seen: i64,
+    last_seen: i64,
+    value: f64,
+    threshold: Option<f64>,
+    count: u64,
+}
+
 /// The latest recorded run, with its findings.
 pub async fn previous_run(ctx: &SessionContext) -> Result<Option<PreviousRun>> {
-    let batches = ctx
-        .sql("SELECT run_id FROM audit_runs ORDER BY finished_at DESC, run_id DESC LIMIT 1")
-        .await?
-        .collect()
-        .await?;
-    let Some(id) = batches
-        .iter()
-        .find(|b| b.num_rows() > 0)
-        .map(|b| utf8(b.column(0)).map(|c| c.value(0).to_string()))
-        .transpose()?
-    else {
+    let latest = query_rows::<RunId>(
+        ctx,
+        "findings log: latest run",
+        "SELECT run_id FROM audit_runs ORDER BY finished_at DESC, run_id DESC LIMIT 1",
+    )
+    .await?;
+    let Some(RunId { run_id: id }) = latest.into_iter().next() else {
         return Ok(None);
     };
     let sql = format!(
-        "SELECT fingerprint, account_id, rule, severity, section, message, first_seen, last_seen
-         FROM findings WHERE run_id = '{id}' AND change <> 'resolved'"
+        "SELECT fingerprint, account_id, rule, severity, section, message, first_seen, last_seen,
+           value, threshold, count
+         FROM findings WHERE run_id = '{}' AND change <> 'resolved'",
+        id.replace('\'', "''")
     );
-    let mut findings = BTreeMap::new();
-    for b in ctx.sql(&sql).await?.collect().await? {
-        let s: Vec<_> = (0..6).map(|i| utf8(b.column(i))).collect::<Result<_>>()?;
-        let (first, last) = (int64(b.column(6))?, int64(b.column(7))?);
-        for r in 0..b.num_rows() {
-            findings.insert(
-                s[0].value(r).to_string(),
-                LoggedFinding {
-                    account_id: s[1].value(r).to_string(),
-                    rule: s[2].value(r).to_string(),
-                    severity: s[3].value(r).parse().unwrap_or(Severity::Info),
-                    section: s[4].value(r).to_string(),
-                    message: s[5].value(r).to_string(),
-                    first_seen: format_ts(first.value(r)),
-                    last_seen: format_ts(last.value(r)),
+    let findings = query_rows::<Logged>(ctx, "findings log: findings of the latest run", &sql)
+        .await?
+        .into_iter()
+        .map(|l| {
+            (
+                l.fingerprint.clone(),
+                Finding {
+                    rule: l.rule,
+                    account_id: l.account_id,
+                    severity: l.severity,
+                    section: l.section,
+                    message: l.message,
+                    first_seen: l.first_seen,
+                    last_seen: l.last_seen,
+                    value: l.value,
+                    threshold: l.threshold,
+                    count: l.count,
+                    fingerprint: l.fingerprint,
+                    ..Default::default()
                 },
-            );
-        }
-    }
+            )
+        })
+        .collect();
     Ok(Some(PreviousRun { id, findings }))
 }
 
-/// Mark each finding new or open and list, per account, the previous run's findings that no
-/// longer hold.
-pub fn compare(report: &mut Report, previous: Option<&PreviousRun>) -> Changes {
+/// Mark each finding new or open, and list the previous run's findings that no longer hold.
+/// Counts are per finding; suppressed ones count as such too.
+pub fn compare<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    previous: Option<&PreviousRun>,
+    suppressions: &BTreeMap<String, Suppression>,
+) -> Comparison {
     let empty = BTreeMap::new();
     let before = previous.map_or(&empty, |p| &p.findings);
-    let mut changes = Changes::default();
+    let mut c = Comparison::default();
     let mut seen = BTreeSet::new();
-    for account in &mut report.accounts {
-        for f in &mut account.findings {
-            let change = if before.contains_key(&f.fingerprint) {
-                changes.open += 1;
-                Change::Open
-            } else {
-                changes.new += 1;
-                Change::New
-            };
-            f.change = Some(change);
-            if f.suppressed.is_some() {
-                changes.suppressed += 1;
-            }
-            seen.insert(f.fingerprint.clone());
+    for f in findings {
+        let change = if before.contains_key(&f.fingerprint) {
+            c.counts.open += 1;
+            Change::Open
+        } else {
+            c.counts.new += 1;
+            Change::New
+        };
+        if suppressions.contains_key(&f.fingerprint) {
+            c.counts.suppressed += 1;
         }
-        let mut resolved: Vec<ResolvedFinding> = before
-            .iter()
-            .filter(|(fp, f)| f.account_id == account.account_id && !seen.contains(*fp))
-            .map(|(fp, f)| ResolvedFinding {
-                rule: f.rule.clone(),
-                severity: f.severity,
-                section: f.section.clone(),
-                message: f.message.clone(),
-                first_seen: f.first_seen.clone(),
-                last_seen: f.last_seen.clone(),
-                fingerprint: fp.clone(),
-                change: Change::Resolved,
-            })
-            .collect();
-        resolved.sort_by(|a, b| {
-            a.rule
-                .cmp(&b.rule)
-                .then(a.first_seen.cmp(&b.first_seen))
-                .then(a.fingerprint.cmp(&b.fingerprint))
-        });
-        changes.resolved += resolved.len() as u64;
-        account.resolved = Some(resolved);
+        c.change.insert(f.fingerprint.clone(), change);
+        seen.insert(f.fingerprint.as_str());
     }
-    changes
+    c.resolved = before
+        .values()
+        .filter(|f| !seen.contains(f.fingerprint.as_str()))
+        .cloned()
+        .collect();
+    c.resolved.sort_by(|a, b| {
+        a.account_id
+            .cmp(&b.account_id)
+            .then(a.rule.cmp(&b.rule))
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    c.counts.resolved = c.resolved.len() as u64;
+    c
 }
 
 /// A hash of the rule pack (every rule's header, docs and SQL): recorded with each run, so a
@@ -188,70 +202,52 @@ struct FindingRow<'a> {
     suppressed: bool,
 }
 
-/// Append the run's findings (resolved ones included), then the run itself. The caller holds the
+/// Append the run's findings and the ones it resolved, then the run itself. The caller holds the
 /// store lock.
-pub async fn record(store: &Store, report: &Report, run: &RunRecord) -> Result<()> {
-    let ts = |s: &str| parse_ts(s).unwrap_or(0);
-    // What a current and a resolved finding have in common; the caller fills in the measures.
-    let row = |account_id,
-               fingerprint,
-               rule,
-               severity: Severity,
-               section,
-               message,
-               first: &str,
-               last: &str| FindingRow {
-        row_id: hash_id(&[&run.run_id, fingerprint]),
+pub async fn record<'a>(
+    store: &Store,
+    findings: impl IntoIterator<Item = &'a Finding>,
+    comparison: &'a Comparison,
+    suppressions: &BTreeMap<String, Suppression>,
+    run: &RunRecord,
+) -> Result<()> {
+    let row = |f: &'a Finding, change: Change| FindingRow {
+        row_id: hash_id(&[&run.run_id, &f.fingerprint]),
         run_id: &run.run_id,
         run_at: run.started_at,
-        fingerprint,
-        account_id,
-        rule,
-        severity: severity.as_str(),
-        section,
-        message,
-        first_seen: ts(first),
-        last_seen: ts(last),
+        fingerprint: &f.fingerprint,
+        account_id: &f.account_id,
+        rule: &f.rule,
+        severity: f.severity.as_str(),
+        section: &f.section,
+        message: &f.message,
+        first_seen: f.first_seen,
+        last_seen: f.last_seen,
+        value: f.value,
+        threshold: f.threshold,
+        count: f.count as i64,
+        change: change.as_str(),
+        suppressed: suppressions.contains_key(&f.fingerprint),
+    };
+    let mut rows: Vec<FindingRow> = findings
+        .into_iter()
+        .map(|f| {
+            let change = comparison
+                .change
+                .get(&f.fingerprint)
+                .copied()
+                .unwrap_or(Change::New);
+            row(f, change)
+        })
+        .collect();
+    // A resolved finding is logged as no longer holding: no measures, never suppressed.
+    rows.extend(comparison.resolved.iter().map(|f| FindingRow {
         value: 0.0,
         threshold: None,
         count: 0,
-        change: Change::Resolved.as_str(),
         suppressed: false,
-    };
-    let mut rows = Vec::new();
-    for a in &report.accounts {
-        for f in &a.findings {
-            rows.push(FindingRow {
-                value: f.value,
-                threshold: f.threshold,
-                count: f.count as i64,
-                change: f.change.unwrap_or(Change::New).as_str(),
-                suppressed: f.suppressed.is_some(),
-                ..row(
-                    &a.account_id,
-                    &f.fingerprint,
-                    &f.rule,
-                    f.severity,
-                    &f.section,
-                    &f.message,
-                    &f.first_seen,
-                    &f.last_seen,
-                )
-            });
-        }
-        for f in a.resolved.iter().flatten() {
-            rows.push(row(
-                &a.account_id,
-                &f.fingerprint,
-                &f.rule,
-                f.severity,
-                &f.section,
-                &f.message,
-                &f.first_seen,
-                &f.last_seen,
-            ));
-        }
-    }
+        ..row(f, Change::Resolved)
+    }));
     let meta = serde_json::json!({ "operation": "audit_run", "run_id": run.run_id });
     store.append_rows(&FINDINGS, &rows, &meta).await?;
     store

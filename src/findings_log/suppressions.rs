@@ -6,16 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use datafusion::arrow::array::Array;
 use datafusion::prelude::SessionContext;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::Suppression;
 use crate::model::hash_id;
 use crate::model::schema::SUPPRESSIONS;
 use crate::model::time::format_ts;
-use crate::report::Suppressed;
-use crate::store::{SessionOptions, Store, int64, utf8};
+use crate::store::{SessionOptions, Store, query_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -33,7 +32,7 @@ impl Action {
 }
 
 /// One entry of the trail.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub fingerprint: String,
     pub action: String,
@@ -118,31 +117,11 @@ pub async fn record(
 /// The whole trail, oldest first.
 pub async fn trail(ctx: &SessionContext) -> Result<Vec<Entry>> {
     let sql = "SELECT fingerprint, action, reason, until, by, at FROM suppressions ORDER BY at, suppression_id";
-    let mut out = Vec::new();
-    for b in ctx.sql(sql).await?.collect().await? {
-        let (fp, action, reason, by) = (
-            utf8(b.column(0))?,
-            utf8(b.column(1))?,
-            utf8(b.column(2))?,
-            utf8(b.column(4))?,
-        );
-        let (until, at) = (int64(b.column(3))?, int64(b.column(5))?);
-        for r in 0..b.num_rows() {
-            out.push(Entry {
-                fingerprint: fp.value(r).to_string(),
-                action: action.value(r).to_string(),
-                reason: reason.is_valid(r).then(|| reason.value(r).to_string()),
-                until: until.is_valid(r).then(|| until.value(r)),
-                by: by.value(r).to_string(),
-                at: at.value(r),
-            });
-        }
-    }
-    Ok(out)
+    query_rows(ctx, "suppressions: trail", sql).await
 }
 
 /// Suppressions in force at `moment` (µs), by fingerprint.
-pub async fn active(ctx: &SessionContext, moment: i64) -> Result<BTreeMap<String, Suppressed>> {
+pub async fn active(ctx: &SessionContext, moment: i64) -> Result<BTreeMap<String, Suppression>> {
     let mut latest: BTreeMap<String, Entry> = BTreeMap::new();
     for e in trail(ctx).await? {
         if e.at <= moment {
@@ -155,11 +134,11 @@ pub async fn active(ctx: &SessionContext, moment: i64) -> Result<BTreeMap<String
         .map(|(fp, e)| {
             (
                 fp,
-                Suppressed {
+                Suppression {
                     reason: e.reason.unwrap_or_default(),
                     by: e.by,
-                    at: format_ts(e.at),
-                    until: e.until.map(format_ts),
+                    at: e.at,
+                    until: e.until,
                 },
             )
         })

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::model::{Event, Origin, hash_id, time};
 use crate::readers::{Relation, SnapshotObs};
-use crate::store::{RelationEvent, SessionOptions, Store, int64, utf8};
+use crate::store::{RelationEvent, SessionOptions, Store, column, int64, utf8};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotRow {
@@ -85,7 +85,7 @@ impl Stored {
             .join(" ");
         let mut out = Stored::default();
         let q = format!(
-            "SELECT * FROM (SELECT CAST(account_id AS VARCHAR), CAST(kind AS VARCHAR), \
+            "SELECT * FROM (SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(kind AS VARCHAR) AS kind, \
              CAST(CASE kind {member} END AS VARCHAR) AS member, ts FROM events \
              WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds}) AND ts <= to_timestamp_micros({until})) \
              WHERE member IS NOT NULL"
@@ -93,10 +93,11 @@ impl Stored {
         let mut stream = ctx.sql(&q).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
-            let account = utf8(b.column(0))?;
-            let kind = utf8(b.column(1))?;
-            let member = utf8(b.column(2))?;
-            let ts = int64(b.column(3))?;
+            const Q: &str = "snapshot diff: stored relation events";
+            let account = utf8(column(Q, &b, "account_id")?)?;
+            let kind = utf8(column(Q, &b, "kind")?)?;
+            let member = utf8(column(Q, &b, "member")?)?;
+            let ts = int64(column(Q, &b, "ts")?)?;
             for i in 0..b.num_rows() {
                 if let Some(&(_, relation, add)) =
                     kinds.iter().find(|(k, _, _)| *k == kind.value(i))
@@ -109,13 +110,14 @@ impl Stored {
             }
         }
         let q = format!(
-            "SELECT CAST(account_id AS VARCHAR), CAST(relation AS VARCHAR), taken_at FROM snapshots \
+            "SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(relation AS VARCHAR) AS relation, taken_at FROM snapshots \
              WHERE account_id IN ({in_accounts})"
         );
         for b in ctx.sql(&q).await?.collect().await? {
-            let account = utf8(b.column(0))?;
-            let relation = utf8(b.column(1))?;
-            let taken_at = int64(b.column(2))?;
+            const Q: &str = "snapshot diff: stored snapshots";
+            let account = utf8(column(Q, &b, "account_id")?)?;
+            let relation = utf8(column(Q, &b, "relation")?)?;
+            let taken_at = int64(column(Q, &b, "taken_at")?)?;
             for i in 0..b.num_rows() {
                 if let Some(&r) = Relation::ALL
                     .iter()

@@ -2,10 +2,12 @@
 
 mod batch;
 mod event;
+mod finding;
 mod kind;
 pub mod schema;
 pub mod time;
 
 pub use batch::EventColumns;
 pub use event::{Event, EventId, Mention, Origin, UrlEntity, conversation_id, hash_id, id_key};
+pub use finding::{Change, Finding, RuleStatus, Severity, Status, Suppression, report_order};
 pub use kind::Kind;

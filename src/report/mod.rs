@@ -1,6 +1,8 @@
-//! One findings model, rendered as JSON (the machine contract, `schema_version` 1), Markdown and
-//! terminal text. Output is deterministic: accounts, rules and findings are sorted, and the only
-//! wall-clock value is `generated_at`.
+//! The report: built once from an audit's findings, coverage and facts, with the suppressions in
+//! force and (nightly) the comparison with the previous run, and rendered as JSON (the machine
+//! contract, `schema_version` 1), Markdown, HTML and terminal text. This is the one place that
+//! turns times into text. Output is deterministic: accounts, rules and findings are sorted, and
+//! the only wall-clock value is `generated_at`.
 
 mod html;
 mod markdown;
@@ -10,9 +12,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::audit::coverage::Status;
-use crate::rules::Severity;
+use crate::audit::evidence::EvidenceEvent;
+use crate::audit::{Audit, AuditOptions, Config};
+use crate::error::Result;
+use crate::findings_log::{Comparison, suppressions};
+use crate::model::time::format_ts;
+use crate::model::{Severity, Suppression};
+use crate::rules::{Rule, sections};
+use crate::store::Store;
 
+pub use crate::audit::facts::{ClientUse, DayActivity};
+pub use crate::model::{Change, RuleStatus, Status};
 pub use html::render as html;
 pub use markdown::render as markdown;
 pub use text::render as text;
@@ -43,29 +53,7 @@ pub struct RunRef {
     pub store_version: Option<u64>,
 }
 
-/// A finding compared with the previous recorded run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    /// Not in the previous run.
-    New,
-    /// Also in the previous run.
-    Open,
-    /// In the previous run, no longer found.
-    Resolved,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::New => "new",
-            Change::Open => "open",
-            Change::Resolved => "resolved",
-        }
-    }
-}
-
-/// Why a finding is suppressed (it stays in the report and does not fail the run).
+/// Why a finding is suppressed, as reports show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suppressed {
     pub reason: String,
@@ -73,6 +61,17 @@ pub struct Suppressed {
     pub at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+}
+
+impl From<&Suppression> for Suppressed {
+    fn from(s: &Suppression) -> Self {
+        Suppressed {
+            reason: s.reason.clone(),
+            by: s.by.clone(),
+            at: format_ts(s.at),
+            until: s.until.map(format_ts),
+        }
+    }
 }
 
 /// A finding of the previous run that no longer holds.
@@ -95,14 +94,6 @@ pub struct Period {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ClientUse {
-    pub name: String,
-    pub official: bool,
-    pub class: String,
-    pub posts: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct ConnectedApp {
     pub app_id: String,
     pub name: Option<String>,
@@ -118,14 +109,6 @@ pub struct Automation {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RuleStatus {
-    pub rule: String,
-    pub status: Status,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     pub event_id: String,
     pub ts: String,
@@ -138,8 +121,22 @@ pub struct Evidence {
     pub text: Option<String>,
 }
 
+impl From<&EvidenceEvent> for Evidence {
+    fn from(e: &EvidenceEvent) -> Self {
+        Evidence {
+            event_id: e.event_id.clone(),
+            ts: format_ts(e.ts),
+            kind: e.kind.clone(),
+            target: e.target.clone(),
+            client: e.client.clone(),
+            text: e.text.clone(),
+        }
+    }
+}
+
+/// A finding as reports show it: times as text, evidence events in full, and what qualifies it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Finding {
+pub struct ReportedFinding {
     pub rule: String,
     pub severity: Severity,
     pub section: String,
@@ -161,7 +158,7 @@ pub struct Finding {
     pub suppressed: Option<Suppressed>,
 }
 
-impl Finding {
+impl ReportedFinding {
     /// "new", "suppressed: reason (by …)" and the like, for the human-readable reports; empty for
     /// a plain audit's unsuppressed finding.
     pub fn note(&self) -> String {
@@ -192,18 +189,6 @@ pub enum Verdict {
     Compliant,
 }
 
-/// Events of one day, by activity group (for the HTML timeline; not part of the JSON contract).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DayActivity {
-    /// `YYYY-MM-DD`
-    pub day: String,
-    pub posts: u64,
-    pub likes: u64,
-    pub follows: u64,
-    pub dms: u64,
-    pub list_adds: u64,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountReport {
     pub account_id: String,
@@ -212,7 +197,7 @@ pub struct AccountReport {
     pub counts: BTreeMap<String, u64>,
     pub automation: Automation,
     pub rules: Vec<RuleStatus>,
-    pub findings: Vec<Finding>,
+    pub findings: Vec<ReportedFinding>,
     /// Findings of the previous run that no longer hold (nightly reports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<Vec<ResolvedFinding>>,
@@ -276,7 +261,7 @@ impl Report {
 
 /// The most severe of `findings`, suppressed ones left out: they neither fail a run nor set a
 /// verdict.
-fn worst_unsuppressed(findings: &[Finding]) -> Option<Severity> {
+fn worst_unsuppressed(findings: &[ReportedFinding]) -> Option<Severity> {
     findings
         .iter()
         .filter(|f| f.suppressed.is_none())
@@ -285,10 +270,153 @@ fn worst_unsuppressed(findings: &[Finding]) -> Option<Severity> {
 }
 
 /// The account's verdict from its findings; suppressed findings do not count.
-pub fn verdict(findings: &[Finding]) -> Verdict {
+pub fn verdict(findings: &[ReportedFinding]) -> Verdict {
     match worst_unsuppressed(findings) {
         Some(Severity::Deny) => Verdict::Violations,
         Some(Severity::Warn) => Verdict::Warnings,
         _ => Verdict::Compliant,
     }
+}
+
+/// Rounded so that reports stay readable (and stable across float formatting).
+fn round3(v: f64) -> serde_json::Value {
+    serde_json::json!((v * 1000.0).round() / 1000.0)
+}
+
+fn cadence_json(c: &crate::audit::facts::Cadence) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    o.insert("events".into(), serde_json::json!(c.events));
+    for (name, v) in [
+        ("gap_cv", c.gap_cv),
+        ("hour_entropy", c.hour_entropy),
+        ("longest_active_hours", c.longest_active_hours),
+    ] {
+        if let Some(v) = v {
+            o.insert(name.to_string(), round3(v));
+        }
+    }
+    serde_json::Value::Object(o)
+}
+
+impl Report {
+    /// The report of `audit`, with the suppressions in force and, for a recorded run, its
+    /// comparison with the previous run. `generated_at` is µs since the epoch (shown to the
+    /// second).
+    pub fn build(
+        audit: &Audit,
+        suppressions: &BTreeMap<String, Suppression>,
+        comparison: Option<&Comparison>,
+        run: Option<RunRef>,
+        generated_at: i64,
+    ) -> Report {
+        let no_facts = crate::audit::AccountFacts::default();
+        let accounts = audit
+            .coverage
+            .iter()
+            .map(|(account, rules)| {
+                let facts = audit.facts.get(account).unwrap_or(&no_facts);
+                let findings: Vec<ReportedFinding> = audit
+                    .findings
+                    .get(account)
+                    .into_iter()
+                    .flatten()
+                    .map(|f| ReportedFinding {
+                        rule: f.rule.clone(),
+                        severity: f.severity,
+                        section: f.section.clone(),
+                        title: f.title.clone(),
+                        message: f.message.clone(),
+                        first_seen: format_ts(f.first_seen),
+                        last_seen: format_ts(f.last_seen),
+                        metric: f.metric.clone(),
+                        value: f.value,
+                        threshold: f.threshold,
+                        count: f.count,
+                        automated_evidence: f.automated_evidence.clone(),
+                        fingerprint: f.fingerprint.clone(),
+                        evidence: f
+                            .evidence
+                            .iter()
+                            .filter_map(|id| audit.evidence.get(id).map(Evidence::from))
+                            .collect(),
+                        change: comparison.and_then(|c| c.change.get(&f.fingerprint).copied()),
+                        suppressed: suppressions.get(&f.fingerprint).map(Suppressed::from),
+                    })
+                    .collect();
+                let resolved = comparison.map(|c| {
+                    c.resolved
+                        .iter()
+                        .filter(|f| &f.account_id == account)
+                        .map(|f| ResolvedFinding {
+                            rule: f.rule.clone(),
+                            severity: f.severity,
+                            section: f.section.clone(),
+                            message: f.message.clone(),
+                            first_seen: format_ts(f.first_seen),
+                            last_seen: format_ts(f.last_seen),
+                            fingerprint: f.fingerprint.clone(),
+                            change: Change::Resolved,
+                        })
+                        .collect()
+                });
+                AccountReport {
+                    account_id: account.clone(),
+                    handle: facts.handle.clone(),
+                    period: Period {
+                        from: facts.period.map(|(from, _)| format_ts(from)),
+                        to: facts.period.map(|(_, to)| format_ts(to)),
+                    },
+                    counts: facts.counts.clone(),
+                    automation: Automation {
+                        clients: facts.clients.clone(),
+                        connected_apps: facts
+                            .connected_apps
+                            .iter()
+                            .map(|a| ConnectedApp {
+                                app_id: a.app_id.clone(),
+                                name: a.name.clone(),
+                                permissions: a.permissions.clone(),
+                                approved_at: a.approved_at.map(format_ts),
+                            })
+                            .collect(),
+                        cadence: facts
+                            .cadence
+                            .iter()
+                            .map(|(group, c)| (group.clone(), cadence_json(c)))
+                            .collect(),
+                    },
+                    rules: rules.clone(),
+                    daily: facts.daily.clone(),
+                    verdict: verdict(&findings),
+                    resolved,
+                    findings,
+                }
+            })
+            .collect();
+        Report {
+            schema_version: 1,
+            tool: Tool {
+                name: "xaudit",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            policy: sections::POLICY,
+            store_version: audit.store_version,
+            generated_at: format_ts(generated_at / 1_000_000 * 1_000_000),
+            run,
+            accounts,
+        }
+    }
+}
+
+/// A plain audit's report: the rule pack over the store, with the suppressions in force at the
+/// audited moment (no comparison with a previous run: that is nightly's).
+pub async fn audit_report(
+    store: &Store,
+    rules: &[Rule],
+    config: &Config,
+    opts: &AuditOptions,
+) -> Result<Report> {
+    let audit = crate::audit::audit(store, rules, config, opts).await?;
+    let suppressions = suppressions::active(&audit.session, audit.moment).await?;
+    Ok(Report::build(&audit, &suppressions, None, None, opts.now))
 }

@@ -1,12 +1,11 @@
 //! The rule pack. Each rule is one file `queries/<rule_id>.sql`: a metadata header (id, title,
 //! section, default severity, the data it needs, parameters with defaults, and its documentation)
-//! and one SQL query returning the standard finding columns (see `runner`). One loader validates
+//! and one SQL query returning the standard finding columns (see `audit::runner`). One loader validates
 //! every header; one registry drives `xaudit rules`, `xaudit explain` and the audit.
 
 mod header;
 pub mod sections;
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -15,43 +14,7 @@ use crate::error::{InputError, Position};
 
 include!(concat!(env!("OUT_DIR"), "/rule_files.rs"));
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warn,
-    Deny,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Deny => "deny",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "deny" => Ok(Severity::Deny),
-            "warn" => Ok(Severity::Warn),
-            "info" => Ok(Severity::Info),
-            other => Err(format!(
-                "unknown severity {other:?}; expected deny, warn or info"
-            )),
-        }
-    }
-}
+pub use crate::model::Severity;
 
 /// Data a rule needs; each maps to a check of what the store holds for an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -135,6 +98,8 @@ pub struct Rule {
     pub id: String,
     pub title: String,
     pub section: String,
+    /// The default level of the rule's findings; see [`Rule::finding_severity`] for how one
+    /// finding's severity follows from it.
     pub severity: Severity,
     pub needs: Vec<Need>,
     /// What `value` measures (`follows_per_hour`).
@@ -152,6 +117,23 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The severity of one finding of this rule. `level` is the configured level (the header's
+    /// `severity` unless the config overrides it); a row may lower it with its own `severity`
+    /// column, never raise it; and section II governs automated activity, so a finding whose
+    /// activity is evidently manual (`automated` false) is at most info.
+    pub fn finding_severity(
+        &self,
+        level: Severity,
+        row_severity: Option<Severity>,
+        automated: Option<bool>,
+    ) -> Severity {
+        let mut severity = row_severity.map_or(level, |s| level.min(s));
+        if self.section.starts_with("II.") && automated == Some(false) {
+            severity = severity.min(Severity::Info);
+        }
+        severity
+    }
+
     pub fn parse(file: &str, text: &str) -> Result<Rule, InputError> {
         let h = header::parse(file, text)?;
         let get = |k: &str| h.values.get(k).map(|(v, _)| v.clone());

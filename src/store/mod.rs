@@ -4,6 +4,7 @@
 //! version N holds everything that ingest N brought.
 
 mod lock;
+mod rows;
 mod session;
 mod time_travel;
 mod writer;
@@ -23,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::model::schema::{Table, tables};
 
 pub use lock::{Contention, StoreLock};
+pub use rows::{batches_to_rows, column, query_rows};
 pub use session::{AsOf, SessionOptions};
 pub use time_travel::Pin;
 pub use writer::{ChunkBuilder, EventChunk, EventWriter, IdSet, RelationEvent};
@@ -153,7 +155,7 @@ impl Store {
             .sql(&format!("SELECT \"{column}\" FROM \"{name}\""))
             .await?;
         for b in df.collect().await? {
-            let strings = utf8(b.column(0))?;
+            let strings = utf8(rows::column(name, &b, column)?)?;
             for i in 0..strings.len() {
                 if strings.is_valid(i) {
                     out.insert(strings.value(i).to_string());
@@ -305,7 +307,10 @@ mod tests {
             .unwrap();
         let mut stored = Vec::new();
         for b in &batches {
-            let (ids, handles) = (utf8(b.column(0)).unwrap(), utf8(b.column(1)).unwrap());
+            let (ids, handles) = (
+                utf8(column("test", b, "account_id").unwrap()).unwrap(),
+                utf8(column("test", b, "handle").unwrap()).unwrap(),
+            );
             for i in 0..b.num_rows() {
                 stored.push(format!("{}={}", ids.value(i), handles.value(i)));
             }

@@ -344,7 +344,7 @@ async fn load_ids(store: &Store) -> Result<IdSet> {
     let mut ids = IdSet::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let col = super::utf8(batch.column(0))?;
+        let col = super::utf8(super::column("stored event ids", &batch, "event_id")?)?;
         ids.reserve(col.len());
         for i in 0..col.len() {
             if col.is_valid(i) {

@@ -100,35 +100,33 @@ impl DmEcho {
     }
 
     /// Indexes the DMs the store's accounts received.
-    pub async fn from_store(ctx: &SessionContext) -> Result<Self> {
-        let batches = ctx
-            .sql(
-                "SELECT CAST(account_id AS VARCHAR), CAST(event_id AS VARCHAR), CAST(actor_id AS VARCHAR), ts,
-                        normalize_text(text)
-                 FROM events WHERE kind = 'dm_received' AND text IS NOT NULL",
-            )
-            .await?
-            .collect()
-            .await?;
-        let mut rows = Vec::new();
-        for b in &batches {
-            let (a, e, s, n) = (
-                utf8_arg(b.column(0))?,
-                utf8_arg(b.column(1))?,
-                utf8_arg(b.column(2))?,
-                utf8_arg(b.column(4))?,
-            );
-            let ts = micros(b.column(3))?;
-            for i in 0..b.num_rows() {
-                rows.push((
-                    a.value(i).to_string(),
-                    e.value(i).to_string(),
-                    s.is_valid(i).then(|| s.value(i).to_string()),
-                    ts.value(i),
-                    n.value(i).to_string(),
-                ));
-            }
+    pub async fn from_store(ctx: &SessionContext) -> crate::error::Result<Self> {
+        #[derive(serde::Deserialize)]
+        struct Received {
+            account_id: String,
+            event_id: String,
+            actor_id: Option<String>,
+            ts: i64,
+            norm: Option<String>,
         }
+        let rows = crate::store::query_rows::<Received>(
+            ctx,
+            "dm_echo: received DMs",
+            "SELECT account_id, event_id, actor_id, ts, normalize_text(text) AS norm
+             FROM events WHERE kind = 'dm_received' AND text IS NOT NULL",
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                r.account_id,
+                r.event_id,
+                r.actor_id,
+                r.ts,
+                r.norm.unwrap_or_default(),
+            )
+        })
+        .collect();
         Ok(DmEcho::new(rows))
     }
 
@@ -181,6 +179,9 @@ fn fields() -> Fields {
 }
 
 impl ScalarUDFImpl for DmEcho {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "dm_echo"
     }

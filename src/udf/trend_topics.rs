@@ -51,21 +51,20 @@ impl TrendTopics {
     }
 
     /// The function over the trend names of the session's `trends` table.
-    pub async fn from_store(ctx: &SessionContext) -> Result<Self> {
-        let batches = ctx
-            .sql("SELECT DISTINCT CAST(name AS VARCHAR) AS name FROM trends")
-            .await?
-            .collect()
-            .await?;
-        let mut names = Vec::new();
-        for b in &batches {
-            let a = utf8_arg(b.column(0))?;
-            names.extend(
-                (0..a.len())
-                    .filter(|i| a.is_valid(*i))
-                    .map(|i| a.value(i).to_string()),
-            );
+    pub async fn from_store(ctx: &SessionContext) -> crate::error::Result<Self> {
+        #[derive(serde::Deserialize)]
+        struct Name {
+            name: Option<String>,
         }
+        let names: Vec<String> = crate::store::query_rows::<Name>(
+            ctx,
+            "trend_topics: trend names",
+            "SELECT DISTINCT CAST(name AS VARCHAR) AS name FROM trends",
+        )
+        .await?
+        .into_iter()
+        .filter_map(|n| n.name)
+        .collect();
         Ok(TrendTopics::new(names))
     }
 
@@ -117,6 +116,9 @@ fn list_type() -> DataType {
 }
 
 impl ScalarUDFImpl for TrendTopics {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "trend_topics"
     }

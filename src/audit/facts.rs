@@ -1,0 +1,218 @@
+//! What the report says about each account besides its findings: handle, period, counts per kind,
+//! clients, connected apps, cadence and daily activity. Times stay microseconds here; the report
+//! formats them.
+
+use std::collections::BTreeMap;
+
+use datafusion::prelude::SessionContext;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::store::query_rows;
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountFacts {
+    pub handle: Option<String>,
+    /// The first and last event, µs since the epoch.
+    pub period: Option<(i64, i64)>,
+    /// Events per kind.
+    pub counts: BTreeMap<String, u64>,
+    /// Posting clients, most used first.
+    pub clients: Vec<ClientUse>,
+    pub connected_apps: Vec<ConnectedApp>,
+    /// The rhythm of each timed activity group (`posts`, `likes`, `follows`, `dms`).
+    pub cadence: BTreeMap<String, Cadence>,
+    /// Timed events per day, oldest first.
+    pub daily: Vec<DayActivity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClientUse {
+    pub name: String,
+    pub official: bool,
+    pub class: String,
+    pub posts: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectedApp {
+    pub app_id: String,
+    pub name: Option<String>,
+    pub permissions: Vec<String>,
+    /// µs since the epoch.
+    pub approved_at: Option<i64>,
+}
+
+/// What the `cadence` aggregate measures of one activity group.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Cadence {
+    pub events: i64,
+    pub gap_cv: Option<f64>,
+    pub hour_entropy: Option<f64>,
+    pub longest_active_hours: Option<f64>,
+}
+
+/// Events of one day, by activity group (for the HTML timeline; not part of the JSON contract).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayActivity {
+    /// `YYYY-MM-DD`
+    pub day: String,
+    pub posts: u64,
+    pub likes: u64,
+    pub follows: u64,
+    pub dms: u64,
+    pub list_adds: u64,
+}
+
+const HANDLES: &str = "SELECT account_id, last_value(handle ORDER BY observed_at) AS handle
+    FROM accounts WHERE handle IS NOT NULL GROUP BY account_id";
+
+/// Counts and periods in one scan: the period is the span of the kinds' spans.
+const KINDS: &str = "SELECT account_id, kind, count(*) AS n, min(ts) AS first, max(ts) AS last
+    FROM events GROUP BY account_id, kind";
+
+const CLIENTS: &str = "SELECT account_id, client, count(*) AS n FROM events
+    WHERE kind IN ('post','reply','quote','repost') AND client IS NOT NULL
+    GROUP BY account_id, client ORDER BY account_id, n DESC, client";
+
+const APPS: &str = "SELECT account_id, app_id, last_value(name ORDER BY observed_at) AS name,
+    last_value(permissions ORDER BY observed_at) AS permissions,
+    last_value(approved_at ORDER BY observed_at) AS approved_at
+    FROM connected_apps GROUP BY account_id, app_id ORDER BY account_id, app_id";
+
+/// Cadence per activity group, from timed events only (snapshot diffs have no real time).
+const CADENCE: &str = "SELECT account_id, grp, cadence(ts) AS c FROM (
+      SELECT account_id, ts, CASE WHEN kind IN ('post','reply','quote','repost') THEN 'posts'
+          WHEN kind = 'like' THEN 'likes' WHEN kind IN ('follow','unfollow') THEN 'follows'
+          WHEN kind = 'dm_sent' THEN 'dms' END AS grp
+      FROM events WHERE origin <> 'snapshot')
+      WHERE grp IS NOT NULL GROUP BY account_id, grp";
+
+/// Grouped by the truncated time and only then cast to text: casting every event's day first cost
+/// a second on 9M events.
+const DAILY: &str = "SELECT account_id, CAST(day AS VARCHAR) AS day, p, l, f, d, la FROM (
+      SELECT account_id, date_trunc('day', ts) AS day,
+      sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END) AS p,
+      sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END) AS l,
+      sum(CASE WHEN kind IN ('follow','unfollow') THEN 1 ELSE 0 END) AS f,
+      sum(CASE WHEN kind = 'dm_sent' THEN 1 ELSE 0 END) AS d,
+      sum(CASE WHEN kind = 'list_add' THEN 1 ELSE 0 END) AS la
+      FROM events WHERE origin <> 'snapshot' GROUP BY account_id, day) ORDER BY account_id, day";
+
+#[derive(Deserialize)]
+struct Handle {
+    account_id: String,
+    handle: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KindSpan {
+    account_id: String,
+    kind: String,
+    n: u64,
+    first: i64,
+    last: i64,
+}
+
+#[derive(Deserialize)]
+struct ClientCount {
+    account_id: String,
+    client: String,
+    n: u64,
+}
+
+#[derive(Deserialize)]
+struct App {
+    account_id: String,
+    app_id: String,
+    name: Option<String>,
+    permissions: Option<Vec<Option<String>>>,
+    approved_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct GroupCadence {
+    account_id: String,
+    grp: String,
+    c: Cadence,
+}
+
+#[derive(Deserialize)]
+struct Day {
+    account_id: String,
+    day: String,
+    p: u64,
+    l: u64,
+    f: u64,
+    d: u64,
+    la: u64,
+}
+
+/// The facts of every account in the session's store.
+pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>> {
+    let mut facts: BTreeMap<String, AccountFacts> = BTreeMap::new();
+    for h in query_rows::<Handle>(ctx, "account facts: handles", HANDLES).await? {
+        if let Some(handle) = h.handle {
+            facts.entry(h.account_id).or_default().handle = Some(handle);
+        }
+    }
+    for k in query_rows::<KindSpan>(ctx, "account facts: kinds", KINDS).await? {
+        let f = facts.entry(k.account_id).or_default();
+        f.counts.insert(k.kind, k.n);
+        let (lo, hi) = f.period.get_or_insert((k.first, k.last));
+        *lo = (*lo).min(k.first);
+        *hi = (*hi).max(k.last);
+    }
+    for c in query_rows::<ClientCount>(ctx, "account facts: clients", CLIENTS).await? {
+        let class = crate::udf::client_class_of(&c.client);
+        facts
+            .entry(c.account_id)
+            .or_default()
+            .clients
+            .push(ClientUse {
+                official: class == "official",
+                class: class.to_string(),
+                name: c.client,
+                posts: c.n,
+            });
+    }
+    for a in query_rows::<App>(ctx, "account facts: connected apps", APPS).await? {
+        facts
+            .entry(a.account_id)
+            .or_default()
+            .connected_apps
+            .push(ConnectedApp {
+                app_id: a.app_id,
+                name: a.name,
+                permissions: a
+                    .permissions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                approved_at: a.approved_at,
+            });
+    }
+    for c in query_rows::<GroupCadence>(ctx, "account facts: cadence", CADENCE).await? {
+        facts
+            .entry(c.account_id)
+            .or_default()
+            .cadence
+            .insert(c.grp, c.c);
+    }
+    for d in query_rows::<Day>(ctx, "account facts: daily activity", DAILY).await? {
+        facts
+            .entry(d.account_id)
+            .or_default()
+            .daily
+            .push(DayActivity {
+                day: d.day.chars().take(10).collect(),
+                posts: d.p,
+                likes: d.l,
+                follows: d.f,
+                dms: d.d,
+                list_adds: d.la,
+            });
+    }
+    Ok(facts)
+}

@@ -1,0 +1,140 @@
+//! The runner: one rule's SQL against the session, its rows turned into [`Finding`]s.
+//!
+//! A rule's query returns one row per finding with these columns, found by name:
+//! `account_id`, `first_seen`, `last_seen`, `value`, `count` (required); `threshold` (else the
+//! header's threshold parameter), `evidence` (event ids), `message`, `automated` (false means
+//! evidently manual: II.* rules then report at most info), `automation` (evidence strings),
+//! `severity` (a lower tier, e.g. `warn`), `key` (what identifies the finding across runs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+use serde::Deserialize;
+
+use super::{cached_view, shared_ctes};
+use crate::error::{Error, Result};
+use crate::model::hash_id;
+use crate::model::{Finding, Severity};
+use crate::rules::Rule;
+use crate::store::batches_to_rows;
+
+/// A row of a rule's result, as the query contract above describes it.
+#[derive(Deserialize)]
+struct RuleRow {
+    account_id: String,
+    first_seen: i64,
+    last_seen: i64,
+    value: Option<f64>,
+    count: Option<i64>,
+    threshold: Option<f64>,
+    evidence: Option<Vec<Option<String>>>,
+    message: Option<String>,
+    automated: Option<bool>,
+    automation: Option<Vec<Option<String>>>,
+    severity: Option<Severity>,
+    key: Option<String>,
+}
+
+/// What the runner needs besides the rule: its configured level and parameter values, the
+/// accounts it cannot evaluate (their rows are dropped: missing data is never read as a finding)
+/// and how many evidence ids a finding keeps.
+pub struct RuleRun<'a> {
+    pub rule: &'a Rule,
+    pub level: Severity,
+    pub params: &'a BTreeMap<String, f64>,
+    pub not_evaluable: &'a BTreeSet<&'a str>,
+    pub evidence_limit: usize,
+}
+
+impl RuleRun<'_> {
+    /// Run the rule and return its findings, in the order of its rows.
+    pub async fn findings(&self, ctx: &SessionContext) -> Result<Vec<Finding>> {
+        let sql = self.rule.render_sql(self.params);
+        let batches = run_sql(ctx, self.rule, &sql).await?;
+        self.findings_of(&batches)
+    }
+
+    fn findings_of(&self, batches: &[RecordBatch]) -> Result<Vec<Finding>> {
+        let rule = self.rule;
+        let rows: Vec<RuleRow> = batches_to_rows(&rule.file, batches)?;
+        let default_threshold = rule
+            .threshold
+            .as_ref()
+            .and_then(|t| self.params.get(t).copied());
+        let strings = |v: Option<Vec<Option<String>>>| -> Vec<String> {
+            v.unwrap_or_default().into_iter().flatten().collect()
+        };
+        Ok(rows
+            .into_iter()
+            .filter(|row| !self.not_evaluable.contains(row.account_id.as_str()))
+            .map(|row| {
+                let key = row.key.unwrap_or_else(|| row.first_seen.to_string());
+                Finding {
+                    fingerprint: hash_id(&[&rule.id, &row.account_id, &key]),
+                    severity: rule.finding_severity(self.level, row.severity, row.automated),
+                    rule: rule.id.clone(),
+                    section: rule.section.clone(),
+                    title: rule.title.clone(),
+                    message: row
+                        .message
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| rule.title.clone()),
+                    first_seen: row.first_seen,
+                    last_seen: row.last_seen,
+                    metric: rule.metric.clone(),
+                    value: row.value.unwrap_or(0.0),
+                    threshold: row.threshold.or(default_threshold),
+                    count: row.count.unwrap_or(0).max(0) as u64,
+                    automated_evidence: strings(row.automation),
+                    evidence: strings(row.evidence)
+                        .into_iter()
+                        .take(self.evidence_limit)
+                        .collect(),
+                    account_id: row.account_id,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Run a rule's query, with the CTEs it reads more than once computed once (see `shared_ctes`).
+async fn run_sql(ctx: &SessionContext, rule: &Rule, sql: &str) -> Result<Vec<RecordBatch>> {
+    let bad_sql = |e: datafusion::error::DataFusionError| {
+        Error::Internal(format!(
+            "{} (SQL from line {}): {e}",
+            rule.file, rule.sql_line
+        ))
+    };
+    let split = shared_ctes::split(sql, |name| ctx.table_exist(name).unwrap_or(true));
+    let (shared, main) = match &split {
+        Some(s) => (s.shared.as_slice(), s.main.as_str()),
+        None => (&[][..], sql),
+    };
+    let mut registered = Vec::new();
+    let mut result = async {
+        for (name, query) in shared {
+            let plan = ctx
+                .sql(query)
+                .await
+                .map_err(bad_sql)?
+                .into_unoptimized_plan();
+            ctx.register_table(name.as_str(), Arc::new(cached_view::CachedView::new(plan)))?;
+            registered.push(name.as_str());
+        }
+        ctx.sql(main)
+            .await
+            .map_err(bad_sql)?
+            .collect()
+            .await
+            .map_err(|e| Error::Internal(format!("{}: {e}", rule.file)))
+    }
+    .await;
+    for name in registered {
+        if let Err(e) = ctx.deregister_table(name) {
+            result = Err(e.into());
+        }
+    }
+    result
+}
