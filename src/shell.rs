@@ -117,7 +117,8 @@ pub const HELP: &str = "\
 Statements end with ';' and may span lines. Commands:
   \\d            list tables and views
   \\d NAME       describe a table or view (columns and types)
-  \\df           list xaudit's functions (UDFs and aggregates)
+  \\df           list xaudit's functions (UDFs and aggregates), one line each
+  \\df NAME      what a function does, with its syntax
   \\format F     output format: table, csv, json, jsonl
   \\timing       switch timing on or off
   \\?            this help
@@ -195,10 +196,19 @@ impl Shell {
                 }
                 self.query(&format!("DESCRIBE {t}"), out, err).await?
             }
-            ("df", _) => {
-                for f in crate::udf::function_names() {
-                    writeln!(out, "{f}").map_err(|e| Error::io("<stdout>", e))?;
+            ("df", None) => {
+                for (name, doc) in crate::udf::functions() {
+                    let summary = doc.as_ref().map_or("", crate::udf::docs::summary);
+                    writeln!(out, "{name:<22} {summary}").map_err(|e| Error::io("<stdout>", e))?;
                 }
+            }
+            ("df", Some(name)) => {
+                let Some(text) = crate::udf::docs::text(name) else {
+                    return Err(Error::Usage(format!(
+                        "\\df {name}: no xaudit function of that name; \\df lists them"
+                    )));
+                };
+                write!(out, "{text}").map_err(|e| Error::io("<stdout>", e))?;
             }
             ("format" | "pset", Some(f)) => {
                 self.format = match f {

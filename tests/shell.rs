@@ -71,6 +71,34 @@ async fn commands_list_tables_and_functions_and_a_bad_statement_names_its_line()
     ] {
         assert!(out.contains(name), "{name} missing from:\n{out}");
     }
+    // `\df` says what each function does; `\df NAME` gives its syntax and documentation, which
+    // `xaudit explain` shows too.
+    assert!(
+        out.contains("url_site               the site a host belongs to"),
+        "{out}"
+    );
+    let o = shell(&store, "\\df url_site\n\\df nope\n", &[]);
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(
+        out.starts_with("url_site(host)\n\n  the site a host belongs to"),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("no xaudit function"), "{}", stderr(&o));
+    let o = xaudit(&["explain", "url_site"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .starts_with("url_site(host)")
+    );
+    let o = xaudit(&["rules", "--functions", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| { f["syntax"] == "sliding_bursts(ts, event_id, window_seconds, threshold)" })
+    );
 
     let o = shell(
         &store,

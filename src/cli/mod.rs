@@ -58,9 +58,10 @@ enum Command {
     Stats(stats::Args),
     /// Print the store's tables and columns (Markdown).
     Schema,
-    /// List the rules.
+    /// List the rules (`--functions`: the SQL functions they are built from).
     Rules(rules::ListArgs),
-    /// Explain a rule: what it finds, why it matters, an example, how to fix it.
+    /// Explain a rule: what it finds, why it matters, an example, how to fix it; or what one of
+    /// xaudit's SQL functions does.
     Explain(rules::ExplainArgs),
     /// Precision and recall of the rule pack on `xaudit gen` output, against its labels.
     Eval {

@@ -14,11 +14,16 @@ pub enum Format {
 pub struct ListArgs {
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// List the SQL functions the rules are built from (usable in `xaudit sql` and the shell)
+    /// instead of the rules.
+    #[arg(long)]
+    functions: bool,
 }
 
 #[derive(clap::Args)]
 pub struct ExplainArgs {
-    /// Rule id (see `xaudit rules`).
+    /// Rule id (see `xaudit rules`), or the name of one of xaudit's SQL functions (see
+    /// `xaudit rules --functions`).
     rule: String,
     /// Language of the policy section heading.
     #[arg(long, value_enum, default_value = "en")]
@@ -26,6 +31,9 @@ pub struct ExplainArgs {
 }
 
 pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
+    if a.functions {
+        return list_functions(a.format);
+    }
     let rules = registry()?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rules)?),
@@ -48,7 +56,14 @@ pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
 pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let rules = registry()?;
     let Some(r) = find(&rules, &a.rule) else {
-        anyhow::bail!("no rule `{}`; `xaudit rules` lists them", a.rule);
+        if let Some(text) = xaudit::udf::docs::text(&a.rule) {
+            print!("{text}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        anyhow::bail!(
+            "no rule or function `{}`; `xaudit rules` lists the rules, `xaudit rules --functions` the functions",
+            a.rule
+        );
     };
     let heading = sections::get(&r.section)
         .map(|s| s.heading(a.lang))
@@ -96,5 +111,42 @@ pub async fn eval(
     };
     let e = xaudit::eval::evaluate(&dir, &rules, &config).await?;
     print!("{}", e.markdown());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_functions(format: Format) -> anyhow::Result<ExitCode> {
+    let functions = xaudit::udf::functions();
+    let docs = || {
+        functions
+            .iter()
+            .filter_map(|(name, doc)| doc.as_ref().map(|d| (name, d)))
+    };
+    match format {
+        Format::Json => {
+            let list: Vec<serde_json::Value> = docs()
+                .map(|(name, d)| {
+                    serde_json::json!({
+                        "name": name, "syntax": d.syntax_example, "description": d.description,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Format::Md => {
+            println!("| function | what it does |\n| --- | --- |");
+            for (_, d) in docs() {
+                println!(
+                    "| `{}` | {} |",
+                    d.syntax_example,
+                    xaudit::udf::docs::summary(d).replace('|', "\\|")
+                );
+            }
+        }
+        Format::Text => {
+            for (name, d) in docs() {
+                println!("{name:<22} {}", xaudit::udf::docs::summary(d));
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

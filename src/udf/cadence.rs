@@ -106,6 +106,9 @@ pub fn udaf() -> Cadence {
 }
 
 impl AggregateUDFImpl for Cadence {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "cadence"
     }

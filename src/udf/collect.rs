@@ -320,6 +320,9 @@ impl std::hash::Hash for SequenceAggregate {
 }
 
 impl AggregateUDFImpl for SequenceAggregate {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         self.name
     }

@@ -30,6 +30,9 @@ pub fn udaf() -> ConnectedComponents {
 }
 
 impl AggregateUDFImpl for ConnectedComponents {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "connected_components"
     }

@@ -33,6 +33,9 @@ pub fn udaf() -> LshCandidates {
 }
 
 impl AggregateUDFImpl for LshCandidates {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "lsh_candidates"
     }

@@ -8,6 +8,7 @@ mod connected_components;
 mod consent_phrase;
 mod content_hash;
 mod dm_echo;
+pub mod docs;
 mod int_lists;
 mod jaccard;
 mod lexicon_terms;
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 pub use client_class::classify as client_class_of;
@@ -71,25 +72,27 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(cadence::udaf()));
 }
 
-/// Names of xaudit's functions (those `register_all` adds to DataFusion's own), sorted.
-pub fn function_names() -> Vec<String> {
+/// xaudit's functions (those `register_all` adds to DataFusion's own) with the documentation each
+/// carries, sorted by name.
+pub fn functions() -> Vec<(String, Option<Documentation>)> {
     let plain = SessionContext::new();
     let ours = SessionContext::new();
     register_all(&ours);
     let (p, o) = (plain.state(), ours.state());
-    let mut names: Vec<String> = o
+    let mut out: Vec<(String, Option<Documentation>)> = o
         .scalar_functions()
-        .keys()
-        .filter(|k| !p.scalar_functions().contains_key(*k))
+        .iter()
+        .filter(|(k, _)| !p.scalar_functions().contains_key(*k))
+        .map(|(k, f)| (k.clone(), f.documentation().cloned()))
         .chain(
             o.aggregate_functions()
-                .keys()
-                .filter(|k| !p.aggregate_functions().contains_key(*k)),
+                .iter()
+                .filter(|(k, _)| !p.aggregate_functions().contains_key(*k))
+                .map(|(k, f)| (k.clone(), f.documentation().cloned())),
         )
-        .cloned()
         .collect();
-    names.sort();
-    names
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.
@@ -116,4 +119,24 @@ pub(crate) fn int64_list_type() -> DataType {
         DataType::Int64,
         true,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every function carries its documentation, and its syntax names it: what `\\df` and
+    /// `xaudit explain` show comes from the function itself.
+    #[test]
+    fn every_function_carries_its_documentation() {
+        let functions = super::functions();
+        assert!(functions.len() >= 20, "{functions:?}");
+        for (name, doc) in functions {
+            let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
+            assert!(
+                doc.syntax_example.starts_with(&format!("{name}(")),
+                "{name}: {}",
+                doc.syntax_example
+            );
+            assert!(doc.description.len() > 20, "{name}: {}", doc.description);
+        }
+    }
 }

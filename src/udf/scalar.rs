@@ -46,6 +46,9 @@ impl std::hash::Hash for Scalar {
 }
 
 impl ScalarUDFImpl for Scalar {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         self.name
     }

@@ -30,6 +30,9 @@ impl Default for SnowflakeTime {
 }
 
 impl ScalarUDFImpl for SnowflakeTime {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         "snowflake_time"
     }

@@ -44,6 +44,9 @@ impl std::hash::Hash for StringMap {
 }
 
 impl ScalarUDFImpl for StringMap {
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        super::docs::of(self.name())
+    }
     fn name(&self) -> &str {
         self.name
     }
