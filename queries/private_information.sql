@@ -6,7 +6,7 @@
 -- metric: posts_with_personal_data
 -- what: Public posts (posts, replies, quotes) that contain a payment card number (valid by Luhn,
 --   with a card network's prefix and length), an IBAN (valid by mod-97, with its country's
---   length), a Dutch BSN or a Turkish T.C. kimlik number (valid by their checksums, next to a
+--   length and format), a Dutch BSN or a Turkish T.C. kimlik number (valid by their checksums, next to a
 --   word such as "BSN" or "kimlik"): deny. Phone numbers and e-mail addresses of others: warn;
 --   those in the account's own profile are its contact details and are not reported. Numbers that
 --   fail their checksum (a 16-digit order number) are not reported.

@@ -7,19 +7,25 @@ const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
 /// Snowflake ids before this are pre-2010 sequential ids that carry no time.
 const MIN_SNOWFLAKE: u64 = 1 << 40;
 
-/// Parse any timestamp X data uses:
+/// Parse a timestamp written as a date, in any format X data uses:
 /// - the tweet format `Wed Mar 22 07:41:49 +0000 2017` (English names, any locale);
-/// - RFC 3339 / ISO 8601 (`2017-02-02T01:00:28.774Z`, `2018-05-24T09:48:12+00:00`);
+/// - RFC 3339 / ISO 8601 (`2017-02-02T01:00:28.774Z`, `2018-05-24T09:48:12+00:00`), and the
+///   basic ISO date `20170202`;
 /// - Grailbird `2015-01-24 02:02:37 +0000`;
-/// - naive `2015-01-24 02:02:37` or `2015-01-24T02:02:37` (taken as UTC);
-/// - epoch milliseconds as digits (`1517588749178`), or epoch seconds (10 digits or fewer).
+/// - naive `2015-01-24 02:02:37` or `2015-01-24T02:02:37` (taken as UTC).
+///
+/// Digits alone are not an epoch time here: a field is an epoch number only where its format
+/// says so ([`parse_epoch`], [`parse_ts_or_epoch`]), so `20260301` is the first of March 2026,
+/// never 1970.
 ///
 /// ```
-/// use xaudit::model::time::{format_ts, parse_ts};
+/// use xaudit::model::time::{format_ts, parse_epoch, parse_ts, parse_ts_or_epoch};
 ///
 /// let tweet = parse_ts("Wed Mar 22 07:41:49 +0000 2017").unwrap();
 /// assert_eq!(parse_ts("2017-03-22T07:41:49.000Z"), Some(tweet));
-/// assert_eq!(parse_ts("1490168509000"), Some(tweet));
+/// assert_eq!(parse_epoch("1490168509000"), Some(tweet));
+/// assert_eq!(parse_ts_or_epoch("1490168509000"), Some(tweet));
+/// assert_eq!(parse_ts("1490168509000"), None);
 /// assert_eq!(format_ts(tweet), "2017-03-22T07:41:49Z");
 /// assert_eq!(parse_ts("last tuesday"), None);
 /// ```
@@ -29,8 +35,11 @@ pub fn parse_ts(s: &str) -> Option<i64> {
         return None;
     }
     if s.bytes().all(|b| b.is_ascii_digit()) {
-        let n: i64 = s.parse().ok()?;
-        return Some(epoch_number_to_micros(n));
+        return (s.len() == 8)
+            .then(|| chrono::NaiveDate::parse_from_str(s, "%Y%m%d").ok())
+            .flatten()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| Utc.from_utc_datetime(&t).timestamp_micros());
     }
     if let Some(t) = parse_tweet_time(s) {
         return Some(t);
@@ -98,6 +107,22 @@ fn parse_tweet_time(s: &str) -> Option<i64> {
     )
 }
 
+/// A field that is an epoch number by its format (`timestamp_ms`, `created_timestamp`,
+/// `createdAtMsec`): digits, read by [`epoch_number_to_micros`].
+pub fn parse_epoch(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok().map(epoch_number_to_micros)
+}
+
+/// A field whose format allows a date or an epoch number (a generic log's `ts`, a webhook time
+/// of unknown field): a date first, so an 8-digit basic date stays a date.
+pub fn parse_ts_or_epoch(s: &str) -> Option<i64> {
+    parse_ts(s).or_else(|| parse_epoch(s))
+}
+
 /// Epoch numbers: 13 digits are milliseconds (every X `*_timestamp` / `timestamp_ms`), 10 are seconds,
 /// 16 are microseconds.
 pub fn epoch_number_to_micros(n: i64) -> i64 {
@@ -146,9 +171,25 @@ mod tests {
         assert_eq!(parse_ts("2018-03-26 16:33:26 +0000"), Some(t));
         assert_eq!(parse_ts("2018-03-26T16:33:26+00:00"), Some(t));
         assert_eq!(parse_ts("2018-03-26T16:33:26.000Z"), Some(t));
-        assert_eq!(parse_ts("1522082006000"), Some(t));
-        assert_eq!(parse_ts("1522082006"), Some(t));
+        assert_eq!(parse_ts_or_epoch("1522082006000"), Some(t));
+        assert_eq!(parse_ts_or_epoch("1522082006"), Some(t));
         assert_eq!(parse_ts("2018-03-26 16:33:26"), Some(t));
+    }
+
+    /// Issue 22: an all-digit date was read as epoch milliseconds, in 1970.
+    #[test]
+    fn an_all_digit_date_is_a_date_and_epoch_numbers_only_where_the_format_says() {
+        let march = parse_ts("2026-03-01T00:00:00Z").unwrap();
+        assert_eq!(parse_ts("20260301"), Some(march));
+        assert_eq!(parse_ts_or_epoch("20260301"), Some(march));
+        assert_eq!(
+            parse_ts("1772323200"),
+            None,
+            "digits in a date field are no epoch"
+        );
+        assert_eq!(parse_epoch("1772323200000"), Some(march));
+        assert_eq!(parse_epoch("2026-03-01"), None);
+        assert_eq!(parse_ts("20261301"), None, "month 13");
     }
 
     #[test]

@@ -260,7 +260,7 @@ impl<'a> ApiTweet<'a> {
         self.created_at
             .as_deref()
             .and_then(time::parse_ts)
-            .or_else(|| self.timestamp_ms.as_deref().and_then(time::parse_ts))
+            .or_else(|| self.timestamp_ms.as_deref().and_then(time::parse_epoch))
             .or_else(|| self.post_id().and_then(time::snowflake_ts))
     }
 

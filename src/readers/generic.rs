@@ -304,7 +304,7 @@ fn row_to_event(
                 .as_i64()
                 .map(time::epoch_number_to_micros)
                 .ok_or_else(|| err(format!("`{k}` {n} is not an epoch time"))),
-            Value::String(s) => time::parse_ts(s).ok_or_else(|| {
+            Value::String(s) => time::parse_ts_or_epoch(s).ok_or_else(|| {
                 err(format!(
                     "`{k}` {s:?} is not a timestamp; expected RFC 3339 or epoch milliseconds"
                 ))

@@ -151,9 +151,15 @@ impl Ctx<'_> {
     fn err(&self, what: impl Into<String>) -> InputError {
         InputError::new(self.file, self.pos(), what)
     }
-    fn ts(&self, field: &str, v: Option<&str>) -> Result<i64, InputError> {
+    /// A required time, read by `parse` (a date, or an epoch number where the field is one).
+    fn ts(
+        &self,
+        field: &str,
+        v: Option<&str>,
+        parse: fn(&str) -> Option<i64>,
+    ) -> Result<i64, InputError> {
         let v = v.ok_or_else(|| missing(self.file, self.pos(), &format!("`{field}`")))?;
-        time::parse_ts(v).ok_or_else(|| self.err(format!("`{field}` {v:?} is not a timestamp")))
+        parse(v).ok_or_else(|| self.err(format!("`{field}` {v:?} is not a timestamp")))
     }
 }
 
@@ -355,7 +361,11 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
     }
     if let Some(ue) = p.user_event {
         if let Some(r) = ue.revoke {
-            let ts = ctx.ts("user_event.revoke.date_time", r.date_time.as_deref())?;
+            let ts = ctx.ts(
+                "user_event.revoke.date_time",
+                r.date_time.as_deref(),
+                time::parse_ts,
+            )?;
             let user = r
                 .source
                 .as_ref()
@@ -379,10 +389,19 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
         tweet_event(ctx, account, t, out)?;
     }
     for mut f in p.favorite_events {
-        let ts = ctx.ts(
-            "favorite_events[].created_at",
-            f.timestamp_ms.as_deref().or(f.created_at.as_deref()),
-        )?;
+        // `timestamp_ms` is epoch milliseconds; `created_at` a date.
+        let ts = match f.timestamp_ms.as_deref() {
+            Some(ms) => ctx.ts(
+                "favorite_events[].timestamp_ms",
+                Some(ms),
+                time::parse_epoch,
+            )?,
+            None => ctx.ts(
+                "favorite_events[].created_at",
+                f.created_at.as_deref(),
+                time::parse_ts,
+            )?,
+        };
         let liker = f.user.as_mut().and_then(ApiUser::take_id);
         if liker.as_deref() != Some(account) {
             continue; // someone liked the account's post: not the account's activity
@@ -430,7 +449,11 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
                     pair[0].0, pair[1].0
                 )));
             };
-            let ts = ctx.ts("created_timestamp", ev.created_timestamp.as_deref())?;
+            let ts = ctx.ts(
+                "created_timestamp",
+                ev.created_timestamp.as_deref(),
+                time::parse_epoch,
+            )?;
             let src = ev.source.as_mut().and_then(ApiUser::take_id);
             let tgt = ev.target.as_mut().and_then(ApiUser::take_id);
             let kind = if src.as_deref() == Some(account) {
@@ -455,6 +478,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
         let ts = ctx.ts(
             "tweet_delete_events[].timestamp_ms",
             d.timestamp_ms.as_deref(),
+            time::parse_epoch,
         )?;
         let st = d
             .status
@@ -521,6 +545,7 @@ fn dm_event<'a>(
     let ts = ctx.ts(
         "direct_message_events[].created_timestamp",
         dm.created_timestamp.as_deref(),
+        time::parse_epoch,
     )?;
     let mc = dm
         .message_create
@@ -588,14 +613,15 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
     // Events without their own time (follow.follow) are dated by the event uuid, a snowflake.
     let fallback_ts = uuid.as_deref().and_then(time::snowflake_ts);
     let ts_of = |v: &Value| -> Result<i64, InputError> {
-        for key in [
-            "created_at",
-            "timestamp_ms",
-            "date_time",
-            "created_timestamp",
-        ] {
+        let keys: [(&str, fn(&str) -> Option<i64>); 4] = [
+            ("created_at", time::parse_ts),
+            ("timestamp_ms", time::parse_epoch),
+            ("date_time", time::parse_ts),
+            ("created_timestamp", time::parse_epoch),
+        ];
+        for (key, parse) in keys {
             if let Some(s) = v.get(key).and_then(|x| id_of(Some(x))) {
-                return time::parse_ts(&s)
+                return parse(&s)
                     .ok_or_else(|| ctx.err(format!("`payload.{key}` {s:?} is not a timestamp")));
             }
         }

@@ -92,18 +92,42 @@ impl Category {
     }
 }
 
+/// How many other words a multi-word entry may have inserted between its words: "deel hieronder
+/// je telefoonnummer" is still "deel je" (share your) phone number.
+pub const MAX_INSERTED_WORDS: usize = 2;
+
+/// Whether `e` matches the words starting at `words[0]`: its first word there, each next word
+/// after at most [`MAX_INSERTED_WORDS`] other words in all.
 fn matches_at(words: &[&str], e: &Entry) -> bool {
-    if words.len() < e.words.len() {
+    let last = e.words.len() - 1;
+    let fits = |k: usize, word: &str| {
+        if k == last && e.prefix_last {
+            word.starts_with(e.words[k].as_str())
+        } else {
+            word == e.words[k]
+        }
+    };
+    if words.is_empty() || !fits(0, words[0]) {
         return false;
     }
-    let last = e.words.len() - 1;
-    e.words.iter().enumerate().all(|(k, w)| {
-        if k == last && e.prefix_last {
-            words[k].starts_with(w.as_str())
-        } else {
-            words[k] == w
+    let mut at = 1;
+    let mut inserted = 0;
+    for k in 1..e.words.len() {
+        loop {
+            let Some(word) = words.get(at) else {
+                return false;
+            };
+            at += 1;
+            if fits(k, word) {
+                break;
+            }
+            inserted += 1;
+            if inserted > MAX_INSERTED_WORDS {
+                return false;
+            }
         }
-    })
+    }
+    true
 }
 
 static LEXICON: LazyLock<BTreeMap<&'static str, Category>> = LazyLock::new(|| {
@@ -173,6 +197,28 @@ mod tests {
         assert_eq!(
             found("private_channel", "Please DM us"),
             vec!["dm", "dm us"]
+        );
+    }
+
+    /// Issue 22: one inserted word let a request escape the exact phrase "deel je".
+    #[test]
+    fn multi_word_entries_allow_a_few_inserted_words() {
+        assert_eq!(
+            found("public_request", "Deel hieronder je telefoonnummer"),
+            vec!["deel je"]
+        );
+        assert_eq!(
+            found("personal_data", "Deel hieronder je telefoonnummer"),
+            vec!["telefoonnummer"]
+        );
+        assert_eq!(
+            found("public_request", "deel dan hier maar je adres"),
+            Vec::<&str>::new(),
+            "three inserted words are no longer one phrase"
+        );
+        assert_eq!(
+            found("personal_data", "Reply with your mobile phone number"),
+            vec!["mobile number", "phone number"]
         );
     }
 

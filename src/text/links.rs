@@ -19,35 +19,37 @@ static DOMAINS: LazyLock<Domains> = LazyLock::new(|| {
 });
 
 /// The host of a URL (lowercase, without `www.`), with or without a scheme; `None` when there is
-/// none.
+/// none. Parsed by the WHATWG URL rules browsers follow (the `url` crate), so the host is the one
+/// a click goes to: `https://evil.example\\@paypal.com/` goes to `evil.example` (a backslash ends
+/// the authority), and `https://bit%2Ely/x` to `bit.ly` (the host is percent-decoded).
 pub fn host(url: &str) -> Option<String> {
     let url = url.trim();
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit('@').next()?.split(':').next()?;
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    // X shows links without their scheme (`bit.ly/3kTxq9Z`); a browser reads those as web
+    // addresses. Only `scheme://` counts as a scheme here: `example.com:8080/x` is a host and a
+    // port, not the scheme `example.com`.
+    let parsed = if url.contains("://") {
+        url::Url::parse(url).ok()?
+    } else {
+        url::Url::parse(&format!("http://{url}")).ok()?
+    };
+    let host = match parsed.host()? {
+        url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
+        url::Host::Ipv4(ip) => return Some(ip.to_string()),
+        url::Host::Ipv6(ip) => return Some(ip.to_string()),
+    };
     let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
     (host.contains('.') && !host.is_empty()).then_some(host)
 }
 
-/// The registrable part of a host, approximately: the last two labels, or three under a
-/// two-letter country code with a generic second level (`bbc.co.uk`, `gov.com.tr`).
+/// The site a host belongs to: its registrable domain by the Public Suffix List, private
+/// suffixes included, so `alice.github.io` and `mallory.github.io` are two sites, and
+/// `news.bbc.co.uk` is `bbc.co.uk`. A host that is itself a public suffix, or an IP address, is
+/// its own site.
 pub fn site(host: &str) -> String {
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    if n >= 3
-        && labels[n - 1].len() == 2
-        && matches!(
-            labels[n - 2],
-            "co" | "com" | "org" | "net" | "ac" | "gov" | "edu" | "gen" | "bel" | "web"
-        )
-    {
-        labels[n - 3..].join(".")
-    } else if n >= 2 {
-        labels[n - 2..].join(".")
-    } else {
-        host.to_string()
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return host.to_string();
     }
+    psl::domain_str(host).unwrap_or(host).to_string()
 }
 
 fn listed(host: &str, list: &[String]) -> bool {
@@ -87,6 +89,42 @@ mod tests {
         assert_eq!(host("not a url"), None);
         assert_eq!(site("news.bbc.co.uk"), "bbc.co.uk");
         assert_eq!(site("shop.example.com"), "example.com");
+        assert_eq!(host("example.com:8080/x").as_deref(), Some("example.com"));
+        assert_eq!(host("192.168.1.20/admin").as_deref(), Some("192.168.1.20"));
+        assert_eq!(site("192.168.1.20"), "192.168.1.20");
+    }
+
+    /// Issue 22: a backslash ends the authority for a browser, so the `@` after it is in the
+    /// path and the host is the part before.
+    #[test]
+    fn a_backslash_before_the_at_sign_does_not_hide_the_real_host() {
+        assert_eq!(
+            host(r"https://evil.example\@paypal.com/login").as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(
+            host("https://user:pw@paypal.com.evil.example/x").as_deref(),
+            Some("paypal.com.evil.example")
+        );
+    }
+
+    /// Issue 22: browsers percent-decode the host.
+    #[test]
+    fn a_percent_encoded_host_is_decoded() {
+        assert_eq!(host("https://bit%2Ely/x").as_deref(), Some("bit.ly"));
+        assert_eq!(
+            class(&host("https://bit%2Ely/x").unwrap()),
+            Some("shortener")
+        );
+    }
+
+    /// Issue 22: subdomains of a private public suffix belong to different people.
+    #[test]
+    fn sites_follow_the_public_suffix_list_private_section_included() {
+        assert_ne!(site("alice.github.io"), site("mallory.github.io"));
+        assert_eq!(site("alice.github.io"), "alice.github.io");
+        assert_eq!(site("gist.github.com"), "github.com");
+        assert_eq!(site("github.io"), "github.io");
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub fn card_issuer(digits: &str) -> Option<&'static str> {
         Some("mastercard")
     } else if matches!(p2, 34 | 37) && len == 15 {
         Some("amex")
+    } else if (2200..=2204).contains(&p4) && (16..=19).contains(&len) {
+        Some("mir")
+    } else if p4 == 9792 && len == 16 {
+        Some("troy")
+    } else if (matches!(p2, 60 | 81 | 82) && p4 != 6011 || p3 == 508) && len == 16 {
+        Some("rupay")
     } else if (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65) && (16..=19).contains(&len) {
         Some("discover")
     } else if (3528..=3589).contains(&p4) && (16..=19).contains(&len) {
@@ -109,29 +115,11 @@ static IBAN_LENGTHS: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
         .collect()
 });
 
-/// IBAN check: known country, that country's length, and mod-97 of the rearranged number is 1.
+/// IBAN check: the country's length and BBAN format (which positions are letters or digits, from
+/// the SWIFT IBAN registry, through `iban_validate`) and mod-97 of the rearranged number is 1.
 pub fn iban_valid(compact: &str) -> bool {
     let s = compact.to_ascii_uppercase();
-    if s.len() < 5 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return false;
-    }
-    if IBAN_LENGTHS.get(&s[..2]) != Some(&s.len()) {
-        return false;
-    }
-    let mut rem: u32 = 0;
-    for b in s[4..].bytes().chain(s[..4].bytes()) {
-        let v = if b.is_ascii_digit() {
-            u32::from(b - b'0')
-        } else {
-            u32::from(b - b'A') + 10
-        };
-        rem = if v >= 10 {
-            (rem * 100 + v) % 97
-        } else {
-            (rem * 10 + v) % 97
-        };
-    }
-    rem == 1
+    s.len() >= 5 && IBAN_LENGTHS.get(&s[..2]) == Some(&s.len()) && s.parse::<iban::Iban>().is_ok()
 }
 
 /// Dutch BSN 11-check: 9 digits, weights 9…2 and −1, the sum a multiple of 11 (and not 0).
@@ -319,6 +307,30 @@ mod tests {
         assert_eq!(kinds("amex 378282246310005"), vec![Kind::PaymentCard]);
     }
 
+    /// Issue 22: Luhn-valid numbers of Troy, Mir, RuPay, JCB and UnionPay were not reported.
+    #[test]
+    fn every_card_network_is_a_card() {
+        for (number, network) in [
+            ("9792 0000 0000 0011", "troy"),
+            ("2200 0000 0000 0004", "mir"),
+            ("2204 3000 0000 0004", "mir"),
+            ("8172 0000 0000 0005", "rupay"),
+            ("6070 0000 0000 0002", "rupay"),
+            ("5085 0000 0000 0007", "rupay"),
+            ("3530 0000 0000 0003", "jcb"),
+            ("6200 0000 0000 0005", "unionpay"),
+        ] {
+            let digits = number.replace(' ', "");
+            assert!(luhn(&digits), "{number}");
+            assert_eq!(card_issuer(&digits), Some(network), "{number}");
+            assert_eq!(
+                kinds(&format!("my card {number}")),
+                vec![Kind::PaymentCard],
+                "{number}"
+            );
+        }
+    }
+
     #[test]
     fn a_sixteen_digit_order_number_that_fails_luhn_is_not_a_card() {
         assert!(!luhn("4539148803436468"));
@@ -335,6 +347,8 @@ mod tests {
         assert!(iban_valid("TR330006100519786457841326"));
         assert!(!iban_valid("NL91ABNA0417164301"), "checksum");
         assert!(!iban_valid("NL91ABNA04171643000"), "length");
+        // Issue 22: right length and checksum, but Dutch account numbers are digits.
+        assert!(!iban_valid("NL15ABNA041716430X"), "format");
         assert_eq!(
             kinds("Maak over naar NL91 ABNA 0417 1643 00 aub"),
             vec![Kind::Iban]

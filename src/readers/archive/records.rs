@@ -458,7 +458,7 @@ fn message_event(
     let ts = m
         .created_at_msec
         .as_deref()
-        .and_then(time::parse_ts)
+        .and_then(time::parse_epoch)
         .ok_or_else(|| missing(file, pos, "`createdAtMsec`"))?;
     let sender = m
         .sender_id
