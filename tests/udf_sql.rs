@@ -242,3 +242,31 @@ async fn cadence_from_sql_describes_a_ticking_account_and_ignores_nulls() {
         "an empty group has no statistics"
     );
 }
+
+/// Issue 22's evasions, as the rules call the functions: a host a browser would really go to, a
+/// percent-encoded shortener, two people's pages on one private suffix, card networks, an
+/// inserted word in a Dutch request.
+#[tokio::test]
+async fn evasions_of_links_cards_and_phrases_are_caught_in_sql() {
+    let r = query(
+        r"SELECT url_host('https://evil.example\@paypal.com/login') AS backslash,
+                url_host('https://bit%2Ely/x') AS encoded,
+                link_class(url_host('https://bit%2Ely/x')) AS encoded_class,
+                url_site('alice.github.io') = url_site('mallory.github.io') AS same_site,
+                personal_data('Troy 9792 0000 0000 0011, Mir 2200 0000 0000 0004') AS cards,
+                lexicon_terms(normalize_text('Deel hieronder je telefoonnummer'), 'public_request') AS request",
+    )
+    .await;
+    assert_eq!(r[0]["backslash"], "evil.example");
+    assert_eq!(r[0]["encoded"], "bit.ly");
+    assert_eq!(r[0]["encoded_class"], "shortener");
+    assert_eq!(r[0]["same_site"], false);
+    let kinds: Vec<&str> = r[0]["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["payment_card", "payment_card"]);
+    assert_eq!(r[0]["request"], serde_json::json!(["deel je"]));
+}
