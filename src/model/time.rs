@@ -107,6 +107,10 @@ fn parse_tweet_time(s: &str) -> Option<i64> {
     )
 }
 
+/// How a field's time is read: [`parse_ts`], [`parse_epoch`] or [`parse_ts_or_epoch`], as its
+/// format says.
+pub type TimeParser = fn(&str) -> Option<i64>;
+
 /// A field that is an epoch number by its format (`timestamp_ms`, `created_timestamp`,
 /// `createdAtMsec`): digits, read by [`epoch_number_to_micros`].
 pub fn parse_epoch(s: &str) -> Option<i64> {

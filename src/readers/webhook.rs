@@ -152,12 +152,7 @@ impl Ctx<'_> {
         InputError::new(self.file, self.pos(), what)
     }
     /// A required time, read by `parse` (a date, or an epoch number where the field is one).
-    fn ts(
-        &self,
-        field: &str,
-        v: Option<&str>,
-        parse: fn(&str) -> Option<i64>,
-    ) -> Result<i64, InputError> {
+    fn ts(&self, field: &str, v: Option<&str>, parse: time::TimeParser) -> Result<i64, InputError> {
         let v = v.ok_or_else(|| missing(self.file, self.pos(), &format!("`{field}`")))?;
         parse(v).ok_or_else(|| self.err(format!("`{field}` {v:?} is not a timestamp")))
     }
@@ -613,7 +608,7 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
     // Events without their own time (follow.follow) are dated by the event uuid, a snowflake.
     let fallback_ts = uuid.as_deref().and_then(time::snowflake_ts);
     let ts_of = |v: &Value| -> Result<i64, InputError> {
-        let keys: [(&str, fn(&str) -> Option<i64>); 4] = [
+        let keys: [(&str, time::TimeParser); 4] = [
             ("created_at", time::parse_ts),
             ("timestamp_ms", time::parse_epoch),
             ("date_time", time::parse_ts),
