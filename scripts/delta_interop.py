@@ -11,7 +11,7 @@ import sys
 
 from deltalake import DeltaTable
 
-TABLES = ["events", "accounts", "connected_apps", "trends", "snapshots", "lists", "rejects", "inputs"]
+TABLES = ["events", "accounts", "connected_apps", "trends", "snapshots", "lists", "absent_files", "rejects", "inputs"]
 
 
 def main() -> int:

@@ -333,16 +333,49 @@ async fn a_zip_bomb_is_stopped_by_the_ratio_and_size_limits() {
     assert!(err.reason.contains("over the limit"), "{err}");
 }
 
+/// A part the manifest lists but the export lacks is no silent loss: since issue 22 it is no
+/// error either (people strip exports before handing them over), but a notice and a row in
+/// `absent_files`, and the rules on posts say they could not look, naming the part.
 #[tokio::test]
-async fn a_part_listed_in_the_manifest_but_missing_is_an_error_not_a_silent_loss() {
+async fn a_part_listed_in_the_manifest_but_missing_is_recorded_not_a_silent_loss() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("archive");
     copy_dir(&fixture("archives/current-2026"), &a);
     std::fs::remove_file(a.join("data/tweets-part1.js")).unwrap();
     let store = Store::at(dir.path().join("store")).unwrap();
-    let err = input_error(ingest_all(&store, &[a], false).await.unwrap_err());
-    assert!(err.file.ends_with("tweets-part1.js"));
-    assert!(err.reason.contains("missing"), "{err}");
+    let report = ingest_all(&store, &[a], false).await.unwrap();
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.contains("tweets-part1.js") && n.contains("absent")),
+        "{:?}",
+        report.notices
+    );
+    let absent = rows(&store, "SELECT file FROM absent_files").await;
+    assert_eq!(
+        absent,
+        [serde_json::json!({"file": "data/tweets-part1.js"})]
+    );
+    let audit = xaudit::report::audit_report(
+        &store,
+        &xaudit::rules::registry().unwrap(),
+        &xaudit::audit::Config::default(),
+        &xaudit::audit::AuditOptions::default(),
+    )
+    .await
+    .unwrap();
+    let dup = audit.accounts[0]
+        .rules
+        .iter()
+        .find(|r| r.rule == "duplicate_posts")
+        .unwrap();
+    assert_eq!(dup.status, xaudit::model::Status::NotEvaluable);
+    assert!(
+        dup.reason.contains("data/tweets-part1.js"),
+        "{}",
+        dup.reason
+    );
 }
 
 #[test]

@@ -349,3 +349,48 @@ fn input_kind_is_detected_from_content_and_unknown_input_says_what_was_expected(
     let err = detect(&fixture("archives/current-2026/data/README.txt")).unwrap_err();
     assert!(err.reason.contains("expected an X archive"), "{err}");
 }
+
+/// Issue 22: people remove their DM files before handing an export to an auditor. The manifest
+/// still lists them; the audit goes on, and the rules that need DMs say they could not look,
+/// naming the absent files, instead of stopping or reading the absence as compliance.
+#[test]
+fn a_stripped_export_audits_with_coverage_naming_the_absent_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    copy_dir(&fixture("archives/current-2026"), &export);
+    for f in [
+        "direct-messages.js",
+        "direct-messages-group.js",
+        "message-event.js",
+    ] {
+        std::fs::remove_file(export.join("data").join(f)).unwrap();
+    }
+    let o = xaudit(&["audit", export.to_str().unwrap(), "--format", "json"]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("data/direct-messages.js: listed in manifest.js but absent"),
+        "{}",
+        stderr(&o)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = report["accounts"][0]["rules"].as_array().unwrap();
+    let dm = rules
+        .iter()
+        .find(|r| r["rule"] == "unsolicited_dm")
+        .unwrap();
+    assert_eq!(dm["status"], "not_evaluable");
+    let reason = dm["reason"].as_str().unwrap();
+    for f in [
+        "data/direct-messages.js",
+        "data/direct-messages-group.js",
+        "data/message-event.js",
+    ] {
+        assert!(reason.contains(f), "{reason}");
+    }
+    // Posts are all there: the rules on posts are evaluated as before.
+    let dup = rules
+        .iter()
+        .find(|r| r["rule"] == "duplicate_posts")
+        .unwrap();
+    assert_eq!(dup["status"], "evaluated");
+}

@@ -30,6 +30,8 @@ pub struct DataSummary {
     pub generic: i64,
     pub trends: i64,
     pub accounts: i64,
+    /// Data files the account's archive manifest lists and its export lacks (`data/…`).
+    pub absent_files: Vec<String>,
 }
 
 const SUMMARY: &str = "
@@ -74,7 +76,62 @@ pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSumm
         s.trends = trends;
         s.accounts = accounts;
     }
+    #[derive(Deserialize)]
+    struct Absent {
+        account_id: String,
+        file: String,
+    }
+    let absent = query_rows::<Absent>(
+        ctx,
+        "coverage: absent files",
+        "SELECT DISTINCT account_id, file FROM absent_files ORDER BY account_id, file",
+    )
+    .await?;
+    for a in absent {
+        if let Some(s) = out.get_mut(&a.account_id) {
+            s.absent_files.push(a.file);
+        }
+    }
     Ok(out)
+}
+
+/// The needs whose data an archive file holds: what its absence leaves unknown.
+fn needs_held_by(file: &str) -> &'static [Need] {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    if name.starts_with("direct-message") || name.starts_with("message-event") {
+        &[Need::Dms, Need::InboundEngagement]
+    } else if name.starts_with("tweet") || name.starts_with("note-tweet") {
+        &[Need::Posts]
+    } else if name.starts_with("follower") || name.starts_with("following") {
+        &[Need::TimedFollows]
+    } else if name.starts_with("connected-application") {
+        &[Need::ConnectedApps]
+    } else {
+        &[]
+    }
+}
+
+/// A need the export cannot show because a file holding its data was removed, and no activity
+/// log makes up for it: not evaluable, naming the files.
+fn absent_status(n: Need, d: &DataSummary) -> Option<(Status, String)> {
+    if d.activity_log > 0 && n != Need::ConnectedApps {
+        return None;
+    }
+    let files: Vec<&str> = d
+        .absent_files
+        .iter()
+        .filter(|f| needs_held_by(f).contains(&n))
+        .map(String::as_str)
+        .collect();
+    (!files.is_empty()).then(|| {
+        (
+            Status::NotEvaluable,
+            format!(
+                "the export lacks {}, which its manifest lists (removed before the audit?)",
+                files.join(", ")
+            ),
+        )
+    })
 }
 
 fn need_status(n: Need, d: &DataSummary) -> (Status, &'static str) {
@@ -139,11 +196,17 @@ fn need_status(n: Need, d: &DataSummary) -> (Status, &'static str) {
 /// The status of a rule with these needs for an account, and why.
 pub fn status(needs: &[Need], d: &DataSummary) -> (Status, String) {
     let mut worst = Status::Evaluated;
-    let mut reasons = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
     for n in needs {
-        let (s, why) = need_status(*n, d);
+        let (s, why) = match absent_status(*n, d) {
+            Some(absent) => absent,
+            None => {
+                let (s, why) = need_status(*n, d);
+                (s, why.to_string())
+            }
+        };
         worst = worst.max(s);
-        if !why.is_empty() {
+        if !why.is_empty() && !reasons.contains(&why) {
             reasons.push(why);
         }
     }
@@ -169,6 +232,28 @@ mod tests {
         let (s, why) = status(&[Need::Dms, Need::InboundEngagement], &d);
         assert_eq!(s, Status::Partial);
         assert!(why.contains("Account Activity log"));
+    }
+
+    /// Issue 22: an export whose DM files were removed cannot show DMs or who wrote first; the
+    /// rules say so and name the files, instead of reading the absence as compliance.
+    #[test]
+    fn a_stripped_export_names_its_absent_files() {
+        let d = DataSummary {
+            posts: 10,
+            archive: 20,
+            absent_files: vec!["data/direct-messages.js".into()],
+            ..Default::default()
+        };
+        let (s, why) = status(&[Need::Dms], &d);
+        assert_eq!(s, Status::NotEvaluable);
+        assert!(why.contains("data/direct-messages.js"), "{why}");
+        assert_eq!(status(&[Need::Posts], &d).0, Status::Evaluated);
+        // An Account Activity log shows the DMs the export lacks.
+        let logged = DataSummary {
+            activity_log: 5,
+            ..d
+        };
+        assert_eq!(status(&[Need::Dms], &logged).0, Status::Evaluated);
     }
 
     #[test]

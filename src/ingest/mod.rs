@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::error::{Error, InputError, Result};
 use crate::model::hash_id;
-use crate::model::schema::{ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS};
+use crate::model::schema::{
+    ABSENT_FILES, ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS,
+};
 use crate::readers::archive::{self, ZipLimits};
 use crate::readers::digest::{Digest, Digesting, ReadDigests};
 use crate::readers::generic::{self, Format};
@@ -314,17 +316,18 @@ pub async fn ingest(
 
     let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
     // The side tables are independent of each other: their commits overlap.
-    let (accounts, apps, trends, lists, snapshots, rejects) = tokio::try_join!(
+    let (accounts, apps, trends, lists, snapshots, absent, rejects) = tokio::try_join!(
         store.append_rows(&ACCOUNTS, &side.accounts, &meta),
         store.append_rows(&CONNECTED_APPS, &side.apps, &meta),
         store.append_rows(&TRENDS, &side.trends, &meta),
         store.append_rows(&LISTS, &side.lists, &meta),
         store.append_rows(&SNAPSHOTS, &snap_rows, &meta),
+        store.append_rows(&ABSENT_FILES, &side.absent, &meta),
         store.append_rows(&REJECTS, &side.rejects, &meta),
     )?;
     report.trends_added = trends;
     report.rejects = side.rejects.len();
-    let side_rows = accounts + apps + trends + lists + snapshots + rejects;
+    let side_rows = accounts + apps + trends + lists + snapshots + absent + rejects;
 
     report.events_added = writer.added;
     report.duplicates = writer.duplicates;

@@ -373,6 +373,29 @@ pub static LISTS: LazyLock<Table> = LazyLock::new(|| Table {
     ],
 });
 
+pub static ABSENT_FILES: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "absent_files",
+    doc: "Data files an archive's manifest lists but the export lacks (removed before it was handed over): the rules that need their data say `not_evaluable` and name them.",
+    key: "row_id",
+    columns: vec![
+        col(
+            "row_id",
+            DataType::Utf8,
+            false,
+            "hash of account, file and source",
+        ),
+        col("account_id", DataType::Utf8, false, "account id"),
+        col(
+            "file",
+            DataType::Utf8,
+            false,
+            "the file as the manifest names it (`data/direct-messages.js`)",
+        ),
+        col("observed_at", ts_type(), false, "archive generation date"),
+        col("source", DataType::Utf8, false, "input file"),
+    ],
+});
+
 pub static REJECTS: LazyLock<Table> = LazyLock::new(|| Table {
     name: "rejects",
     doc: "Bad records skipped by `ingest --lenient`, with where they were and why.",
@@ -599,7 +622,7 @@ pub static SUPPRESSIONS: LazyLock<Table> = LazyLock::new(|| Table {
 });
 
 /// Every table, events first.
-pub fn tables() -> [&'static Table; 11] {
+pub fn tables() -> [&'static Table; 12] {
     [
         &EVENTS,
         &ACCOUNTS,
@@ -607,6 +630,7 @@ pub fn tables() -> [&'static Table; 11] {
         &TRENDS,
         &SNAPSHOTS,
         &LISTS,
+        &ABSENT_FILES,
         &REJECTS,
         &INPUTS,
         &AUDIT_RUNS,

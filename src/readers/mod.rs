@@ -148,6 +148,28 @@ pub struct ListRow {
     pub source: String,
 }
 
+/// A data file an archive's manifest lists and the export lacks.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AbsentFileRow {
+    pub row_id: String,
+    pub account_id: String,
+    pub file: String,
+    pub observed_at: i64,
+    pub source: String,
+}
+
+impl AbsentFileRow {
+    pub fn new(account_id: &str, file: &str, observed_at: i64, source: &str) -> Self {
+        AbsentFileRow {
+            row_id: hash_id(&["absent", account_id, file, source]),
+            account_id: account_id.to_string(),
+            file: file.to_string(),
+            observed_at,
+            source: source.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RejectRow {
     pub reject_id: String,
@@ -193,6 +215,8 @@ pub struct Side {
     pub trends: Vec<TrendRow>,
     pub snapshots: Vec<SnapshotObs>,
     pub lists: Vec<ListRow>,
+    /// Data files the manifest lists and the export lacks.
+    pub absent: Vec<AbsentFileRow>,
     pub rejects: Vec<RejectRow>,
     /// Things worth telling the user that are not errors (unknown columns, skipped event types).
     pub notices: Vec<String>,
@@ -211,6 +235,7 @@ impl Side {
         self.trends.extend(other.trends);
         self.snapshots.extend(other.snapshots);
         self.lists.extend(other.lists);
+        self.absent.extend(other.absent);
         self.rejects.extend(other.rejects);
         self.notices.extend(other.notices);
         self.events += other.events;

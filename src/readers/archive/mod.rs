@@ -64,13 +64,21 @@ pub fn read(
     let info = read_info(&src)?;
     let files = src.files();
 
-    // Which files to read: the manifest's list (so a missing part is noticed, not silently lost)
-    // plus everything found by name.
+    // A file the manifest lists and the export lacks was removed before the export was handed
+    // over (people strip their DMs): not an error, but recorded, so that the rules needing its
+    // data say they could not look instead of reading its absence as compliance. Files that are
+    // there but truncated or corrupt stay errors.
     for (rel, _) in &info.manifest_files {
         if classify(rel).is_some() && !src.has(rel) {
-            return Err(InputError::file(
-                src.display(rel),
-                "listed in manifest.js but missing from the archive; the export is incomplete (records would be lost)",
+            side.notices.push(format!(
+                "{}: listed in manifest.js but absent from the export; rules that need its data report not_evaluable",
+                src.display(rel)
+            ));
+            side.absent.push(crate::readers::AbsentFileRow::new(
+                &info.account_id,
+                &format!("data/{rel}"),
+                info.generated_at.unwrap_or(0),
+                src.display_root(),
             ));
         }
     }
