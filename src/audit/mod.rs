@@ -70,8 +70,8 @@ async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionContext> 
 
 /// What an audit found, as data.
 pub struct Audit {
-    /// The session the rules ran in, at the audited version: what qualifies the findings
-    /// (suppressions in force, the previous run) is read at the same version.
+    /// The session the rules ran in, at the audited version, so that what qualifies the findings
+    /// (the suppressions in force) is read at that same version.
     pub session: SessionContext,
     /// The moment the audit speaks for (µs): the pinned version's commit time, else the clock.
     pub moment: i64,
