@@ -235,108 +235,121 @@ pub async fn ingest(
         }
     };
 
-    let mut write_error = None;
-    while let Some(chunk) = rx.recv().await {
-        if write_error.is_some() {
-            continue;
-        }
-        let written = match chunk {
-            Ok(chunk) => {
-                progress.inc(chunk.len() as u64);
-                writer.write_chunk(chunk).await
+    // Everything up to the commit; on an error the files still being written out are waited
+    // for before the error returns (left running, they would panic when the runtime stops).
+    let prepared = async {
+        let mut write_error = None;
+        while let Some(chunk) = rx.recv().await {
+            if write_error.is_some() {
+                continue;
             }
-            Err(e) => Err(e),
+            let written = match chunk {
+                Ok(chunk) => {
+                    progress.inc(chunk.len() as u64);
+                    writer.write_chunk(chunk).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                write_error = Some(e);
+            }
+        }
+        let results = readers
+            .join()
+            .map_err(|_| Error::Internal("a reader thread panicked".into()))?;
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        writer.flush_in_background()?;
+        let mut side = Side::default();
+        let mut summaries = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok((s, sd)) => {
+                    summaries.push(s);
+                    side.merge(sd);
+                }
+                // An input that cannot be read at all (a corrupt zip): lenient mode records it and
+                // keeps what was read from it and from the other inputs.
+                Err(e) if opts.lenient => side
+                    .rejects
+                    .push(crate::readers::RejectRow::from_error(&e, None)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            // Nothing is committed: the files written so far are referenced by no version.
+            return Err(if errors.len() == 1 {
+                Error::Input(errors.remove(0))
+            } else {
+                Error::Inputs(errors)
+            });
+        }
+
+        let mut report = IngestReport {
+            version_before,
+            ..Default::default()
         };
-        if let Err(e) = written {
-            write_error = Some(e);
+        let created: BTreeMap<String, i64> = side
+            .accounts
+            .iter()
+            .filter_map(|a| a.created_at.map(|c| (a.account_id.clone(), c)))
+            .collect();
+        let snapshots = std::mem::take(&mut side.snapshots);
+        let (snap_events, snap_rows) = snapshots::diff(
+            version_before.is_some().then_some(store),
+            snapshots,
+            &writer.relations,
+            &created,
+            &mut side.notices,
+        )
+        .await?;
+        report.snapshot_events = snap_events.len() as u64;
+        // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
+        // thousands of snapshot members into events.
+        let chunks = snap_events
+            .into_par_iter()
+            .chunks(crate::readers::CHUNK)
+            .map(EventChunk::new)
+            .collect::<Result<Vec<_>>>()?;
+        for chunk in chunks {
+            writer.write_chunk(chunk).await?;
         }
-    }
-    let results = readers
-        .join()
-        .map_err(|_| Error::Internal("a reader thread panicked".into()))?;
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    writer.flush_in_background()?;
-    let mut side = Side::default();
-    let mut summaries = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok((s, sd)) => {
-                summaries.push(s);
-                side.merge(sd);
-            }
-            // An input that cannot be read at all (a corrupt zip): lenient mode records it and
-            // keeps what was read from it and from the other inputs.
-            Err(e) if opts.lenient => side
-                .rejects
-                .push(crate::readers::RejectRow::from_error(&e, None)),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        // Nothing is committed: the files written so far are referenced by no version.
-        return Err(if errors.len() == 1 {
-            Error::Input(errors.remove(0))
-        } else {
-            Error::Inputs(errors)
-        });
-    }
 
-    let mut report = IngestReport {
-        version_before,
-        ..Default::default()
+        let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
+        // The side tables are independent of each other: their commits overlap.
+        let (accounts, apps, trends, lists, snapshots, absent, rejects) = tokio::try_join!(
+            store.append_rows(&ACCOUNTS, &side.accounts, &meta),
+            store.append_rows(&CONNECTED_APPS, &side.apps, &meta),
+            store.append_rows(&TRENDS, &side.trends, &meta),
+            store.append_rows(&LISTS, &side.lists, &meta),
+            store.append_rows(&SNAPSHOTS, &snap_rows, &meta),
+            store.append_rows(&ABSENT_FILES, &side.absent, &meta),
+            store.append_rows(&REJECTS, &side.rejects, &meta),
+        )?;
+        report.trends_added = trends;
+        report.rejects = side.rejects.len();
+        let side_rows = accounts + apps + trends + lists + snapshots + absent + rejects;
+
+        report.events_added = writer.added;
+        report.duplicates = writer.duplicates;
+        // The events commit closes the ingest and names the side tables' versions, so the store
+        // version pins them all (time travel). An ingest that brought only side rows (a trend log)
+        // still moves the store version.
+        let mut meta = meta;
+        meta["tables"] = serde_json::to_value(store.table_versions().await?)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok((report, meta, side, summaries, side_rows))
+    }
+    .await;
+    let (mut report, meta, side, summaries, side_rows) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            writer.discard().await;
+            return Err(e);
+        }
     };
-    let created: BTreeMap<String, i64> = side
-        .accounts
-        .iter()
-        .filter_map(|a| a.created_at.map(|c| (a.account_id.clone(), c)))
-        .collect();
-    let snapshots = std::mem::take(&mut side.snapshots);
-    let (snap_events, snap_rows) = snapshots::diff(
-        version_before.is_some().then_some(store),
-        snapshots,
-        &writer.relations,
-        &created,
-        &mut side.notices,
-    )
-    .await?;
-    report.snapshot_events = snap_events.len() as u64;
-    // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
-    // thousands of snapshot members into events.
-    let chunks = snap_events
-        .into_par_iter()
-        .chunks(crate::readers::CHUNK)
-        .map(EventChunk::new)
-        .collect::<Result<Vec<_>>>()?;
-    for chunk in chunks {
-        writer.write_chunk(chunk).await?;
-    }
-
-    let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
-    // The side tables are independent of each other: their commits overlap.
-    let (accounts, apps, trends, lists, snapshots, absent, rejects) = tokio::try_join!(
-        store.append_rows(&ACCOUNTS, &side.accounts, &meta),
-        store.append_rows(&CONNECTED_APPS, &side.apps, &meta),
-        store.append_rows(&TRENDS, &side.trends, &meta),
-        store.append_rows(&LISTS, &side.lists, &meta),
-        store.append_rows(&SNAPSHOTS, &snap_rows, &meta),
-        store.append_rows(&ABSENT_FILES, &side.absent, &meta),
-        store.append_rows(&REJECTS, &side.rejects, &meta),
-    )?;
-    report.trends_added = trends;
-    report.rejects = side.rejects.len();
-    let side_rows = accounts + apps + trends + lists + snapshots + absent + rejects;
-
-    report.events_added = writer.added;
-    report.duplicates = writer.duplicates;
-    // The events commit closes the ingest and names the side tables' versions, so the store
-    // version pins them all (time travel). An ingest that brought only side rows (a trend log)
-    // still moves the store version.
-    let mut meta = meta;
-    meta["tables"] = serde_json::to_value(store.table_versions().await?)
-        .map_err(|e| Error::Internal(e.to_string()))?;
     crate::fault::pause_point("ingest-before-commit");
     let committed = writer.commit(&meta, side_rows > 0).await?;
     report.version_after = committed.or(store.version().await?);

@@ -293,6 +293,15 @@ impl EventWriter {
         Ok(())
     }
 
+    /// Give up: wait for the files still being written out and commit nothing (the files are
+    /// referenced by no version). An ingest that fails calls it before returning its error: a
+    /// file left writing when the runtime stops panics inside object_store.
+    pub async fn discard(mut self) {
+        for task in std::mem::take(&mut self.flushing) {
+            let _ = task.await;
+        }
+    }
+
     /// Make everything written visible in one commit. Returns the new store version, or None when
     /// there was nothing new.
     /// Commit the files written. With nothing written there is no commit unless `always`.
