@@ -525,3 +525,72 @@ fn a_failed_ingest_waits_for_its_event_files_and_never_panics() {
         );
     }
 }
+
+/// Issue 17: a time the engine cannot hold (it computes in nanoseconds: 1677 to 2262) was
+/// accepted by ingest, and from then on every audit of the store failed. Each input kind refuses
+/// it at the door, naming the file, the record and the value; `--lenient` keeps it in `rejects`
+/// and the audit of the rest works.
+#[tokio::test]
+async fn a_time_the_engine_cannot_hold_is_refused_at_the_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let generic = dir.path().join("log.jsonl");
+    std::fs::write(
+        &generic,
+        concat!(
+            r#"{"account_id":"42","ts":"2026-03-01T10:00:00Z","kind":"post","text":"fine"}"#,
+            "\n",
+            r#"{"account_id":"42","ts":"2300-01-01T00:00:00Z","kind":"post","text":"typo year"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let webhook = dir.path().join("hooks.jsonl");
+    let line = std::fs::read_to_string(fixture("webhooks/account-activity.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("tweet_create_events"))
+        .unwrap()
+        .replacen(" 2026\"", " 2300\"", 1);
+    std::fs::write(&webhook, line + "\n").unwrap();
+    let archive = dir.path().join("archive");
+    copy_dir(&fixture("archives/current-2026"), &archive);
+    let tweets = archive.join("data/tweets.js");
+    let text = std::fs::read_to_string(&tweets).unwrap();
+    std::fs::write(&tweets, text.replacen("+0000 2026\"", "+0000 9999\"", 1)).unwrap();
+
+    for (input, file) in [
+        (&generic, "log.jsonl"),
+        (&webhook, "hooks.jsonl"),
+        (&archive, "tweets.js"),
+    ] {
+        let store = Store::at(dir.path().join(format!("strict-{file}"))).unwrap();
+        let err = input_error(
+            ingest_all(&store, std::slice::from_ref(input), false)
+                .await
+                .unwrap_err(),
+        );
+        assert!(err.file.ends_with(file), "{err}");
+        assert!(err.reason.contains("1677 to 2262"), "{err}");
+        assert!(err.position.record.is_some(), "{err}");
+    }
+
+    let store = Store::at(dir.path().join("lenient")).unwrap();
+    let report = ingest_all(&store, &[generic], true).await.unwrap();
+    assert_eq!(report.rejects, 1);
+    let rejects = rows(&store, "SELECT reason FROM rejects").await;
+    assert!(
+        rejects[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2300-01-01"),
+        "{rejects:?}"
+    );
+    xaudit::report::audit_report(
+        &store,
+        &xaudit::rules::registry().unwrap(),
+        &xaudit::audit::Config::default(),
+        &xaudit::audit::AuditOptions::default(),
+    )
+    .await
+    .unwrap();
+}

@@ -160,6 +160,16 @@ pub fn format_ts(micros: i64) -> String {
     }
 }
 
+/// The earliest and latest time (µs) the engine holds: it computes in nanoseconds, whose i64
+/// range is 1677-09-21 to 2262-04-11. A stored time outside it would make every later audit fail.
+pub const ENGINE_MIN_MICROS: i64 = i64::MIN / 1_000 + 1;
+pub const ENGINE_MAX_MICROS: i64 = i64::MAX / 1_000;
+
+/// Whether the engine can hold `micros`.
+pub fn holdable(micros: i64) -> bool {
+    (ENGINE_MIN_MICROS..=ENGINE_MAX_MICROS).contains(&micros)
+}
+
 /// 2006-03-21, the day the first post was made: the earliest time any X activity can have.
 /// Used as the lower bound of snapshot events whose start is unknown.
 pub const X_EPOCH_MICROS: i64 = 1_142_899_200_000_000;

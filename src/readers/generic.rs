@@ -110,7 +110,7 @@ fn read_jsonl(
         }) {
             Ok(Some(e)) => {
                 n += 1;
-                out.emit(e)
+                out.emit(e)?
             }
             Ok(None) => {}
             Err(e) => out.bad_record(e, Some(&bytes))?,
@@ -180,7 +180,7 @@ fn read_csv(
         match result {
             Ok(e) => {
                 n += 1;
-                out.emit(e)
+                out.emit(e)?
             }
             Err(e) => out.bad_record(e, Some(rec.as_slice()))?,
         }
@@ -232,7 +232,7 @@ fn read_parquet(
             match row_to_event(file, &source, &pos, row, m, unknown) {
                 Ok(e) => {
                     n += 1;
-                    out.emit(e)
+                    out.emit(e)?
                 }
                 Err(e) => out.bad_record(e, Some(line))?,
             }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{InputError, Position};
-use crate::model::{Event, hash_id};
+use crate::model::{Event, hash_id, time};
 use crate::store::ChunkBuilder;
 
 pub use detect::{InputKind, detect};
@@ -276,13 +276,32 @@ impl Output {
 
     /// Converts the event for the writer at once (its strings are freed right away, for the next
     /// record to reuse); every `CHUNK` events go to the writer.
-    pub fn emit(&mut self, e: Event) {
+    /// Send an event on. One whose time the engine cannot hold (a typo year such as 2300, or
+    /// year 0) is a bad record, refused here at the door: stored, it would fail every later audit.
+    pub fn emit(&mut self, e: Event) -> Result<(), InputError> {
+        if !time::holdable(e.ts) || !time::holdable(e.ts_lower) {
+            let at = if time::holdable(e.ts) {
+                e.ts_lower
+            } else {
+                e.ts
+            };
+            let err = InputError::new(
+                &*e.source,
+                Position::record(e.source_record.max(0) as u64),
+                format!(
+                    "time {} is outside the years 1677 to 2262 that the store can hold (a typo in the year?)",
+                    time::format_ts(at)
+                ),
+            );
+            return self.bad_record(err, None);
+        }
         self.side.events += 1;
         self.side.max_ts = self.side.max_ts.max(Some(e.ts));
         self.chunk.push(&e);
         if self.chunk.len() >= CHUNK {
             self.flush();
         }
+        Ok(())
     }
 
     pub fn flush(&mut self) {

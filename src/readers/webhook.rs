@@ -373,7 +373,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
                 .as_ref()
                 .and_then(|t| id_of(t.get("app_id")))
                 .map(Cow::Owned);
-            out.emit(e);
+            out.emit(e)?;
         }
         return Ok(());
     }
@@ -411,7 +411,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
             return Err(missing(ctx.file, ctx.pos(), "`favorited_status.id_str`"));
         }
         let _ = f.id;
-        out.emit(e);
+        out.emit(e)?;
     }
     for (events, pair) in [
         (
@@ -463,7 +463,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
             let mut e = ctx.event(account, kind, ts);
             e.actor_id = src;
             e.target_user_id = tgt;
-            out.emit(e);
+            out.emit(e)?;
         }
     }
     for dm in p.direct_message_events {
@@ -487,7 +487,7 @@ fn payload(ctx: &Ctx, p: Payload, out: &mut Output) -> Result<(), InputError> {
             st.id
                 .ok_or_else(|| missing(ctx.file, ctx.pos(), "`status.id`"))?,
         );
-        out.emit(e);
+        out.emit(e)?;
     }
     Ok(())
 }
@@ -523,8 +523,7 @@ fn tweet_event<'a>(
         ctx.origin,
         ctx.source.clone(),
         ctx.line as i64 - 1,
-    ));
-    Ok(())
+    ))
 }
 
 fn dm_event<'a>(
@@ -575,7 +574,7 @@ fn dm_event<'a>(
             ent.apply_to(&mut e);
         }
     }
-    out.emit(e);
+    out.emit(e)?;
     Ok(())
 }
 
@@ -645,14 +644,14 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
             };
             let mut e = ctx.event(&account, kind, ts);
             post.fill(&mut e);
-            out.emit(e);
+            out.emit(e)?;
         }
         "post.delete" => {
             let ts = ts_of(&payload)?;
             let mut e = ctx.event(&account, Kind::Delete, ts);
             e.actor_id = Some(Cow::Borrowed(&account));
             e.target_post_id = id_of(payload.get("id").or(payload.get("post_id"))).map(Cow::Owned);
-            out.emit(e);
+            out.emit(e)?;
         }
         "like.create" => {
             let ts = ts_of(&payload)?;
@@ -663,7 +662,7 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
             e.actor_id = Some(Cow::Borrowed(&account));
             e.target_post_id = id_of(payload.get("liked_tweet_id")).map(Cow::Owned);
             e.target_user_id = id_of(payload.get("liked_tweet_author_id")).map(Cow::Owned);
-            out.emit(e);
+            out.emit(e)?;
         }
         "follow.follow" | "follow.unfollow" | "block.block" | "block.unblock" | "mute.mute"
         | "mute.unmute" => {
@@ -688,7 +687,7 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
             let mut e = ctx.event(&account, kind, ts);
             e.actor_id = src.map(Cow::Owned);
             e.target_user_id = tgt.map(Cow::Owned);
-            out.emit(e);
+            out.emit(e)?;
         }
         "dm.sent" | "dm.received" => {
             // The payload wraps the legacy `direct_message_events` + `users` (+ `apps`) shape.
@@ -703,7 +702,7 @@ fn activity_api(ctx: &Ctx, data: Value, out: &mut Output) -> Result<(), InputErr
             let mut e = ctx.event(&account, Kind::AppRevoked, ts);
             e.actor_id = Some(Cow::Borrowed(&account));
             e.client_id = id_of(payload.get("app_id")).map(Cow::Owned);
-            out.emit(e);
+            out.emit(e)?;
         }
         _ => {} // typing, read receipts, profile, spaces, chat…: nothing a rule reads
     }

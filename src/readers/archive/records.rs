@@ -308,9 +308,9 @@ fn tweet_record(
         );
         d.actor_id = Some(Cow::Borrowed(account));
         d.target_post_id = e.post_id.clone();
-        out.emit(d);
+        out.emit(d)?;
     }
-    out.emit(e);
+    out.emit(e)?;
     Ok(())
 }
 
@@ -412,7 +412,7 @@ fn dm_conversation(
                 })
             })
             .collect();
-        out.emit(e);
+        out.emit(e)?;
     }
     Ok(())
 }
@@ -480,7 +480,7 @@ fn message_event(
     );
     e.message_id = m.message_id.map(Cow::Owned);
     e.conversation_id = m.conversation_id.map(Cow::Owned);
-    out.emit(e);
+    out.emit(e)?;
     Ok(())
 }
 
@@ -698,7 +698,7 @@ fn app_record(
         e.client = app.name.as_deref().map(Cow::Borrowed);
         e.client_id = Some(Cow::Borrowed(&id));
         e.attributes = Some(serde_json::json!({ "permissions": app.permissions }).to_string());
-        out.emit(e);
+        out.emit(e)?;
     }
     out.side.apps.push(AppRow {
         row_id: String::new(),
