@@ -357,14 +357,7 @@ async fn a_part_listed_in_the_manifest_but_missing_is_recorded_not_a_silent_loss
         absent,
         [serde_json::json!({"file": "data/tweets-part1.js"})]
     );
-    let audit = xaudit::report::audit_report(
-        &store,
-        &xaudit::rules::registry().unwrap(),
-        &xaudit::audit::Config::default(),
-        &xaudit::audit::AuditOptions::default(),
-    )
-    .await
-    .unwrap();
+    let audit = audit_default(&store).await;
     let dup = audit.accounts[0]
         .rules
         .iter()
@@ -585,12 +578,5 @@ async fn a_time_the_engine_cannot_hold_is_refused_at_the_door() {
             .contains("2300-01-01"),
         "{rejects:?}"
     );
-    xaudit::report::audit_report(
-        &store,
-        &xaudit::rules::registry().unwrap(),
-        &xaudit::audit::Config::default(),
-        &xaudit::audit::AuditOptions::default(),
-    )
-    .await
-    .unwrap();
+    audit_default(&store).await;
 }

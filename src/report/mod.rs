@@ -344,9 +344,12 @@ impl Report {
                     })
                     .collect();
                 let resolved = comparison.map(|c| {
-                    c.resolved
+                    // Sorted by account first: this account's are one run, found by bisection
+                    // rather than by scanning every resolved finding for every account.
+                    let start = c.resolved.partition_point(|f| f.account_id < *account);
+                    c.resolved[start..]
                         .iter()
-                        .filter(|f| &f.account_id == account)
+                        .take_while(|f| &f.account_id == account)
                         .map(|f| ResolvedFinding {
                             rule: f.rule.clone(),
                             severity: f.severity,

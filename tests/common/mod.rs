@@ -155,3 +155,15 @@ pub fn shell(store: &Path, script: &str, extra: &[&str]) -> Output {
         .expect("script written");
     child.wait_with_output().expect("xaudit runs")
 }
+
+/// The report of a plain audit of `store` with the default rule pack and config.
+pub async fn audit_default(store: &Store) -> xaudit::report::Report {
+    xaudit::report::audit_report(
+        store,
+        &xaudit::rules::registry().unwrap(),
+        &xaudit::audit::Config::default(),
+        &xaudit::audit::AuditOptions::default(),
+    )
+    .await
+    .unwrap()
+}
