@@ -6,7 +6,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read at run time: a build script compiled for another checkout (a shared target dir) must
+    // still read this one.
+    let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = root.as_path();
     let mut out = String::from(
         "/// (file name, contents) of every rule in `queries/`, sorted by name.\npub static RULE_FILES: &[(&str, &str)] = &[\n",
     );

@@ -17,7 +17,7 @@ WITH fb AS (
     SELECT account_id, actor_id AS u, ts FROM activity WHERE kind = 'followed_by' AND origin <> 'snapshot'
 ),
 d AS (
-    SELECT account_id, target_user_id AS u, ts, event_id, automation FROM activity WHERE kind = 'dm_sent' AND automated = true
+    SELECT account_id, target_user_id AS u, ts, event_id FROM activity WHERE kind = 'dm_sent' AND automated = true
 ),
 hits AS (
     SELECT DISTINCT d.account_id, d.event_id, d.ts
@@ -30,5 +30,5 @@ agg AS (
 )
 SELECT g.account_id, g.first_seen, g.last_seen, CAST(g.n AS DOUBLE) AS value, g.n AS count, g.evidence,
        concat(CAST(g.n AS VARCHAR), ' automated DMs within {{max_minutes}} minutes of the recipient following') AS message,
-       true AS automated, a.automation AS automation, 'welcome_dm' AS key
-FROM agg g LEFT JOIN kind_automation a ON g.account_id = a.account_id AND a.kind = 'dm_sent'
+       true AS automated, 'welcome_dm' AS key
+FROM agg g

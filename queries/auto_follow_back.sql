@@ -30,5 +30,5 @@ agg AS (
 )
 SELECT g.account_id, g.first_seen, g.last_seen, CAST(g.n AS DOUBLE) AS value, g.n AS count, g.evidence,
        concat(CAST(g.n AS VARCHAR), ' users followed back within {{max_seconds}} seconds of their follow') AS message,
-       a.automated AS automated, a.automation AS automation, 'follow_back' AS key
-FROM agg g LEFT JOIN kind_automation a ON g.account_id = a.account_id AND a.kind = 'follow'
+       'follow_back' AS key
+FROM agg g

@@ -49,6 +49,6 @@ found AS (
 )
 SELECT f.account_id, f.first_seen, f.last_seen, f.value, f.threshold, f.count, f.evidence, f.message, f.key,
        -- a run of machine cadence is itself evidence of automation
-       CASE WHEN f.cadence THEN true ELSE a.automated END AS automated,
-       CASE WHEN f.cadence THEN array_append(a.automation, 'cadence') ELSE a.automation END AS automation
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'like'
+       CASE WHEN f.cadence THEN true END AS automated,
+       CASE WHEN f.cadence THEN make_array('cadence') END AS automation
+FROM found f

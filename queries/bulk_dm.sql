@@ -50,7 +50,6 @@ SELECT j.account_id, j.burst['first_seen'] AS first_seen, j.burst['last_seen'] A
        CAST(j.burst['peak'] AS DOUBLE) AS value, j.recipients AS count, j.burst['evidence'] AS evidence,
        concat('one near-duplicate DM text to ', CAST(j.burst['peak'] AS VARCHAR), ' users within 24 hours, ',
               CAST(j.unsolicited AS VARCHAR), ' of ', CAST(j.recipients AS VARCHAR), ' had not written first') AS message,
-       j.automated AS automated, a.automation AS automation,
-       concat(CAST(j.cluster_id AS VARCHAR), ':', CAST(j.burst['first_seen'] AS VARCHAR)) AS key
-FROM judged j LEFT JOIN kind_automation a ON j.account_id = a.account_id AND a.kind = 'dm_sent'
+       j.automated AS automated, concat(CAST(j.cluster_id AS VARCHAR), ':', CAST(j.burst['first_seen'] AS VARCHAR)) AS key
+FROM judged j
 WHERE CAST(j.unsolicited AS DOUBLE) >= {{min_unsolicited_share}} * j.recipients

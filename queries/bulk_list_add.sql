@@ -36,7 +36,5 @@ SELECT f.account_id,
        concat(CAST(f.burst['peak'] AS VARCHAR), ' list additions within ',
               CASE WHEN f.window_seconds = 3600 THEN 'one hour' ELSE '24 hours' END,
               ' (limit ', CAST(f.limit_n AS VARCHAR), ')') AS message,
-       a.automated AS automated,
-       a.automation AS automation,
        concat(CAST(f.window_seconds AS VARCHAR), ':', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'list_add'
+FROM found f

@@ -19,12 +19,8 @@
 -- example: A scheduler reposts 60 posts of other accounts in 50 minutes.
 -- remediation: Repost selectively, spread over time; limit what the automation may repost.
 WITH reposts AS (
-    SELECT account_id, event_id, ts, coalesce(automated, true) AS auto, automation
+    SELECT account_id, event_id, ts, coalesce(automated, true) AS auto
     FROM activity WHERE kind = 'repost'
-),
-evidence AS (
-    SELECT account_id, auto, array_agg(DISTINCT array_to_string(automation, ',')) AS automation
-    FROM reposts WHERE automation IS NOT NULL GROUP BY account_id, auto
 ),
 bursts AS (
     SELECT account_id, auto, 3600 AS window_seconds, {{max_per_hour}} AS limit_n, sliding_bursts(ts, event_id, 3600, {{max_per_hour}}) AS b
@@ -62,15 +58,13 @@ SELECT f.account_id,
        concat(CAST(f.burst['peak'] AS VARCHAR), ' reposts within ',
               CASE WHEN f.window_seconds = 3600 THEN 'one hour' ELSE '24 hours' END,
               ' (limit ', CAST(f.limit_n AS VARCHAR), ')') AS message,
-       f.auto AS automated,
-       e.automation AS automation,
+       CAST(NULL AS BOOLEAN) AS automated, CASE WHEN false THEN make_array('') END AS automation,
        concat(CAST(f.window_seconds AS VARCHAR), ':', CAST(f.burst['first_seen'] AS VARCHAR)) AS key,
        CAST(NULL AS VARCHAR) AS severity
-FROM found f LEFT JOIN evidence e ON f.account_id = e.account_id AND f.auto = e.auto
+FROM found f
 UNION ALL
 SELECT c.account_id, c.first_seen, c.last_seen, round(100.0 * s.reposts / s.posts, 1) AS value,
        100.0 * {{min_share}} AS threshold, c.events AS count, c.evidence,
        concat(CAST(s.reposts AS VARCHAR), ' of ', CAST(s.posts AS VARCHAR), ' posts are reposts, at machine cadence') AS message,
-       true AS automated, array_append(e.automation, 'cadence') AS automation, 'scheduled' AS key, 'warn' AS severity
+       true AS automated, make_array('cadence') AS automation, 'scheduled' AS key, 'warn' AS severity
 FROM scheduled c JOIN shares s ON c.account_id = s.account_id
-LEFT JOIN evidence e ON c.account_id = e.account_id AND e.auto

@@ -45,7 +45,5 @@ SELECT o.account_id, o.first_seen, o.last_seen, CAST(o.accounts AS DOUBLE) AS va
        concat(CAST(o.n AS VARCHAR), CASE WHEN o.n = 1 THEN ' post is a near-duplicate' ELSE ' posts are near-duplicates' END,
               ' of posts by ', CAST(o.accounts - 1 AS VARCHAR), CASE WHEN o.accounts = 2 THEN ' other audited account: ' ELSE ' other audited accounts: ' END,
               x.names) AS message,
-       o.automated AS automated, a.automation AS automation,
-       CAST(o.cluster_id AS VARCHAR) AS key
+       o.automated AS automated, CAST(o.cluster_id AS VARCHAR) AS key
 FROM own o JOIN others x ON o.account_id = x.account_id AND o.cluster_id = x.cluster_id
-LEFT JOIN kind_automation a ON o.account_id = a.account_id AND a.kind = 'post'

@@ -15,7 +15,7 @@
 --   interested? Our offer ends soon".
 -- remediation: Answer what was asked and stop; send later messages only to users who subscribed.
 WITH msgs AS (
-    SELECT account_id, event_id, ts, kind, automated, automation,
+    SELECT account_id, event_id, ts, kind, automated,
            CASE WHEN kind = 'dm_sent' THEN target_user_id ELSE actor_id END AS u,
            CASE WHEN kind = 'dm_received' THEN consent_phrase(text) END AS consent
     FROM activity WHERE kind IN ('dm_sent', 'dm_received')
@@ -38,5 +38,5 @@ SELECT account_id, ts AS first_seen, ts AS last_seen,
        CAST(date_part('epoch', ts - last_in) / 3600.0 AS DOUBLE) AS value, CAST(1 AS BIGINT) AS count,
        make_array(event_id) AS evidence,
        concat('automated DM ', CAST(CAST(date_part('epoch', ts - last_in) / 3600 AS BIGINT) AS VARCHAR), ' hours after the user''s last message') AS message,
-       true AS automated, automation, event_id AS key
+       true AS automated, event_id AS key
 FROM bad

@@ -24,6 +24,6 @@ SELECT s.account_id, min(s.ts) AS first_seen, max(s.ts) AS last_seen, CAST(count
        array_agg(s.event_id ORDER BY s.ts, s.event_id) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated DM asks' ELSE ' automated DMs ask' END,
               ' for sensitive data (', array_to_string(array_slice(array_sort(array_distinct(flatten(array_agg(s.data)))), 1, 4), ', '), ')') AS message,
-       true AS automated, first_value(a.automation) AS automation, 'dm_sensitive_request' AS key
-FROM asks s LEFT JOIN kind_automation a ON s.account_id = a.account_id AND a.kind = 'dm_sent'
+       true AS automated, 'dm_sensitive_request' AS key
+FROM asks s
 GROUP BY s.account_id

@@ -38,7 +38,6 @@ SELECT f.account_id,
        f.burst['evidence'] AS evidence,
        concat(CAST(f.burst['peak'] AS VARCHAR), ' near-duplicate posts within ', CAST({{window_days}} AS VARCHAR), ' days') AS message,
        f.automated AS automated,
-       a.automation AS automation,
        CASE WHEN f.burst['peak'] < {{min_posts}} THEN 'warn' END AS severity,
        concat(CAST(f.cluster_id AS VARCHAR), ':', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'post'
+FROM found f

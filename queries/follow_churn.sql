@@ -41,7 +41,5 @@ SELECT f.account_id,
        f.burst['events'] AS count,
        f.burst['evidence'] AS evidence,
        concat(CAST(f.burst['peak'] AS VARCHAR), ' accounts followed and unfollowed again within {{max_days}} days, in {{window_days}} days') AS message,
-       a.automated AS automated,
-       a.automation AS automation,
        CAST(f.burst['first_seen'] AS VARCHAR) AS key
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'unfollow'
+FROM found f

@@ -38,7 +38,5 @@ SELECT f.account_id,
        CASE WHEN f.window_seconds = 3600
             THEN concat(CAST(f.burst['peak'] AS VARCHAR), ' follows within one hour (limit ', CAST(f.limit_n AS VARCHAR), ')')
             ELSE concat(CAST(f.burst['peak'] AS VARCHAR), ' follows within 24 hours (limit ', CAST(f.limit_n AS VARCHAR), ')') END AS message,
-       a.automated AS automated,
-       a.automation AS automation,
        concat(CAST(f.window_seconds AS VARCHAR), ':', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'follow'
+FROM found f

@@ -16,7 +16,7 @@
 -- example: A user asks one question and the bot answers three times within fifteen minutes.
 -- remediation: Reply once per interaction; deduplicate the bot's reply queue on the inbound post id.
 WITH r AS (
-    SELECT account_id, event_id, ts, target_post_id, target_user_id, automation FROM activity
+    SELECT account_id, event_id, ts, target_post_id, target_user_id FROM activity
     WHERE kind = 'reply' AND automated = true AND target_post_id IS NOT NULL AND target_user_id IS NOT NULL
       AND target_user_id <> account_id
 ),
@@ -28,13 +28,13 @@ same_post AS (
     SELECT r.account_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
            array_agg(r.event_id ORDER BY r.ts) AS evidence,
            concat(CAST(count(*) AS VARCHAR), ' automated replies to post ', r.target_post_id) AS message,
-           true AS automated, first_value(r.automation) AS automation, r.target_post_id AS key
+           true AS automated, r.target_post_id AS key
     FROM r JOIN repeated x ON r.account_id = x.account_id AND r.target_post_id = x.target_post_id
     GROUP BY r.account_id, r.target_post_id
 ),
 -- each reply with the one before it to the same user
 pairs AS (
-    SELECT account_id, target_user_id, event_id, ts, target_post_id, automation,
+    SELECT account_id, target_user_id, event_id, ts, target_post_id,
            lag(ts) OVER (PARTITION BY account_id, target_user_id ORDER BY ts, event_id) AS prev_ts,
            lag(event_id) OVER (PARTITION BY account_id, target_user_id ORDER BY ts, event_id) AS prev_id,
            lag(target_post_id) OVER (PARTITION BY account_id, target_user_id ORDER BY ts, event_id) AS prev_post
@@ -61,7 +61,7 @@ same_user AS (
            array_sort(array_distinct(flatten(array_agg(make_array(p.prev_id, p.event_id))))) AS evidence,
            concat(CAST(count(*) + 1 AS VARCHAR), ' automated replies to user ', p.target_user_id,
                   ' within {{window_minutes}} minutes of each other with no new message from them') AS message,
-           true AS automated, first_value(p.automation) AS automation, concat('user:', p.target_user_id) AS key
+           true AS automated, concat('user:', p.target_user_id) AS key
     FROM close_pairs p LEFT JOIN answered a ON a.account_id = p.account_id AND a.event_id = p.event_id
     WHERE a.event_id IS NULL
     GROUP BY p.account_id, p.target_user_id

@@ -2,12 +2,14 @@
 -- title: Opt-out ignored
 -- section: II.C
 -- severity: deny
--- needs: dms, inbound_engagement
+-- needs: dms
 -- metric: messages_after_opt_out
 -- param confirmation_minutes: 5 | one message this many minutes or fewer after the opt-out is an allowed confirmation
 -- what: Automated replies, mentions or DMs to a user after that user's opt-out message (STOP,
 --   afmelden, iptal … in en, nl or tr) and before a later opt-in. One confirmation within 5
 --   minutes of the opt-out is allowed.
+--   The finding rests on an opt-out that is there to see, not on missing engagement; opt-outs
+--   sent as replies are seen only with inbound replies (an Account Activity log).
 -- why: Opt-out requests must be honoured at once ("Sending automated mentions and replies",
 --   "Automated direct messages").
 -- example: A user writes "STOP"; the bot confirms the unsubscription a minute later (allowed) and
@@ -45,6 +47,6 @@ SELECT b.account_id, min(b.ts) AS first_seen, max(b.ts) AS last_seen, CAST(count
        array_agg(b.event_id ORDER BY b.ts) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated message' ELSE ' automated messages' END,
               ' to user ', b.u, ' after they opted out') AS message,
-       true AS automated, first_value(a.automation) AS automation, concat(b.u, ':', CAST(min(b.last_out) AS VARCHAR)) AS key
-FROM bad b LEFT JOIN kind_automation a ON b.account_id = a.account_id AND a.kind = b.kind
+       true AS automated, concat(b.u, ':', CAST(min(b.last_out) AS VARCHAR)) AS key
+FROM bad b
 GROUP BY b.account_id, b.u

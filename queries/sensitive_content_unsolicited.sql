@@ -8,6 +8,9 @@
 -- what: Automated replies, mentions and direct messages containing profanity or adult terms, sent
 --   to users who had not engaged with the account first (mentioned it, replied to it or written to
 --   it). Word lists in English, Dutch and Turkish (data/lexicons/), matched as whole words.
+--   A `deny` needs the inbound mentions and replies for the whole period (an Account Activity
+--   log, or an event log that records them); an archive holds only received DMs, so from it
+--   alone findings are at most `warn`.
 -- why: Sending sensitive or offensive content to people who did not ask for it is abusive
 --   ("Abusive behaviour"; automated replies and mentions only to users who opted in).
 -- example: A bot replies to strangers with "check out these hot nudes".

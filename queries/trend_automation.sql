@@ -44,12 +44,11 @@ stuffed AS (
 SELECT f.account_id, f.burst['first_seen'] AS first_seen, f.burst['last_seen'] AS last_seen,
        CAST(f.burst['peak'] AS DOUBLE) AS value, f.burst['events'] AS count, f.burst['evidence'] AS evidence,
        concat(CAST(f.burst['peak'] AS VARCHAR), ' automated posts on topics trending at the time within 7 days') AS message,
-       true AS automated, a.automation AS automation,
-       concat('burst:', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
-FROM found f LEFT JOIN kind_automation a ON f.account_id = a.account_id AND a.kind = 'post'
+       true AS automated, concat('burst:', CAST(f.burst['first_seen'] AS VARCHAR)) AS key
+FROM found f
 UNION ALL
 SELECT s.account_id, s.first_seen, s.last_seen, CAST(s.most AS DOUBLE) AS value, s.n AS count, s.evidence,
        concat(CAST(s.n AS VARCHAR), CASE WHEN s.n = 1 THEN ' automated post carries ' ELSE ' automated posts carry ' END,
               CAST({{stuffing_topics}} AS VARCHAR), ' or more trending topics (up to ', CAST(s.most AS VARCHAR), ')') AS message,
-       true AS automated, a.automation AS automation, 'stuffing' AS key
-FROM stuffed s LEFT JOIN kind_automation a ON s.account_id = a.account_id AND a.kind = 'post'
+       true AS automated, 'stuffing' AS key
+FROM stuffed s

@@ -11,7 +11,7 @@
 -- remediation: Only message users who wrote first or explicitly asked for messages; keep proof
 --   of the opt-in.
 WITH sent AS (
-    SELECT account_id, event_id, ts, target_user_id AS u, automation FROM activity
+    SELECT account_id, event_id, ts, target_user_id AS u FROM activity
     WHERE kind = 'dm_sent' AND automated = true AND target_user_id IS NOT NULL
 ),
 first_in AS (
@@ -20,15 +20,12 @@ first_in AS (
 bad AS (
     SELECT s.* FROM sent s LEFT JOIN first_in f ON s.account_id = f.account_id AND s.u = f.u
     WHERE f.first_in IS NULL OR f.first_in > s.ts
-),
-evidence AS (
-    SELECT account_id, array_agg(DISTINCT array_to_string(automation, ',')) AS automation FROM bad WHERE automation IS NOT NULL GROUP BY account_id
 )
 SELECT b.account_id, min(b.ts) AS first_seen, max(b.ts) AS last_seen,
        CAST(count(DISTINCT b.u) AS DOUBLE) AS value, count(*) AS count,
        array_agg(b.event_id ORDER BY b.ts) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated DM to ' ELSE ' automated DMs to ' END,
               CAST(count(DISTINCT b.u) AS VARCHAR), CASE WHEN count(DISTINCT b.u) = 1 THEN ' user' ELSE ' users' END, ' who had not written first') AS message,
-       true AS automated, first_value(e.automation) AS automation, 'unsolicited_dm' AS key
-FROM bad b LEFT JOIN evidence e ON b.account_id = e.account_id
+       true AS automated, 'unsolicited_dm' AS key
+FROM bad b
 GROUP BY b.account_id

@@ -9,6 +9,9 @@
 -- param lookback_days: 30 | an engagement this many days before the mention counts as opting in
 -- what: Automated posts (not replies) that @mention users who had not engaged with the account
 --   first: 10 or more such users in any sliding 24 hours is a violation, 1 to 9 a warning.
+--   A `deny` needs the inbound mentions and replies for the whole period (an Account Activity
+--   log, or an event log that records them); an archive holds only received DMs, so from it
+--   alone findings are at most `warn`.
 -- why: Automated mentions may only go to users who opted in ("Sending automated mentions and
 --   replies"); mass-mentioning strangers is spam.
 -- example: A bot posts "Hey @user check this out" to 12 strangers in one day.
@@ -45,11 +48,11 @@ warn AS (
 SELECT d.account_id, d.burst['first_seen'] AS first_seen, d.burst['last_seen'] AS last_seen,
        CAST(d.burst['peak'] AS DOUBLE) AS value, d.burst['events'] AS count, d.burst['evidence'] AS evidence,
        concat(CAST(d.burst['peak'] AS VARCHAR), ' users who had not engaged first mentioned within 24 hours') AS message,
-       true AS automated, a.automation AS automation, CAST(NULL AS VARCHAR) AS severity,
+       true AS automated, CAST(NULL AS VARCHAR) AS severity,
        CAST(d.burst['first_seen'] AS VARCHAR) AS key
-FROM deny d LEFT JOIN kind_automation a ON d.account_id = a.account_id AND a.kind = 'post'
+FROM deny d
 UNION ALL
 SELECT w.account_id, w.first_seen, w.last_seen, CAST(w.n AS DOUBLE) AS value, w.n AS count, w.evidence,
        concat(CAST(w.n AS VARCHAR), CASE WHEN w.n = 1 THEN ' user' ELSE ' users' END, ' who had not engaged first mentioned by automated posts') AS message,
-       true AS automated, a.automation AS automation, 'warn' AS severity, 'mentions' AS key
-FROM warn w LEFT JOIN kind_automation a ON w.account_id = a.account_id AND a.kind = 'post'
+       true AS automated, 'warn' AS severity, 'mentions' AS key
+FROM warn w

@@ -38,14 +38,20 @@ async fn scalar_functions_map_null_to_null() {
 #[tokio::test]
 async fn scalar_functions_on_values() {
     let r = query(
-        "SELECT client_class('IFTTT') AS feed, client_class('Twitter for Android') AS official, client_class('HelpBot') AS app,
+        "SELECT client_class('IFTTT') AS feed, client_class('Twitter for Android') AS official, client_class('HelpBot') AS app, client_class('Echofon') AS manual,
+                client_acts('Echofon', 'reply') AS typed, client_acts('IFTTT', 'post') AS machine, client_acts('HelpBot', 'post') AS unknown,
                 consent_phrase('İPTAL') AS tr, consent_phrase('Afmelden') AS nl, consent_phrase('don''t stop the music') AS none,
                 CAST(snowflake_time('844454048556355584') AS VARCHAR) AS created, snowflake_time('12') AS pre_snowflake",
     )
     .await;
     assert_eq!(r[0]["feed"], "feed");
     assert_eq!(r[0]["official"], "official");
-    assert_eq!(r[0]["app"], "app");
+    assert_eq!(r[0]["app"], "unknown");
+    assert_eq!(r[0]["manual"], "manual");
+    // A person typing in Echofon acted; IFTTT posts without one; an unknown app says nothing.
+    assert_eq!(r[0]["typed"], false);
+    assert_eq!(r[0]["machine"], true);
+    assert_eq!(r[0]["unknown"], serde_json::Value::Null);
     assert_eq!(r[0]["tr"], "opt_out");
     assert_eq!(r[0]["nl"], "opt_out");
     assert!(r[0].get("none").is_none());
@@ -124,9 +130,9 @@ fn ad_hoc_sql_has_the_rules_views_and_functions() {
     assert_eq!(
         rows,
         vec![
-            serde_json::json!({"client_class": "app", "n": 4}),
             serde_json::json!({"client_class": "feed", "n": 1}),
             serde_json::json!({"client_class": "official", "n": 4}),
+            serde_json::json!({"client_class": "unknown", "n": 4}),
         ]
     );
 }

@@ -32,6 +32,32 @@ pub struct DataSummary {
     pub accounts: i64,
     /// Data files the account's archive manifest lists and its export lacks (`data/…`).
     pub absent_files: Vec<String>,
+    /// The period (µs) of the inputs that record inbound mentions and replies: activity logs,
+    /// and event logs with any such event. None when no input records them.
+    pub inbound_from: Option<i64>,
+    pub inbound_to: Option<i64>,
+    /// The period (µs) of the account's own posts, replies and DMs.
+    pub own_from: Option<i64>,
+    pub own_to: Option<i64>,
+}
+
+impl DataSummary {
+    /// Whether inbound mentions and replies are known for the whole period of the account's own
+    /// activity.
+    fn inbound_covers_own(&self) -> bool {
+        match (
+            self.inbound_from,
+            self.inbound_to,
+            self.own_from,
+            self.own_to,
+        ) {
+            (Some(from), Some(to), Some(own_from), Some(own_to)) => {
+                from <= own_from && own_to <= to
+            }
+            (Some(_), Some(_), None, None) => true,
+            _ => false,
+        }
+    }
 }
 
 const SUMMARY: &str = "
@@ -45,8 +71,18 @@ SELECT account_id,
   sum(CASE WHEN kind IN ('like','unlike') AND origin <> 'snapshot' THEN 1 ELSE 0 END) AS timed_likes,
   sum(CASE WHEN kind IN ('list_add','list_remove') THEN 1 ELSE 0 END) AS list_events,
   sum(CASE WHEN origin = 'archive' THEN 1 ELSE 0 END) AS archive,
-  sum(CASE WHEN origin = 'generic' THEN 1 ELSE 0 END) AS generic
-FROM events GROUP BY account_id";
+  sum(CASE WHEN origin = 'generic' THEN 1 ELSE 0 END) AS generic,
+  min(CASE WHEN inbound_source THEN ts END) AS inbound_from,
+  max(CASE WHEN inbound_source THEN ts END) AS inbound_to,
+  min(CASE WHEN kind IN ('post','reply','quote','dm_sent') THEN ts END) AS own_from,
+  max(CASE WHEN kind IN ('post','reply','quote','dm_sent') THEN ts END) AS own_to
+FROM (
+  SELECT e.*, s.source IS NOT NULL AS inbound_source
+  FROM events e LEFT JOIN (
+    SELECT DISTINCT account_id, source FROM events
+    WHERE origin IN ('webhook','activity_api') OR kind IN ('mention_received','reply_received')
+  ) s ON e.account_id = s.account_id AND e.source = s.source
+) GROUP BY account_id";
 
 #[derive(Deserialize)]
 struct AccountSummary {
@@ -147,10 +183,14 @@ fn need_status(n: Need, d: &DataSummary) -> (Status, &'static str) {
             NotEvaluable,
             "needs direct messages: an X archive with direct-messages.js or an Account Activity log",
         ),
-        Need::InboundEngagement if d.activity_log > 0 || d.inbound > 0 => (Evaluated, ""),
+        Need::InboundEngagement if d.inbound_covers_own() => (Evaluated, ""),
+        Need::InboundEngagement if d.inbound_from.is_some() => (
+            Partial,
+            "inbound mentions and replies are recorded for only part of the account's activity; outside it engagement is known only through DMs and the account's own threads, so findings are at most warn",
+        ),
         Need::InboundEngagement if d.dms > 0 => (
             Partial,
-            "engagement is known only through DMs; inbound mentions and replies need an Account Activity log",
+            "engagement is known only through DMs and the account's own threads, so findings are at most warn; inbound mentions and replies need an Account Activity log",
         ),
         Need::InboundEngagement => (
             NotEvaluable,
@@ -193,6 +233,15 @@ fn need_status(n: Need, d: &DataSummary) -> (Status, &'static str) {
     }
 }
 
+/// The most severe finding a rule with these needs may report for an account: a claim that a
+/// user "had not engaged first" rests on inbound data, and where the inputs hold only part of it
+/// the claim is a warning, never a violation.
+pub fn severity_cap(needs: &[Need], d: &DataSummary) -> Option<crate::model::Severity> {
+    (needs.contains(&Need::InboundEngagement)
+        && status(&[Need::InboundEngagement], d).0 == Status::Partial)
+        .then_some(crate::model::Severity::Warn)
+}
+
 /// The status of a rule with these needs for an account, and why.
 pub fn status(needs: &[Need], d: &DataSummary) -> (Status, String) {
     let mut worst = Status::Evaluated;
@@ -216,6 +265,7 @@ pub fn status(needs: &[Need], d: &DataSummary) -> (Status, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
 
     #[test]
     fn a_plain_archive_cannot_evaluate_timed_likes_or_follows() {
@@ -260,6 +310,8 @@ mod tests {
     fn an_activity_log_makes_timed_rules_evaluable() {
         let d = DataSummary {
             activity_log: 3,
+            inbound_from: Some(0),
+            inbound_to: Some(10),
             ..Default::default()
         };
         assert_eq!(
@@ -275,5 +327,42 @@ mod tests {
             Status::Evaluated
         );
         assert_eq!(status(&[Need::TimedListEvents], &d).0, Status::NotEvaluable);
+    }
+
+    /// Issue 22: an archive holds no mentions or replies the account received, so "the user had
+    /// not engaged first" is not known from it: partial, and at most warn. An activity log makes
+    /// it known only for the period it covers.
+    #[test]
+    fn without_inbound_data_for_the_whole_period_engagement_rules_are_partial_and_at_most_warn() {
+        let needs = [Need::Posts, Need::InboundEngagement];
+        let archive = DataSummary {
+            posts: 10,
+            dms: 4,
+            archive: 14,
+            own_from: Some(100),
+            own_to: Some(900),
+            ..Default::default()
+        };
+        let (s, why) = status(&needs, &archive);
+        assert_eq!(s, Status::Partial);
+        assert!(why.contains("at most warn"), "{why}");
+        assert_eq!(severity_cap(&needs, &archive), Some(Severity::Warn));
+        assert_eq!(severity_cap(&[Need::Posts], &archive), None);
+
+        let part = DataSummary {
+            activity_log: 5,
+            inbound_from: Some(500),
+            inbound_to: Some(1_000),
+            ..archive.clone()
+        };
+        assert_eq!(status(&needs, &part).0, Status::Partial);
+        assert_eq!(severity_cap(&needs, &part), Some(Severity::Warn));
+
+        let whole = DataSummary {
+            inbound_from: Some(50),
+            ..part
+        };
+        assert_eq!(status(&needs, &whole).0, Status::Evaluated);
+        assert_eq!(severity_cap(&needs, &whole), None);
     }
 }

@@ -1,6 +1,6 @@
 //! The events findings rest on, loaded once for all findings of an audit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
@@ -9,6 +9,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
+use super::runner::EventActor;
 use crate::error::Result;
 use crate::store::query_rows;
 
@@ -32,15 +33,16 @@ pub const PRIVATE_TEXT: &str = "[private message: shown with --show-private]";
 /// 0.4 s against 1.7 s for the list, in a debug build).
 const WANTED: &str = "xaudit_evidence_ids";
 
-/// The events with these ids, by id.
-pub async fn load<'a>(
+/// Run `sql`, which joins the table [`WANTED`] of `ids`, and decode its rows.
+async fn rows_of_wanted<'a, T: serde::de::DeserializeOwned>(
     ctx: &SessionContext,
+    what: &str,
     ids: impl Iterator<Item = &'a String>,
-    show_private: bool,
-) -> Result<BTreeMap<String, EvidenceEvent>> {
+    sql: &str,
+) -> Result<Vec<T>> {
     let ids: BTreeSet<&String> = ids.collect();
     if ids.is_empty() {
-        return Ok(BTreeMap::new());
+        return Ok(Vec::new());
     }
     let schema = Arc::new(Schema::new(vec![Field::new(
         "event_id",
@@ -55,20 +57,59 @@ pub async fn load<'a>(
         WANTED,
         Arc::new(MemTable::try_new(schema, vec![vec![wanted]])?),
     )?;
+    let rows = query_rows::<T>(ctx, what, sql).await;
+    ctx.deregister_table(WANTED)?;
+    rows
+}
+
+/// The events with these ids, by id.
+pub async fn load<'a>(
+    ctx: &SessionContext,
+    ids: impl Iterator<Item = &'a String>,
+    show_private: bool,
+) -> Result<BTreeMap<String, EvidenceEvent>> {
     let sql = format!(
         "SELECT e.event_id, e.ts, e.kind, coalesce(e.target_user_id, e.target_post_id, e.list_id) AS target,
                 e.client, e.text
          FROM events e JOIN {WANTED} w ON e.event_id = w.event_id"
     );
-    let rows = query_rows::<EvidenceEvent>(ctx, "evidence", &sql).await;
-    ctx.deregister_table(WANTED)?;
-    Ok(rows?
+    let rows: Vec<EvidenceEvent> = rows_of_wanted(ctx, "evidence", ids, &sql).await?;
+    Ok(rows
         .into_iter()
         .map(|mut e| {
             if e.kind.starts_with("dm_") && !show_private && e.text.is_some() {
                 e.text = Some(PRIVATE_TEXT.into());
             }
             (e.event_id.clone(), e)
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+struct ActorRow {
+    event_id: String,
+    automated: Option<bool>,
+    automation: Option<String>,
+}
+
+/// Who acted in each of these events (the `activity` view's `automated` and `automation`), by id.
+pub async fn actors<'a>(
+    ctx: &SessionContext,
+    ids: impl Iterator<Item = &'a String>,
+) -> Result<HashMap<String, EventActor>> {
+    let sql = format!(
+        "SELECT a.event_id, a.automated, a.automation
+         FROM activity a JOIN {WANTED} w ON a.event_id = w.event_id"
+    );
+    let rows: Vec<ActorRow> = rows_of_wanted(ctx, "automation evidence", ids, &sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let actor = EventActor {
+                automated: r.automated,
+                automation: r.automation,
+            };
+            (r.event_id, actor)
         })
         .collect())
 }

@@ -115,6 +115,7 @@ pub async fn audit(
     let summary = coverage::summarize(&ctx).await?;
     stage("coverage", started);
     let mut findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    let mut drafts = Vec::new();
     let mut statuses: BTreeMap<String, Vec<RuleStatus>> = BTreeMap::new();
     opts.progress.set_length(
         rules
@@ -128,10 +129,14 @@ pub async fn audit(
         };
         opts.progress.set_message(rule.id.clone());
         let mut not_evaluable = BTreeSet::new();
+        let mut caps = BTreeMap::new();
         for (account, data) in &summary {
             let (status, reason) = coverage::status(&rule.needs, data);
             if status == Status::NotEvaluable {
                 not_evaluable.insert(account.as_str());
+            }
+            if let Some(cap) = coverage::severity_cap(&rule.needs, data) {
+                caps.insert(account.as_str(), cap);
             }
             statuses
                 .entry(account.clone())
@@ -149,14 +154,20 @@ pub async fn audit(
             level,
             params: &params,
             not_evaluable: &not_evaluable,
-            evidence_limit: config.report.evidence_limit,
+            caps: &caps,
         };
-        for f in run.findings(&ctx).await? {
-            findings.entry(f.account_id.clone()).or_default().push(f);
-        }
+        drafts.extend(run.findings(&ctx).await?);
         opts.progress.inc(1);
         stage(&rule.id, started);
     }
+
+    let started = std::time::Instant::now();
+    let actors = evidence::actors(&ctx, drafts.iter().flat_map(|d| d.evidence())).await?;
+    for draft in drafts {
+        let f = draft.finish(&actors, config.report.evidence_limit);
+        findings.entry(f.account_id.clone()).or_default().push(f);
+    }
+    stage("automation evidence", started);
 
     let started = std::time::Instant::now();
     let evidence = evidence::load(

@@ -2,11 +2,18 @@
 //!
 //! A rule's query returns one row per finding with these columns, found by name:
 //! `account_id`, `first_seen`, `last_seen`, `value`, `count` (required); `threshold` (else the
-//! header's threshold parameter), `evidence` (event ids), `message`, `automated` (false means
-//! evidently manual: II.* rules then report at most info), `automation` (evidence strings),
-//! `severity` (a lower tier, e.g. `warn`), `key` (what identifies the finding across runs).
+//! header's threshold parameter), `evidence` (event ids), `message`, `automated` (true: the rule
+//! itself established automation, e.g. a run of machine cadence), `automation` (the evidence the
+//! rule itself established), `severity` (a lower tier, e.g. `warn`), `key` (what identifies the
+//! finding across runs).
+//!
+//! Who acted is read from the finding's own evidence events, not from the rule's row: a finding
+//! is automated when one of its events is (the `activity` view's `automated`), evidently manual
+//! when all of them are manual (II.* rules then report at most info), and cites the automation
+//! evidence of those events only ([`Draft::finish`]). A finding without evidence events (a
+//! connected app) keeps what its row says.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -39,24 +46,84 @@ struct RuleRow {
 
 /// What the runner needs besides the rule: its configured level and parameter values, the
 /// accounts it cannot evaluate (their rows are dropped: missing data is never read as a finding)
-/// and how many evidence ids a finding keeps.
-pub struct RuleRun<'a> {
-    pub rule: &'a Rule,
+/// and the most severe finding it may report for accounts whose data is partial.
+pub struct RuleRun<'r, 'a> {
+    pub rule: &'r Rule,
     pub level: Severity,
     pub params: &'a BTreeMap<String, f64>,
     pub not_evaluable: &'a BTreeSet<&'a str>,
-    pub evidence_limit: usize,
+    pub caps: &'a BTreeMap<&'a str, Severity>,
 }
 
-impl RuleRun<'_> {
+/// Who acted in one event, as the `activity` view says: automated (None: unknown) and the
+/// evidence for it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EventActor {
+    pub automated: Option<bool>,
+    pub automation: Option<String>,
+}
+
+/// A finding before its events' actors are known: every evidence id, and what its row said.
+pub struct Draft<'a> {
+    rule: &'a Rule,
+    level: Severity,
+    row_severity: Option<Severity>,
+    row_automated: Option<bool>,
+    cap: Option<Severity>,
+    /// Complete `evidence`; its automation evidence so far is what the rule established itself.
+    finding: Finding,
+}
+
+impl Draft<'_> {
+    pub fn evidence(&self) -> &[String] {
+        &self.finding.evidence
+    }
+
+    /// The finding, with its automation and severity read from its own events (see the module
+    /// doc) and its evidence cut to `evidence_limit` ids.
+    pub fn finish(self, actors: &HashMap<String, EventActor>, evidence_limit: usize) -> Finding {
+        let mut finding = self.finding;
+        let mut cited: BTreeSet<String> = finding.automated_evidence.drain(..).collect();
+        let (mut any_automated, mut all_manual) = (false, true);
+        for id in &finding.evidence {
+            let actor = actors.get(id);
+            match actor.and_then(|a| a.automated) {
+                Some(true) => any_automated = true,
+                Some(false) => {}
+                None => all_manual = false,
+            }
+            if let Some(evidence) = actor.and_then(|a| a.automation.clone()) {
+                cited.insert(evidence);
+            }
+        }
+        let automated = if self.row_automated == Some(true) || any_automated {
+            Some(true)
+        } else if finding.evidence.is_empty() {
+            self.row_automated
+        } else if all_manual {
+            Some(false)
+        } else {
+            None
+        };
+        let severity = self
+            .rule
+            .finding_severity(self.level, self.row_severity, automated);
+        finding.severity = self.cap.map_or(severity, |cap| severity.min(cap));
+        finding.automated_evidence = cited.into_iter().collect();
+        finding.evidence.truncate(evidence_limit);
+        finding
+    }
+}
+
+impl<'r> RuleRun<'r, '_> {
     /// Run the rule and return its findings, in the order of its rows.
-    pub async fn findings(&self, ctx: &SessionContext) -> Result<Vec<Finding>> {
+    pub async fn findings(&self, ctx: &SessionContext) -> Result<Vec<Draft<'r>>> {
         let sql = self.rule.render_sql(self.params);
         let batches = run_sql(ctx, self.rule, &sql).await?;
         self.findings_of(&batches)
     }
 
-    fn findings_of(&self, batches: &[RecordBatch]) -> Result<Vec<Finding>> {
+    fn findings_of(&self, batches: &[RecordBatch]) -> Result<Vec<Draft<'r>>> {
         let rule = self.rule;
         let rows: Vec<RuleRow> = batches_to_rows(&rule.file, batches)?;
         let default_threshold = rule
@@ -71,9 +138,9 @@ impl RuleRun<'_> {
             .filter(|row| !self.not_evaluable.contains(row.account_id.as_str()))
             .map(|row| {
                 let key = row.key.unwrap_or_else(|| row.first_seen.to_string());
-                Finding {
+                let finding = Finding {
                     fingerprint: hash_id(&[&rule.id, &row.account_id, &key]),
-                    severity: rule.finding_severity(self.level, row.severity, row.automated),
+                    severity: self.level,
                     rule: rule.id.clone(),
                     section: rule.section.clone(),
                     title: rule.title.clone(),
@@ -88,11 +155,16 @@ impl RuleRun<'_> {
                     threshold: row.threshold.or(default_threshold),
                     count: row.count.unwrap_or(0).max(0) as u64,
                     automated_evidence: strings(row.automation),
-                    evidence: strings(row.evidence)
-                        .into_iter()
-                        .take(self.evidence_limit)
-                        .collect(),
+                    evidence: strings(row.evidence),
                     account_id: row.account_id,
+                };
+                Draft {
+                    rule,
+                    level: self.level,
+                    row_severity: row.severity,
+                    row_automated: row.automated,
+                    cap: self.caps.get(finding.account_id.as_str()).copied(),
+                    finding,
                 }
             })
             .collect())

@@ -1,12 +1,25 @@
 //! Views every rule can read, registered once per audit.
 //!
-//! - `account_automation`: per account, whether it has a connected app that can write or send
-//!   DMs, and that evidence as strings (`connected_app:<name>`).
-//! - `activity`: `events` plus `client_class`, `automated` (true: an automation client, or no
-//!   client and the account has a write/DM app; false: an official X client, evidently manual;
-//!   NULL: unknown) and `automation` (the evidence, strongest first).
-//! - `kind_automation`: per account and kind, whether any such event was automated (true), all
-//!   were evidently manual (false) or nothing is known (NULL), with the distinct evidence.
+//! - `write_apps`: per account, the first connected app with write or DM permission that is not
+//!   an app a person uses (X's own, or one a person types in), and when it was approved
+//!   (`since`, `app`). An app with no approval date is left out: it cannot be shown to precede
+//!   anything.
+//! - `machine_runs` (cached): the account's runs of machine cadence, per client and kind: at least
+//!   [`MACHINE_RUN_EVENTS`] consecutive timed events whose gaps vary by a coefficient of variation
+//!   under [`MACHINE_RUN_CV`] (`account_id, client` ('' for none)`, kind, first_seen, last_seen`).
+//! - `activity`: `events` plus `client_class` (see `client_class`), `automated` and `automation`,
+//!   who acted in each event and the evidence for it, strongest first:
+//!   1. the client's class says a machine acts for this kind of event (`client_acts`):
+//!      `client:<name> (<class>)`;
+//!   2. the event lies in a run of machine cadence of its client and kind, whatever the client,
+//!      X's own included: `cadence:<client>` (`cadence` without a client);
+//!   3. the client's class says a person acts: not automated (false);
+//!   4. no client, or an app the taxonomy does not know, and a write/DM app approved before the
+//!      event: `connected_app:<name>`;
+//!   5. otherwise unknown (NULL): an unknown app alone is not evidence, nor is missing data.
+//!
+//!   A finding's `automated_evidence` is the evidence of its own events (the runner gathers it),
+//!   never what else the account did.
 //!
 //! Computed once per session and kept in memory ([`CachedView`]), because several rules read them:
 //! - `post_texts`: own posts, replies and quotes (reposts are not posts): `event_id, account_id,
@@ -29,55 +42,76 @@ use crate::error::Result;
 /// RULES.md: near-duplicates have a Jaccard similarity of 0.8 or more.
 pub const NEAR_DUPLICATE_JACCARD: f64 = 0.8;
 
-/// Whether an event is automated, from its client (`<alias>.client`) or, without one, the
-/// account's connected apps (`a`): one expression for `activity` and `kind_automation`, which
-/// must agree.
-fn automated(alias: &str) -> String {
+/// A run of machine cadence has at least this many events (RULES.md's like cadence: 50) …
+pub const MACHINE_RUN_EVENTS: u32 = 50;
+/// … whose gaps have a coefficient of variation below this (people act in bursts, CV near 1).
+pub const MACHINE_RUN_CV: f64 = 0.3;
+
+/// Kinds that are not the account's own act: no client or cadence speaks for them.
+const RECEIVED: &str = "'dm_received', 'mention_received', 'reply_received', 'followed_by', \
+                        'unfollowed_by', 'app_connected', 'app_revoked'";
+
+const WRITE_APPS: &str = "CREATE VIEW write_apps AS
+     SELECT account_id, min(approved_at) AS since,
+            first_value(coalesce(name, app_id) ORDER BY approved_at, coalesce(name, app_id)) AS app
+     FROM connected_apps
+     WHERE (array_has(permissions, 'write') OR array_has(permissions, 'directmessages'))
+       AND approved_at IS NOT NULL
+       AND coalesce(client_class(name), 'unknown') NOT IN ('official', 'manual')
+     GROUP BY account_id";
+
+fn machine_runs_sql() -> String {
     format!(
-        "CASE WHEN {alias}.client IS NOT NULL THEN client_class({alias}.client) <> 'official' \
-         WHEN a.automated THEN true ELSE NULL END"
+        "SELECT account_id, client, kind, r['first_seen'] AS first_seen, r['last_seen'] AS last_seen
+         FROM (SELECT account_id, coalesce(client, '') AS client, kind,
+                      unnest(regular_runs(ts, event_id, {MACHINE_RUN_EVENTS}, {MACHINE_RUN_CV})) AS r
+               FROM events WHERE origin <> 'snapshot' AND kind NOT IN ({RECEIVED})
+               GROUP BY account_id, coalesce(client, ''), kind)"
     )
 }
 
-const VIEWS: [&str; 2] = [
-    "CREATE VIEW account_automation AS
-     SELECT account_id,
-            true AS automated,
-            array_agg(DISTINCT concat('connected_app:', coalesce(name, app_id)) ORDER BY concat('connected_app:', coalesce(name, app_id))) AS automation
-     FROM connected_apps
-     WHERE array_has(permissions, 'write') OR array_has(permissions, 'directmessages')
-     GROUP BY account_id",
-    "CREATE VIEW activity AS
-     SELECT e.*,
-            client_class(e.client) AS client_class,
-            {automated_e} AS automated,
-            CASE WHEN e.client IS NOT NULL AND client_class(e.client) <> 'official' THEN make_array(concat('client:', e.client))
-                 WHEN e.client IS NULL THEN a.automation
-                 ELSE NULL END AS automation
-     FROM events e LEFT JOIN account_automation a ON e.account_id = a.account_id",
-];
-
-/// `kind_automation`: per account and kind, whether its events are automated and the evidence.
-/// The evidence of an event is `client:<name>` for a non-official client, else (no client) the
-/// account's app evidence; so per kind it is the distinct such clients, plus the apps when any
-/// event of the kind has no client. Computed this way rather than by unnesting every event's list
-/// (2.5 s per use on 9M events), from the distinct (account, kind, client) triples rather than
-/// from every event, and cached: 13 rules join it.
-const KIND_AUTOMATION: &str = "
-     WITH c AS (SELECT DISTINCT account_id, kind, client FROM events),
-     k AS (
-         SELECT c.account_id, c.kind,
-                bool_or({automated_c}) AS automated,
-                bool_or(c.client IS NULL) AS unattributed,
-                array_agg(DISTINCT concat('client:', c.client) ORDER BY concat('client:', c.client))
-                    FILTER (WHERE c.client IS NOT NULL AND client_class(c.client) <> 'official') AS clients
-         FROM c LEFT JOIN account_automation a ON c.account_id = a.account_id
-         GROUP BY c.account_id, c.kind)
-     SELECT k.account_id, k.kind, k.automated,
-            CASE WHEN k.unattributed AND a.automation IS NOT NULL AND k.clients IS NOT NULL THEN array_concat(k.clients, a.automation)
-                 WHEN k.unattributed AND a.automation IS NOT NULL THEN a.automation
-                 ELSE k.clients END AS automation
-     FROM k LEFT JOIN account_automation a ON k.account_id = a.account_id";
+fn activity_sql() -> String {
+    let evidence = [
+        (
+            "client_acts(e.client, e.kind)",
+            "concat('client:', e.client, ' (', client_class(e.client), ')')",
+            "true",
+        ),
+        (
+            "m.account_id IS NOT NULL",
+            "CASE WHEN e.client IS NULL THEN 'cadence' ELSE concat('cadence:', e.client) END",
+            "true",
+        ),
+        ("NOT client_acts(e.client, e.kind)", "NULL", "false"),
+        (
+            &format!(
+                "e.kind NOT IN ({RECEIVED}) AND (e.client IS NULL OR client_class(e.client) = 'unknown') \
+                 AND w.since <= e.ts"
+            ),
+            "concat('connected_app:', w.app)",
+            "true",
+        ),
+    ];
+    let case = |then: &dyn Fn(usize) -> &'static str| {
+        let arms: String = evidence
+            .iter()
+            .enumerate()
+            .map(|(i, arm)| format!(" WHEN {} THEN {}", arm.0, then(i)))
+            .collect();
+        format!("CASE{arms} ELSE NULL END")
+    };
+    format!(
+        "CREATE VIEW activity AS
+         SELECT e.*, client_class(e.client) AS client_class,
+                {} AS automated, {} AS automation
+         FROM events e
+         LEFT JOIN write_apps w ON e.account_id = w.account_id
+         LEFT JOIN machine_runs m ON e.account_id = m.account_id AND coalesce(e.client, '') = m.client
+              AND e.kind = m.kind AND e.origin <> 'snapshot' AND e.ts BETWEEN m.first_seen AND m.last_seen",
+        case(&|i| evidence[i].2),
+        case(&|i| evidence[i].1),
+    )
+}
 
 /// Events of `kinds` with their normalized text, its hash and its word count.
 fn texts_sql(kinds: &str, extra_columns: &str) -> String {
@@ -129,13 +163,10 @@ fn clusters_sql(texts: &str, cluster_ids: &str, extra_columns: &str) -> String {
 }
 
 pub async fn register(ctx: &SessionContext) -> Result<()> {
-    for v in VIEWS {
-        let v = v.replace("{automated_e}", &automated("e"));
-        ctx.sql(&v).await?.collect().await?;
-    }
-    let kind_automation = KIND_AUTOMATION.replace("{automated_c}", &automated("c"));
-    let plan = ctx.sql(&kind_automation).await?.into_unoptimized_plan();
-    ctx.register_table("kind_automation", Arc::new(CachedView::new(plan)))?;
+    ctx.sql(WRITE_APPS).await?.collect().await?;
+    let plan = ctx.sql(&machine_runs_sql()).await?.into_unoptimized_plan();
+    ctx.register_table("machine_runs", Arc::new(CachedView::new(plan)))?;
+    ctx.sql(&activity_sql()).await?.collect().await?;
     register_text_views(ctx).await
 }
 

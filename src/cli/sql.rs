@@ -7,9 +7,10 @@ pub const AFTER_HELP: &str = "\
 Tables: events, accounts, connected_apps, trends, snapshots, lists, rejects, inputs, audit_runs,
 findings, suppressions, store_versions
 (`xaudit schema` describes every column). The rules' views and functions are there too:
-views activity (events with client_class, automated, automation), account_automation,
-kind_automation; functions client_class, consent_phrase, snowflake_time, sliding_bursts,
-regular_runs. A rule's SQL (queries/*.sql, with its parameters filled in) runs here as is.
+views activity (events with client_class, automated, automation: who acted in each event and
+the evidence), write_apps, machine_runs; functions client_class, client_acts, consent_phrase,
+snowflake_time, sliding_bursts, regular_runs (`\\df` in the shell lists them all).
+A rule's SQL (queries/*.sql, with its parameters filled in) runs here as is.
 
 Examples:
   xaudit sql --store ./store \"SELECT account_id, kind, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2\"
@@ -17,6 +18,7 @@ Examples:
   xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"
   xaudit sql --store ./store --as-of 2026-11-01T00:00:00Z \"SELECT count(*) FROM trends\"
   xaudit sql --store ./store \"SELECT * FROM store_versions ORDER BY version\"
+  xaudit sql --store ./store \"SELECT client, client_class(client), count(*) FROM events GROUP BY 1, 2 ORDER BY 3 DESC\"
   xaudit sql --store ./store \"SELECT account_id, unnest(sliding_bursts(ts, event_id, 3600, 100)) FROM activity WHERE kind = 'follow' GROUP BY account_id\"";
 
 #[derive(clap::Args)]

@@ -1,38 +1,122 @@
-//! `client_class(client)`: `official` for X's own apps, `feed` for apps that republish external
-//! content, `app` for any other app, NULL when the client is unknown. The lists are data files
-//! (`data/official_clients.txt`, `data/feed_clients.txt`).
+//! `client_class(client)`: the class of a posting app in the client taxonomy
+//! (`data/clients.toml`): `official` (X's own apps), `manual` (apps a person types in),
+//! `scheduler`, `feed` (republishers of external content), `crosspost` (other networks posting
+//! for a person), `automation` (bot platforms) or `unknown` (any app not listed). NULL when the
+//! event has no client. See `client_acts` for what each class shows about who acted.
 
 use std::sync::LazyLock;
 
+use serde::Deserialize;
+
 use super::string_map::StringMap;
 
-fn list(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_lowercase)
-        .collect()
+/// What an app's event shows about who acted, for one family of actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Actor {
+    /// The app acts without a person at that moment.
+    Machine,
+    /// A person acts through the app.
+    Person,
+    /// The app says nothing either way.
+    Unknown,
 }
 
-static OFFICIAL: LazyLock<Vec<String>> =
-    LazyLock::new(|| list(include_str!("../../data/official_clients.txt")));
-static FEED: LazyLock<Vec<String>> =
-    LazyLock::new(|| list(include_str!("../../data/feed_clients.txt")));
+#[derive(Debug, Deserialize)]
+pub struct Class {
+    #[serde(skip)]
+    pub key: String,
+    /// A short name for reports ("scheduler", "app a person types in").
+    pub label: String,
+    pub meaning: String,
+    pub posting: Actor,
+    pub interaction: Actor,
+    pub graph: Actor,
+    names: Vec<String>,
+}
 
-/// The class of a client name (see the module doc).
-pub fn classify(client: &str) -> &'static str {
-    let c = client.trim().to_lowercase();
-    let matches = |pat: &String| match pat.strip_suffix('*') {
-        Some(prefix) => c.starts_with(prefix),
-        None => *pat == c,
-    };
-    if OFFICIAL.iter().any(matches) {
-        "official"
-    } else if FEED.iter().any(matches) {
-        "feed"
-    } else {
-        "app"
+impl Class {
+    fn names_exactly(&self, client: &str) -> bool {
+        self.names.iter().any(|n| n.to_lowercase() == client)
     }
+
+    /// The longest of this class's `prefix*` patterns that `client` starts with.
+    fn longest_prefix(&self, client: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .filter_map(|n| n.strip_suffix('*'))
+            .map(str::to_lowercase)
+            .filter(|prefix| client.starts_with(prefix.as_str()))
+            .map(|prefix| prefix.len())
+            .max()
+    }
+
+    /// What an event of `kind` from an app of this class shows; None for activity the account
+    /// received (not its own act).
+    pub fn actor(&self, kind: &str) -> Option<Actor> {
+        match family(kind)? {
+            Family::Posting => Some(self.posting),
+            Family::Interaction => Some(self.interaction),
+            Family::Graph => Some(self.graph),
+        }
+    }
+}
+
+enum Family {
+    Posting,
+    Interaction,
+    Graph,
+}
+
+fn family(kind: &str) -> Option<Family> {
+    match kind {
+        "post" | "quote" | "repost" | "delete" => Some(Family::Posting),
+        "reply" | "dm_sent" => Some(Family::Interaction),
+        "like" | "unlike" | "follow" | "unfollow" | "block" | "unblock" | "mute" | "unmute"
+        | "list_add" | "list_remove" => Some(Family::Graph),
+        _ => None,
+    }
+}
+
+/// The classes of `data/clients.toml`.
+pub static CLASSES: LazyLock<Vec<Class>> = LazyLock::new(|| {
+    let table: toml::Table = toml::from_str(include_str!("../../data/clients.toml"))
+        .expect("data/clients.toml is valid TOML");
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let mut class: Class = value
+                .try_into()
+                .unwrap_or_else(|e| panic!("data/clients.toml, class {key}: {e}"));
+            class.key = key;
+            class
+        })
+        .collect()
+});
+
+/// A client no class names.
+pub const UNKNOWN: &str = "unknown";
+
+/// The class of a client name, None for an app no class names. An exact name wins over a
+/// `prefix*` pattern, and a longer prefix over a shorter one, so the order of the file does not
+/// matter.
+pub fn class_of(client: &str) -> Option<&'static Class> {
+    let client = client.trim().to_lowercase();
+    CLASSES
+        .iter()
+        .find(|c| c.names_exactly(&client))
+        .or_else(|| {
+            CLASSES
+                .iter()
+                .filter_map(|c| Some((c.longest_prefix(&client)?, c)))
+                .max_by_key(|(len, _)| *len)
+                .map(|(_, c)| c)
+        })
+}
+
+/// The class key of a client name (see the module doc).
+pub fn classify(client: &str) -> &'static str {
+    class_of(client).map_or(UNKNOWN, |c| c.key.as_str())
 }
 
 /// The SQL function.
@@ -42,14 +126,51 @@ pub fn udf() -> StringMap {
 
 #[cfg(test)]
 mod tests {
-    use super::classify;
+    use super::*;
 
     #[test]
-    fn official_feed_and_other_apps() {
+    fn each_kind_of_app_has_its_class() {
         assert_eq!(classify("Twitter for iPhone"), "official");
         assert_eq!(classify("twitter web app"), "official");
+        assert_eq!(classify("Echofon"), "manual");
+        assert_eq!(classify("Silver Bird"), "manual");
+        assert_eq!(classify("Tweetbot for iΟS"), "manual");
+        assert_eq!(classify("Buffer"), "scheduler");
+        assert_eq!(classify("Hootsuite Inc."), "scheduler");
         assert_eq!(classify("IFTTT"), "feed");
         assert_eq!(classify("Publicize for WordPress"), "feed");
-        assert_eq!(classify("HelpBot Replies"), "app");
+        assert_eq!(classify("Instagram"), "crosspost");
+        assert_eq!(classify("Cheap Bots, Done Quick!"), "automation");
+        assert_eq!(classify("HelpBot Replies"), "unknown");
+    }
+
+    /// A person typing in Echofon is a person; a scheduler's reply inbox is typed in too, while
+    /// its posts go out at a machine's time; IFTTT never has a person at the keyboard.
+    #[test]
+    fn what_an_event_shows_depends_on_the_class_and_the_family_of_action() {
+        let actor = |client: &str, kind: &str| class_of(client).and_then(|c| c.actor(kind));
+        assert_eq!(actor("Echofon", "reply"), Some(Actor::Person));
+        assert_eq!(actor("Echofon", "dm_sent"), Some(Actor::Person));
+        assert_eq!(actor("Buffer", "post"), Some(Actor::Machine));
+        assert_eq!(actor("Buffer", "reply"), Some(Actor::Unknown));
+        assert_eq!(actor("IFTTT", "reply"), Some(Actor::Machine));
+        assert_eq!(actor("Instagram", "post"), Some(Actor::Machine));
+        assert_eq!(actor("Instagram", "follow"), Some(Actor::Unknown));
+        assert_eq!(actor("Twitter for iPhone", "follow"), Some(Actor::Person));
+        assert_eq!(actor("IFTTT", "dm_received"), None);
+    }
+
+    /// A name two classes list would be classed by chance: the data must say one thing.
+    #[test]
+    fn no_client_name_is_listed_in_two_classes() {
+        let mut seen = std::collections::BTreeMap::new();
+        for class in CLASSES.iter() {
+            for name in &class.names {
+                if let Some(other) = seen.insert(name.to_lowercase(), class.key.clone()) {
+                    panic!("{name} is listed in {other} and {}", class.key);
+                }
+            }
+        }
+        assert!(CLASSES.iter().any(|c| c.key == "official"));
     }
 }

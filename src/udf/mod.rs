@@ -2,7 +2,8 @@
 //! over these functions, so the same plans can run on a distributed DataFusion engine.
 
 mod cadence;
-mod client_class;
+mod client_acts;
+pub mod client_class;
 mod collect;
 mod connected_components;
 mod consent_phrase;
@@ -47,6 +48,7 @@ pub use trend_topics::TrendTopics;
 /// The one list of xaudit's functions.
 pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(client_class::udf()));
+    ctx.register_udf(ScalarUDF::from(client_acts::udf()));
     ctx.register_udf(ScalarUDF::from(consent_phrase::udf()));
     ctx.register_udf(ScalarUDF::from(SnowflakeTime::new()));
     ctx.register_udf(ScalarUDF::from(normalize_text::udf()));
