@@ -10,19 +10,31 @@
 -- what: The account posted the same or nearly the same text (Jaccard similarity of word
 --   3-shingles of the normalized text at least 0.8) 3 or more times within 30 days; twice is a
 --   warning. Texts that differ in their numbers are other content: an hourly weather post is not a
---   duplicate of the previous hour's. Reposts, and texts under 3 words after removing mentions and
---   links, never count.
+--   duplicate of the previous hour's, nor is "day 13 of 100" one of "day 5 of 100". Texts that
+--   differ only in their links (the same announcement pointing at another item) are the same
+--   text. Near-duplicate replies to one user count once: repeating yourself to one person in a
+--   conversation is not broadcasting. Reposts, and texts under 3 words after removing mentions
+--   and links, never count.
 -- why: Posting duplicative or substantially similar content is spam ("Spam", duplicative
 --   content), whether a person or a scheduler posts it.
 -- example: A shop posts "Big sale today only: half price on every item" four times in two days,
 --   once with an exclamation mark added.
 -- remediation: Vary the content of recurring posts, or post it once and pin it.
-WITH multi AS (
-    SELECT account_id, cluster_id FROM post_clusters GROUP BY account_id, cluster_id HAVING count(*) >= 2
+WITH once_per_audience AS (
+    SELECT account_id, cluster_id, event_id, ts, automated FROM (
+        SELECT account_id, cluster_id, event_id, ts, automated,
+               row_number() OVER (PARTITION BY account_id, cluster_id,
+                                  CASE WHEN kind = 'reply' THEN coalesce(target_user_id, event_id) ELSE event_id END
+                                  ORDER BY ts, event_id) AS nth
+        FROM post_clusters)
+    WHERE nth = 1
+),
+multi AS (
+    SELECT account_id, cluster_id FROM once_per_audience GROUP BY account_id, cluster_id HAVING count(*) >= 2
 ),
 posts AS (
     SELECT p.account_id, p.cluster_id, p.event_id, p.ts, p.automated
-    FROM post_clusters p JOIN multi m ON p.account_id = m.account_id AND p.cluster_id = m.cluster_id
+    FROM once_per_audience p JOIN multi m ON p.account_id = m.account_id AND p.cluster_id = m.cluster_id
 ),
 bursts AS (
     SELECT account_id, cluster_id, bool_or(automated) AS automated,

@@ -1,9 +1,11 @@
 //! Views every rule can read, registered once per audit.
 //!
-//! - `write_apps`: per account, the first connected app with write or DM permission that is not
-//!   an app a person uses (X's own, or one a person types in), and when it was approved
-//!   (`since`, `app`). An app with no approval date is left out: it cannot be shown to precede
-//!   anything.
+//! - `write_apps`: per account and family (`write`: posts, follows, likes …; `dm`: DMs sent), the
+//!   first connected app with that permission (`write`, `directmessages`) whose class the client
+//!   taxonomy does not know or calls a bot platform, and when it was approved (`since`, `app`).
+//!   Known apps (X's own, apps a person types in, schedulers, feeds, cross-posters) are left out:
+//!   they sign their own posts, and connecting one says nothing about a DM or a like without a
+//!   client. An app with no approval date is left out too: it cannot be shown to precede anything.
 //! - `machine_runs` (cached): the account's runs of machine cadence, per client and kind: at least
 //!   [`MACHINE_RUN_EVENTS`] consecutive timed events whose gaps vary by a coefficient of variation
 //!   under [`MACHINE_RUN_CV`] (`account_id, client` ('' for none)`, kind, first_seen, last_seen`).
@@ -14,8 +16,8 @@
 //!   2. the event lies in a run of machine cadence of its client and kind, whatever the client,
 //!      X's own included: `cadence:<client>` (`cadence` without a client);
 //!   3. the client's class says a person acts: not automated (false);
-//!   4. no client, or an app the taxonomy does not know, and a write/DM app approved before the
-//!      event: `connected_app:<name>`;
+//!   4. no client, or an app the taxonomy does not know, and a `write_apps` app (with DM
+//!      permission for a DM) approved before the event: `connected_app:<name>`;
 //!   5. otherwise unknown (NULL): an unknown app alone is not evidence, nor is missing data.
 //!
 //!   A finding's `automated_evidence` is the evidence of its own events (the runner gathers it),
@@ -23,7 +25,7 @@
 //!
 //! Computed once per session and kept in memory ([`CachedView`]), because several rules read them:
 //! - `post_texts`: own posts, replies and quotes (reposts are not posts): `event_id, account_id,
-//!   ts, kind, automated, norm, content, words`: the normalized text, its `content_hash` and its
+//!   ts, kind, automated, target_user_id, norm, content, words`: the normalized text, its `content_hash` and its
 //!   word count.
 //! - `post_candidates`: pairs of contents `(a, b)` sharing a MinHash band key.
 //! - `post_cluster_ids`: `content, cluster_id` for the contents that have a near-duplicate.
@@ -51,14 +53,21 @@ pub const MACHINE_RUN_CV: f64 = 0.3;
 const RECEIVED: &str = "'dm_received', 'mention_received', 'reply_received', 'followed_by', \
                         'unfollowed_by', 'app_connected', 'app_revoked'";
 
+/// Apps whose class says who acts (X's own, apps a person types in, schedulers, feeds,
+/// cross-posters) show their activity under their own name in a post's client; an account's
+/// connection to one says nothing about activity without a client. Custom and bot apps do.
 const WRITE_APPS: &str = "CREATE VIEW write_apps AS
-     SELECT account_id, min(approved_at) AS since,
+     SELECT account_id, kind_family,
+            min(approved_at) AS since,
             first_value(coalesce(name, app_id) ORDER BY approved_at, coalesce(name, app_id)) AS app
-     FROM connected_apps
-     WHERE (array_has(permissions, 'write') OR array_has(permissions, 'directmessages'))
-       AND approved_at IS NOT NULL
-       AND coalesce(client_class(name), 'unknown') NOT IN ('official', 'manual')
-     GROUP BY account_id";
+     FROM (SELECT account_id, name, app_id, approved_at, 'write' AS kind_family FROM connected_apps
+           WHERE array_has(permissions, 'write')
+           UNION ALL
+           SELECT account_id, name, app_id, approved_at, 'dm' AS kind_family FROM connected_apps
+           WHERE array_has(permissions, 'directmessages'))
+     WHERE approved_at IS NOT NULL
+       AND coalesce(client_class(name), 'unknown') IN ('unknown', 'automation')
+     GROUP BY account_id, kind_family";
 
 fn machine_runs_sql() -> String {
     format!(
@@ -106,6 +115,7 @@ fn activity_sql() -> String {
                 {} AS automated, {} AS automation
          FROM events e
          LEFT JOIN write_apps w ON e.account_id = w.account_id
+              AND w.kind_family = CASE WHEN e.kind = 'dm_sent' THEN 'dm' ELSE 'write' END
          LEFT JOIN machine_runs m ON e.account_id = m.account_id AND coalesce(e.client, '') = m.client
               AND e.kind = m.kind AND e.origin <> 'snapshot' AND e.ts BETWEEN m.first_seen AND m.last_seen",
         case(&|i| evidence[i].2),
@@ -176,7 +186,7 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
 pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
     const POSTS: &str = "'post', 'reply', 'quote'";
     let cached = [
-        ("post_texts", texts_sql(POSTS, "")),
+        ("post_texts", texts_sql(POSTS, ", target_user_id")),
         ("post_candidates", candidates_sql("post_texts")),
         (
             "post_cluster_ids",
@@ -184,7 +194,7 @@ pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
         ),
         (
             "post_clusters",
-            clusters_sql("post_texts", "post_cluster_ids", ""),
+            clusters_sql("post_texts", "post_cluster_ids", ", t.target_user_id"),
         ),
         ("dm_texts", texts_sql("'dm_sent'", ", target_user_id")),
         ("dm_candidates", candidates_sql("dm_texts")),

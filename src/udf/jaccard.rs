@@ -1,5 +1,6 @@
 //! `jaccard(a, b)`: exact Jaccard similarity of the shingle sets of two normalized texts, used to
-//! confirm LSH candidates. 0 when either text has under 3 words; NULL when either is NULL.
+//! confirm LSH candidates. 0 when either text has under 3 words or when their numbers differ (a
+//! counter or a price makes other content); NULL when either is NULL.
 
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::DataType;
