@@ -81,6 +81,7 @@ fn main() {
         Field::new("automated", DataType::Boolean, true),
         Field::new("text", DataType::Utf8, true),
         Field::new("target_user_id", DataType::Utf8, true),
+        Field::new("urls", xaudit::model::schema::url_list(), true),
     ]));
     let batches: Vec<RecordBatch> = (0..n)
         .step_by(65_536)
@@ -103,6 +104,10 @@ fn main() {
                 Arc::new(BooleanArray::from(vec![true; end - start])),
                 Arc::new(StringArray::from_iter_values(texts[start..end].iter())),
                 Arc::new(StringArray::from(vec![None::<&str>; end - start])),
+                datafusion::arrow::array::new_null_array(
+                    &xaudit::model::schema::url_list(),
+                    end - start,
+                ),
             ];
             RecordBatch::try_new(schema.clone(), cols).unwrap()
         })

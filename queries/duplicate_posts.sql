@@ -10,9 +10,10 @@
 -- what: The account posted the same or nearly the same text (Jaccard similarity of word
 --   3-shingles of the normalized text at least 0.8) 3 or more times within 30 days; twice is a
 --   warning. Texts that differ in their numbers are other content: an hourly weather post is not a
---   duplicate of the previous hour's, nor is "day 13 of 100" one of "day 5 of 100". Texts that
---   differ only in their links (the same announcement pointing at another item) are the same
---   text. Near-duplicate replies to one user count once: repeating yourself to one person in a
+--   duplicate of the previous hour's, nor is "day 13 of 100" one of "day 5 of 100". Where a
+--   post's links lead is part of its content: the same words linking to another page (a photo
+--   each, an item each, as cross-posters and feeds write them) are other posts, while the same
+--   page behind X's per-post t.co addresses is the same text again. Near-duplicate replies to one user count once: repeating yourself to one person in a
 --   conversation is not broadcasting. Reposts, and texts under 3 words after removing mentions
 --   and links, never count.
 -- why: Posting duplicative or substantially similar content is spam ("Spam", duplicative

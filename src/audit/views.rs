@@ -25,8 +25,8 @@
 //!
 //! Computed once per session and kept in memory ([`CachedView`]), because several rules read them:
 //! - `post_texts`: own posts, replies and quotes (reposts are not posts): `event_id, account_id,
-//!   ts, kind, automated, target_user_id, norm, content, words`: the normalized text, its `content_hash` and its
-//!   word count.
+//!   ts, kind, automated, target_user_id, norm, links, content, words`: the normalized text,
+//!   where its links lead (`link_targets`), the `content_hash` of both and the word count.
 //! - `post_candidates`: pairs of contents `(a, b)` sharing a MinHash band key.
 //! - `post_cluster_ids`: `content, cluster_id` for the contents that have a near-duplicate.
 //! - `post_clusters`: the posts of `post_texts` of 3 words or more that have a near-duplicate (Jaccard of shingles ≥
@@ -123,11 +123,18 @@ fn activity_sql() -> String {
     )
 }
 
-/// Events of `kinds` with their normalized text, its hash and its word count.
+/// Events of `kinds` with their normalized text, where their links lead (`link_targets`), a hash
+/// of both (`content`: the same words linking to another page are other content) and the word
+/// count.
 fn texts_sql(kinds: &str, extra_columns: &str) -> String {
     format!(
-        "SELECT event_id, account_id, ts, kind, automated{extra_columns}, norm, content_hash(norm) AS content, word_count(norm) AS words
-         FROM (SELECT event_id, account_id, ts, kind, automated{extra_columns}, normalize_text(text) AS norm
+        "SELECT event_id, account_id, ts, kind, automated{extra_columns}, norm, links,
+                -- without links, the hash of the text alone: cluster ids (and the fingerprints
+                -- built on them) stay what they were before links counted
+                content_hash(CASE WHEN links IS NULL THEN norm ELSE concat(norm, ' ', links) END) AS content,
+                word_count(norm) AS words
+         FROM (SELECT event_id, account_id, ts, kind, automated{extra_columns}, normalize_text(text) AS norm,
+                      link_targets(urls) AS links
                FROM activity WHERE kind IN ({kinds}) AND text IS NOT NULL)"
     )
 }
@@ -149,11 +156,12 @@ fn cluster_ids_sql(texts: &str, candidates: &str) -> String {
     format!(
         "WITH ids AS (SELECT a AS content FROM {candidates} UNION SELECT b AS content FROM {candidates}),
          candidate_texts AS (
-             SELECT t.content, min(t.norm) AS norm FROM {texts} t JOIN ids ON t.content = ids.content GROUP BY t.content),
+             SELECT t.content, min(t.norm) AS norm, min(t.links) AS links
+             FROM {texts} t JOIN ids ON t.content = ids.content GROUP BY t.content),
          edges AS (
              SELECT k.a, k.b FROM {candidates} k
              JOIN candidate_texts ca ON ca.content = k.a JOIN candidate_texts cb ON cb.content = k.b
-             WHERE jaccard(ca.norm, cb.norm) >= {NEAR_DUPLICATE_JACCARD}),
+             WHERE (ca.links IS NOT DISTINCT FROM cb.links) AND jaccard(ca.norm, cb.norm) >= {NEAR_DUPLICATE_JACCARD}),
          comp AS (SELECT unnest(connected_components(a, b)) AS m FROM edges),
          copied AS (SELECT content FROM {texts} WHERE words >= 3 GROUP BY content HAVING count(*) > 1)
          SELECT content, min(cluster_id) AS cluster_id FROM (
@@ -181,7 +189,7 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
 }
 
 /// The cached text views (`post_texts` … `dm_clusters`) over a table or view named `activity`
-/// with at least `event_id, account_id, ts, kind, automated, text, target_user_id`. The audit
+/// with at least `event_id, account_id, ts, kind, automated, text, urls, target_user_id`. The audit
 /// registers them over its `activity` view; the near-duplicate benchmark over a table of its own.
 pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
     const POSTS: &str = "'post', 'reply', 'quote'";

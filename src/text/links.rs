@@ -10,6 +10,7 @@ use serde::Deserialize;
 struct Domains {
     shorteners: Vec<String>,
     ad_interstitials: Vec<String>,
+    brand_links: Vec<String>,
     own: Vec<String>,
 }
 
@@ -41,6 +42,24 @@ pub fn host(url: &str) -> Option<String> {
     (host.contains('.') && !host.is_empty()).then_some(host)
 }
 
+/// Where a link leads, as one comparable token: host (as [`host`]), path and query, without the
+/// scheme, a trailing slash or the fragment (`https://www.Example.com/p/1/?a=b#top` gives
+/// `example.com/p/1?a=b`). `None` when there is no host.
+pub fn target(url: &str) -> Option<String> {
+    let host = host(url)?;
+    let url = url.trim();
+    let parsed = if url.contains("://") {
+        url::Url::parse(url).ok()?
+    } else {
+        url::Url::parse(&format!("http://{url}")).ok()?
+    };
+    let path = parsed.path().trim_end_matches('/');
+    Some(match parsed.query() {
+        Some(q) if !q.is_empty() => format!("{host}{path}?{q}"),
+        _ => format!("{host}{path}"),
+    })
+}
+
 /// The site a host belongs to: its registrable domain by the Public Suffix List, private
 /// suffixes included, so `alice.github.io` and `mallory.github.io` are two sites, and
 /// `news.bbc.co.uk` is `bbc.co.uk`. A host that is itself a public suffix, or an IP address, is
@@ -61,11 +80,14 @@ fn listed(host: &str, list: &[String]) -> bool {
     })
 }
 
-/// `shortener`, `ad_interstitial`, `own` (X's hosts) or `None`.
+/// `shortener`, `ad_interstitial`, `own` (X's hosts), `brand` (a company's short links to its
+/// own site) or `None`.
 pub fn class(host: &str) -> Option<&'static str> {
     let d = &*DOMAINS;
     if listed(host, &d.own) {
         Some("own")
+    } else if listed(host, &d.brand_links) {
+        Some("brand")
     } else if listed(host, &d.ad_interstitials) {
         Some("ad_interstitial")
     } else if listed(host, &d.shorteners) {
@@ -78,6 +100,19 @@ pub fn class(host: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_target_keeps_host_path_and_query_only() {
+        assert_eq!(
+            target("https://www.Example.com/p/1/?a=b#top").as_deref(),
+            Some("example.com/p/1?a=b")
+        );
+        assert_eq!(
+            target("instagr.am/p/Lm1x").as_deref(),
+            Some("instagr.am/p/Lm1x")
+        );
+        assert_eq!(target("not a link"), None);
+    }
 
     #[test]
     fn hosts_and_sites() {
@@ -132,6 +167,9 @@ mod tests {
         assert_eq!(class("bit.ly"), Some("shortener"));
         assert_eq!(class("adf.ly"), Some("ad_interstitial"));
         assert_eq!(class("t.co"), Some("own"));
+        // Google Maps' share links are Google's own, though goo.gl was a shortener.
+        assert_eq!(class("maps.app.goo.gl"), Some("brand"));
+        assert_eq!(class("goo.gl"), Some("shortener"));
         assert_eq!(class("sub.bit.ly"), Some("shortener"));
         assert_eq!(class("notbit.ly"), None);
         assert_eq!(class("example.com"), None);

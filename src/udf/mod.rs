@@ -14,6 +14,7 @@ mod int_lists;
 mod jaccard;
 mod lexicon_terms;
 mod link_class;
+mod link_targets;
 mod lsh_bands;
 mod lsh_candidates;
 mod minhash_signature;
@@ -60,6 +61,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(personal_data::udf()));
     ctx.register_udf(ScalarUDF::from(redact::udf()));
     ctx.register_udf(ScalarUDF::from(url_host::udf()));
+    ctx.register_udf(ScalarUDF::from(link_targets::udf()));
     ctx.register_udf(ScalarUDF::from(url_site::udf()));
     ctx.register_udf(ScalarUDF::from(link_class::udf()));
     ctx.register_udf(ScalarUDF::from(named_sites::udf()));
