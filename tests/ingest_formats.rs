@@ -394,3 +394,49 @@ fn a_stripped_export_audits_with_coverage_naming_the_absent_files() {
         .unwrap();
     assert_eq!(dup["status"], "evaluated");
 }
+
+/// Real corpus (issue 22): one account in two exports a year apart, the older one stripped of
+/// its DMs and of `note-tweet.js`. A file one export lacks and another holds is not missing, and
+/// a missing `note-tweet.js` (the full text of long posts) leaves the posts partial, not unknown:
+/// before, the older export alone made every rule on posts `not_evaluable` and the account read
+/// as compliant.
+#[test]
+fn a_file_one_export_lacks_and_another_holds_is_not_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (older, newer) = (dir.path().join("older"), dir.path().join("newer"));
+    copy_dir(&fixture("archives/current-2026"), &older);
+    copy_dir(&fixture("archives/current-2026"), &newer);
+    for f in ["direct-messages.js", "note-tweet.js"] {
+        std::fs::remove_file(older.join("data").join(f)).unwrap();
+    }
+    let status = |inputs: &[&std::path::Path], rule: &str| -> (String, String) {
+        let mut args = vec!["audit"];
+        args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+        args.extend(["--format", "json"]);
+        let o = xaudit(&args);
+        assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let r = report["accounts"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .unwrap()
+            .clone();
+        (
+            r["status"].as_str().unwrap().to_string(),
+            r["reason"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let (dup, why) = status(&[&older], "duplicate_posts");
+    assert_eq!(dup, "partial");
+    assert!(
+        why.contains("data/note-tweet.js") && why.contains("280"),
+        "{why}"
+    );
+    assert_eq!(status(&[&older], "unsolicited_dm").0, "not_evaluable");
+
+    assert_eq!(status(&[&older, &newer], "duplicate_posts").0, "evaluated");
+    let (dm, why) = status(&[&older, &newer], "unsolicited_dm");
+    assert_eq!(dm, "evaluated", "{why}");
+}

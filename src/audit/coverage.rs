@@ -96,6 +96,20 @@ struct Count {
     n: i64,
 }
 
+/// Files absent from every archive export of the account: archives are cumulative, so a file one
+/// export lacks and another holds is not missing (two exports of one account a year apart, the
+/// older one stripped). Accounts whose exports are unknown keep every absent file.
+const ABSENT: &str = "
+WITH exports AS (
+    SELECT c.account_id, count(DISTINCT c.source) AS n
+    FROM accounts c JOIN inputs i ON c.source = i.path AND i.input_kind = 'archive'
+    GROUP BY c.account_id)
+SELECT a.account_id, a.file
+FROM absent_files a LEFT JOIN exports e ON a.account_id = e.account_id
+GROUP BY a.account_id, a.file, e.n
+HAVING count(DISTINCT a.source) >= coalesce(e.n, 1)
+ORDER BY a.account_id, a.file";
+
 pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSummary>> {
     let mut out: BTreeMap<String, DataSummary> =
         query_rows::<AccountSummary>(ctx, "coverage: data per account", SUMMARY)
@@ -117,12 +131,7 @@ pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSumm
         account_id: String,
         file: String,
     }
-    let absent = query_rows::<Absent>(
-        ctx,
-        "coverage: absent files",
-        "SELECT DISTINCT account_id, file FROM absent_files ORDER BY account_id, file",
-    )
-    .await?;
+    let absent = query_rows::<Absent>(ctx, "coverage: absent files", ABSENT).await?;
     for a in absent {
         if let Some(s) = out.get_mut(&a.account_id) {
             s.absent_files.push(a.file);
@@ -131,42 +140,55 @@ pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSumm
     Ok(out)
 }
 
-/// The needs whose data an archive file holds: what its absence leaves unknown.
-fn needs_held_by(file: &str) -> &'static [Need] {
+/// The need whose data an archive file holds, and what its absence leaves of it: the full
+/// text of long posts (`note-tweet.js`) is a part of the posts; the others are all of it.
+fn held_by(file: &str) -> Option<(Need, Status)> {
     let name = file.rsplit('/').next().unwrap_or(file);
     if name.starts_with("direct-message") || name.starts_with("message-event") {
-        &[Need::Dms, Need::InboundEngagement]
-    } else if name.starts_with("tweet") || name.starts_with("note-tweet") {
-        &[Need::Posts]
+        Some((Need::Dms, Status::NotEvaluable))
+    } else if name.starts_with("note-tweet") {
+        Some((Need::Posts, Status::Partial))
+    } else if name.starts_with("tweet") {
+        Some((Need::Posts, Status::NotEvaluable))
     } else if name.starts_with("follower") || name.starts_with("following") {
-        &[Need::TimedFollows]
+        Some((Need::TimedFollows, Status::NotEvaluable))
     } else if name.starts_with("connected-application") {
-        &[Need::ConnectedApps]
+        Some((Need::ConnectedApps, Status::NotEvaluable))
     } else {
-        &[]
+        None
     }
 }
 
-/// A need the export cannot show because a file holding its data was removed, and no activity
-/// log makes up for it: not evaluable, naming the files.
+/// A need the export cannot show, or shows only in part, because a file holding its data was
+/// removed, and no activity log makes up for it: naming the files. DMs also hold the inbound
+/// engagement an archive shows.
 fn absent_status(n: Need, d: &DataSummary) -> Option<(Status, String)> {
     if d.activity_log > 0 && n != Need::ConnectedApps {
         return None;
     }
-    let files: Vec<&str> = d
+    let held = |f: &String| {
+        held_by(f).and_then(|(need, status)| {
+            let need_it = need == n || (need == Need::Dms && n == Need::InboundEngagement);
+            need_it.then_some(status)
+        })
+    };
+    let files: Vec<(&str, Status)> = d
         .absent_files
         .iter()
-        .filter(|f| needs_held_by(f).contains(&n))
-        .map(String::as_str)
+        .filter_map(|f| Some((f.as_str(), held(f)?)))
         .collect();
-    (!files.is_empty()).then(|| {
-        (
-            Status::NotEvaluable,
-            format!(
-                "the export lacks {}, which its manifest lists (removed before the audit?)",
-                files.join(", ")
-            ),
-        )
+    let worst = files.iter().map(|(_, s)| *s).max()?;
+    let names: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
+    let lacks = format!(
+        "the export lacks {}, which its manifest lists (removed before the audit?)",
+        names.join(", ")
+    );
+    Some(match worst {
+        Status::Partial => (
+            Status::Partial,
+            format!("{lacks}: long posts are known only by their first 280 characters"),
+        ),
+        status => (status, lacks),
     })
 }
 
