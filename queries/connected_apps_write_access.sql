@@ -5,7 +5,8 @@
 -- needs: connected_apps
 -- metric: permissions
 -- what: Connected applications with write or direct-message permission, with when they were
---   approved: who can post, follow, like or send messages in the account's name.
+--   approved: who can post, follow, like or send messages in the account's name. X's own apps
+--   (a person signed in to Twitter for iPhone) are not listed.
 -- why: Automation on a user's account needs the user's informed, explicit consent, and the user
 --   must be able to take it back ("Automated activity on another user's account"). Knowing which
 --   apps hold write access is where every audit of automation starts.
@@ -29,4 +30,5 @@ SELECT l.account_id, coalesce(l.approved_at, l.observed_at) AS first_seen, l.obs
        concat(coalesce(l.name, l.app_id), ' (app ', l.app_id, ') can ', array_to_string(l.permissions, ', ')) AS message,
        true AS automated, make_array(concat('connected_app:', coalesce(l.name, l.app_id))) AS automation, l.app_id AS key
 FROM latest l LEFT JOIN events e ON l.account_id = e.account_id AND l.app_id = e.app_id
-WHERE array_has(l.permissions, 'write') OR array_has(l.permissions, 'directmessages')
+WHERE (array_has(l.permissions, 'write') OR array_has(l.permissions, 'directmessages'))
+  AND coalesce(client_class(l.name), 'unknown') <> 'official'
