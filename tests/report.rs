@@ -196,3 +196,118 @@ fn the_default_config_parses_and_covers_every_rule() {
         );
     }
 }
+
+/// Issue 22: a templated bot (one post per item, each repeated) got one finding per item: a
+/// 710-line terminal report for one account. The human reports show each rule once per account
+/// with its first instances; the JSON keeps every instance and sums them per rule; and one
+/// suppression covers the rule for the account.
+#[test]
+fn a_templated_bot_is_one_pattern_in_the_reports_and_one_suppression() {
+    let dir = tempfile::tempdir().unwrap();
+    let account = "1600000000000000009";
+    let mut log = String::new();
+    for item in 0..200 {
+        let name: String = format!("{item:03}")
+            .chars()
+            .map(|d| char::from(b'a' + d.to_digit(10).unwrap() as u8))
+            .collect();
+        for copy in 0..3 {
+            let ts = 1_772_409_600 + item * 3_600 + copy * 600;
+            let ts = chrono::DateTime::from_timestamp(ts, 0)
+                .unwrap()
+                .to_rfc3339();
+            log.push_str(&serde_json::json!({
+                "account_id": account, "ts": ts, "kind": "post", "post_id": format!("{item}{copy}"),
+                "client": "IFTTT",
+                "text": format!("Back in stock today at the corner shop: the {name} edition, while it lasts"),
+            }).to_string());
+            log.push('\n');
+        }
+    }
+    let input = dir.path().join("feed.jsonl");
+    std::fs::write(&input, log).unwrap();
+    let store = dir.path().join("store");
+    let o = xaudit(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let audit = |format: &str| {
+        let o = xaudit(&[
+            "audit",
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+
+    let json: serde_json::Value = serde_json::from_str(&audit("json")).unwrap();
+    let a = &json["accounts"][0];
+    let dups = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "duplicate_posts")
+        .count();
+    assert_eq!(dups, 200, "the JSON keeps every instance");
+    let summary = a["rule_summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rule"] == "duplicate_posts")
+        .unwrap();
+    assert_eq!(summary["instances"], 200);
+    assert_eq!(summary["events"], 600);
+    assert_eq!(summary["severity"], "deny");
+
+    let text = audit("text");
+    assert!(text.lines().count() < 60, "{text}");
+    assert_eq!(text.matches("duplicate_posts").count(), 1, "{text}");
+    assert!(text.contains("… and 197 more instances"), "{text}");
+    let md = audit("md");
+    assert!(md.lines().count() < 60, "{md}");
+    assert!(audit("html").len() < 60_000);
+
+    // One suppression for the pattern: the run no longer fails on it.
+    let o = xaudit(&[
+        "suppress",
+        "--rule",
+        "duplicate_posts",
+        "--account",
+        account,
+        "--store",
+        store.to_str().unwrap(),
+        "--reason",
+        "item feed, reviewed",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&audit("json")).unwrap();
+    let a = &json["accounts"][0];
+    assert!(
+        a["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "duplicate_posts")
+            .all(|f| f["suppressed"]["reason"] == "item feed, reviewed")
+    );
+    assert_ne!(a["verdict"], "violations");
+    let o = xaudit(&[
+        "suppress",
+        "--rule",
+        "no_such_rule",
+        "--account",
+        account,
+        "--store",
+        store.to_str().unwrap(),
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no such rule"), "{}", stderr(&o));
+}

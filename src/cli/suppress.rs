@@ -10,16 +10,55 @@ A suppressed finding stays in every report, with the reason, but does not fail t
 code) or count toward the account's verdict. Suppressions are appended to the `suppressions` table
 with who and when, and never edited: `unsuppress` appends another entry.
 
+A suppression covers one finding (its fingerprint), or every finding of a rule for an account,
+now and in later runs (`--rule R --account A`): a templated bot's duplicate posts, accepted once.
+
 Examples:
   xaudit suppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store --reason \"opt-in list, ticket OPS-12\"
+  xaudit suppress --rule duplicate_posts --account 1500000000000000001 --store ./store --reason \"item feed, reviewed OPS-31\"
   xaudit suppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store --reason \"under review\" --until 2026-12-31
   xaudit unsuppress 3f2a9c0d1e4b5a6978877665544332211 --store ./store
+  xaudit unsuppress --rule duplicate_posts --account 1500000000000000001 --store ./store
   xaudit suppressions --store ./store --all";
+
+/// What a suppression covers: one finding, or a rule for an account.
+#[derive(clap::Args)]
+pub struct Target {
+    /// The finding's fingerprint (the `fingerprint` field of a report).
+    #[arg(required_unless_present = "rule", conflicts_with = "rule")]
+    fingerprint: Option<String>,
+    /// Every finding of this rule for `--account`, now and later.
+    #[arg(long, requires = "account")]
+    rule: Option<String>,
+    /// The account of `--rule`.
+    #[arg(long, requires = "rule")]
+    account: Option<String>,
+}
+
+impl Target {
+    /// The fingerprint the suppression is recorded under, and how to name it.
+    fn resolve(self) -> anyhow::Result<(String, String)> {
+        match (self.fingerprint, self.rule, self.account) {
+            (Some(fp), _, _) => Ok((fp.clone(), fp)),
+            (None, Some(rule), Some(account)) => {
+                let rules = xaudit::rules::registry()?;
+                if !rules.iter().any(|r| r.id == rule) {
+                    anyhow::bail!("--rule {rule:?}: no such rule (`xaudit rules` lists them)");
+                }
+                Ok((
+                    xaudit::model::rule_fingerprint(&rule, &account),
+                    format!("every {rule} finding of account {account}"),
+                ))
+            }
+            _ => anyhow::bail!("give a finding's fingerprint, or --rule and --account"),
+        }
+    }
+}
 
 #[derive(clap::Args)]
 pub struct SuppressArgs {
-    /// The finding's fingerprint (the `fingerprint` field of a report).
-    fingerprint: String,
+    #[command(flatten)]
+    target: Target,
     #[command(flatten)]
     store: super::StoreArg,
     /// Why the finding is accepted (kept in the audit trail).
@@ -35,8 +74,8 @@ pub struct SuppressArgs {
 
 #[derive(clap::Args)]
 pub struct UnsuppressArgs {
-    /// The finding's fingerprint.
-    fingerprint: String,
+    #[command(flatten)]
+    target: Target,
     #[command(flatten)]
     store: super::StoreArg,
     /// Why the suppression ends.
@@ -79,12 +118,13 @@ fn parse_until(s: &str) -> anyhow::Result<i64> {
 pub async fn suppress(a: SuppressArgs) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
     let until = a.until.as_deref().map(parse_until).transpose()?;
+    let (fingerprint, name) = a.target.resolve()?;
     let _lock = store.lock("xaudit suppress", Contention::Wait, |_| {})?;
     let now = chrono::Utc::now().timestamp_micros();
     suppressions::record(
         &store,
         Action::Suppress,
-        &a.fingerprint,
+        &fingerprint,
         Some(&a.reason),
         until,
         &who(a.by),
@@ -93,7 +133,7 @@ pub async fn suppress(a: SuppressArgs) -> anyhow::Result<ExitCode> {
     .await?;
     println!(
         "suppressed {}{}",
-        a.fingerprint,
+        name,
         until.map_or(String::new(), |u| format!(" until {}", format_ts(u)))
     );
     Ok(ExitCode::SUCCESS)
@@ -101,19 +141,20 @@ pub async fn suppress(a: SuppressArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn unsuppress(a: UnsuppressArgs) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
+    let (fingerprint, name) = a.target.resolve()?;
     let _lock = store.lock("xaudit unsuppress", Contention::Wait, |_| {})?;
     let now = chrono::Utc::now().timestamp_micros();
     suppressions::record(
         &store,
         Action::Unsuppress,
-        &a.fingerprint,
+        &fingerprint,
         a.reason.as_deref(),
         None,
         &who(a.by),
         now,
     )
     .await?;
-    println!("unsuppressed {}", a.fingerprint);
+    println!("unsuppressed {name}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -130,12 +171,14 @@ pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
         rule: String,
     }
     let sql = "SELECT fingerprint, last_value(account_id ORDER BY run_at) AS account_id, last_value(rule ORDER BY run_at) AS rule FROM findings GROUP BY fingerprint";
-    let known: std::collections::BTreeMap<String, String> =
-        query_rows::<Known>(&ctx, "suppressions: logged findings", sql)
-            .await?
-            .into_iter()
-            .map(|k| (k.fingerprint, format!("{} {}", k.rule, k.account_id)))
-            .collect();
+    let mut known = std::collections::BTreeMap::new();
+    for k in query_rows::<Known>(&ctx, "suppressions: logged findings", sql).await? {
+        known.insert(
+            xaudit::model::rule_fingerprint(&k.rule, &k.account_id),
+            format!("every {} finding of {}", k.rule, k.account_id),
+        );
+        known.insert(k.fingerprint, format!("{} {}", k.rule, k.account_id));
+    }
     let rows: Vec<serde_json::Value> = if a.all {
         suppressions::trail(&ctx)
             .await?

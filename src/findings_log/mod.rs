@@ -132,7 +132,7 @@ pub fn compare<'a>(
             c.counts.new += 1;
             Change::New
         };
-        if suppressions.contains_key(&f.fingerprint) {
+        if f.suppression(suppressions).is_some() {
             c.counts.suppressed += 1;
         }
         c.change.insert(f.fingerprint.clone(), change);
@@ -227,7 +227,7 @@ pub async fn record<'a>(
         threshold: f.threshold,
         count: f.count as i64,
         change: change.as_str(),
-        suppressed: suppressions.contains_key(&f.fingerprint),
+        suppressed: f.suppression(suppressions).is_some(),
     };
     let mut rows: Vec<FindingRow> = findings
         .into_iter()

@@ -78,6 +78,25 @@ pub struct Finding {
     pub fingerprint: String,
 }
 
+/// The fingerprint a suppression of every finding of `rule` for `account` is recorded under
+/// (`xaudit suppress --rule R --account A`): one pattern accepted once, however many instances
+/// it has now or later.
+pub fn rule_fingerprint(rule: &str, account: &str) -> String {
+    super::hash_id(&["rule suppression", rule, account])
+}
+
+impl Finding {
+    /// The suppression in force for this finding: its own, else its rule's for its account.
+    pub fn suppression<'a>(
+        &self,
+        suppressions: &'a std::collections::BTreeMap<String, Suppression>,
+    ) -> Option<&'a Suppression> {
+        suppressions
+            .get(&self.fingerprint)
+            .or_else(|| suppressions.get(&rule_fingerprint(&self.rule, &self.account_id)))
+    }
+}
+
 /// The order reports list an account's findings in: most severe first, then by rule and time.
 pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     b.severity

@@ -606,7 +606,7 @@ pub static SUPPRESSIONS: LazyLock<Table> = LazyLock::new(|| Table {
             "fingerprint",
             DataType::Utf8,
             false,
-            "the finding's fingerprint",
+            "the finding's fingerprint, or its rule's for an account (`suppress --rule R --account A`)",
         ),
         col("action", DataType::Utf8, false, "suppress or unsuppress"),
         s("reason", "why (required to suppress)"),

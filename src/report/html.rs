@@ -153,6 +153,36 @@ fn client_mix(a: &AccountReport) -> Option<String> {
     chart.svg().ok()
 }
 
+/// An instance's automation evidence and its evidence events (folded).
+fn instance_evidence(ev: &mut String, f: &super::ReportedFinding) {
+    if !f.automated_evidence.is_empty() {
+        let _ = write!(
+            ev,
+            "<div class=\"muted\">automation: {}</div>",
+            esc(&f.automated_evidence.join(", "))
+        );
+    }
+    if !f.evidence.is_empty() {
+        let _ = write!(
+            ev,
+            "<details><summary>{} of {} events</summary><table>",
+            f.evidence.len(),
+            f.count
+        );
+        for e in &f.evidence {
+            let _ = write!(
+                ev,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.ts),
+                esc(&e.kind),
+                esc(e.target.as_deref().unwrap_or("")),
+                esc(e.text.as_deref().unwrap_or(""))
+            );
+        }
+        ev.push_str("</table></details>");
+    }
+}
+
 pub fn render(r: &Report, lang: Lang) -> String {
     let mut out = String::new();
     let _ = write!(
@@ -217,50 +247,48 @@ pub fn render(r: &Report, lang: Lang) -> String {
             out.push_str("<p>No findings.</p>\n");
         } else {
             out.push_str("<table><tr><th>severity</th><th>rule</th><th>finding</th><th>policy</th><th>when</th><th>evidence</th></tr>\n");
-            for f in &a.findings {
-                let heading = sections::get(&f.section)
+            for g in a.groups() {
+                let summary = g.summary;
+                let heading = sections::get(&summary.section)
                     .map(|s| s.heading(lang))
-                    .unwrap_or(&f.section);
+                    .unwrap_or(&summary.section);
+                let mut finding = String::new();
                 let mut ev = String::new();
-                if !f.automated_evidence.is_empty() {
-                    let _ = write!(
-                        ev,
-                        "<div class=\"muted\">automation: {}</div>",
-                        esc(&f.automated_evidence.join(", "))
-                    );
+                let several = g.counts_line();
+                if let Some(counts) = &several {
+                    let _ = write!(finding, "<b>{}</b><ul>", esc(counts));
                 }
-                if !f.evidence.is_empty() {
-                    let _ = write!(
-                        ev,
-                        "<details><summary>{} of {} events</summary><table>",
-                        f.evidence.len(),
-                        f.count
-                    );
-                    for e in &f.evidence {
-                        let _ = write!(
-                            ev,
-                            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                            esc(&e.ts),
-                            esc(&e.kind),
-                            esc(e.target.as_deref().unwrap_or("")),
-                            esc(e.text.as_deref().unwrap_or(""))
-                        );
+                for f in &g.shown {
+                    let message = match f.note() {
+                        n if n.is_empty() => esc(&f.message),
+                        n => format!("{}<div class=\"muted\">{}</div>", esc(&f.message), esc(&n)),
+                    };
+                    if several.is_some() {
+                        let _ = write!(finding, "<li>{message} ({})</li>", f.severity.as_str());
+                    } else {
+                        finding.push_str(&message);
                     }
-                    ev.push_str("</table></details>");
+                    instance_evidence(&mut ev, f);
+                }
+                if several.is_some() {
+                    finding.push_str("</ul>");
+                }
+                if g.more > 0 {
+                    let _ = write!(
+                        finding,
+                        "<div class=\"muted\">… and {} more in the JSON report</div>",
+                        g.more
+                    );
                 }
                 let _ = writeln!(
                     out,
-                    "<tr><td class=\"sev {sev}\">{sev}</td><td><code>{}</code></td><td>{}</td><td>{} {}</td><td>{} … {}</td><td>{ev}</td></tr>",
-                    esc(&f.rule),
-                    match f.note() {
-                        n if n.is_empty() => esc(&f.message),
-                        n => format!("{}<div class=\"muted\">{}</div>", esc(&f.message), esc(&n)),
-                    },
-                    esc(&f.section),
+                    "<tr><td class=\"sev {sev}\">{sev}</td><td><code>{}</code></td><td>{finding}</td><td>{} {}</td><td>{} … {}</td><td>{ev}</td></tr>",
+                    esc(&summary.rule),
+                    esc(&summary.section),
                     esc(heading),
-                    esc(&f.first_seen),
-                    esc(&f.last_seen),
-                    sev = f.severity.as_str(),
+                    esc(&summary.first_seen),
+                    esc(&summary.last_seen),
+                    sev = summary.severity.as_str(),
                 );
             }
             out.push_str("</table>\n");

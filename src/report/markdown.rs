@@ -46,24 +46,44 @@ pub fn render(r: &Report, lang: Lang) -> String {
             out.push_str("No findings.\n\n");
         } else {
             out.push_str("| severity | rule | section | finding | first seen | last seen | events |\n| --- | --- | --- | --- | --- | --- | --- |\n");
-            for f in &a.findings {
-                let heading = sections::get(&f.section)
+            for g in a.groups() {
+                let summary = g.summary;
+                let heading = sections::get(&summary.section)
                     .map(|s| s.heading(lang))
-                    .unwrap_or(&f.section);
+                    .unwrap_or(&summary.section);
+                let instance = |f: &super::ReportedFinding| match f.note() {
+                    n if n.is_empty() => cell(&f.message),
+                    n => format!("{} — *{}*", cell(&f.message), cell(&n)),
+                };
+                let finding = match g.counts_line() {
+                    None => g
+                        .shown
+                        .iter()
+                        .map(|f| instance(f))
+                        .collect::<Vec<_>>()
+                        .join(""),
+                    Some(counts) => {
+                        let mut text = format!("**{counts}**");
+                        for f in &g.shown {
+                            let _ = write!(text, "<br>· {} ({})", instance(f), f.severity);
+                        }
+                        if g.more > 0 {
+                            let _ = write!(text, "<br>… and {} more in the JSON report", g.more);
+                        }
+                        text
+                    }
+                };
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} {} | {} | {} | {} | {} |",
-                    f.severity,
-                    f.rule,
-                    f.section,
+                    summary.severity,
+                    summary.rule,
+                    summary.section,
                     cell(heading),
-                    cell(&match f.note() {
-                        n if n.is_empty() => f.message.clone(),
-                        n => format!("{} — *{n}*", f.message),
-                    }),
-                    f.first_seen,
-                    f.last_seen,
-                    f.count
+                    finding,
+                    summary.first_seen,
+                    summary.last_seen,
+                    summary.events
                 );
             }
             out.push('\n');

@@ -198,6 +198,9 @@ pub struct AccountReport {
     pub automation: Automation,
     pub rules: Vec<RuleStatus>,
     pub findings: Vec<ReportedFinding>,
+    /// Each rule that found something for the account, once: how many instances and events,
+    /// the worst severity and the period. `findings` keeps every instance.
+    pub rule_summary: Vec<RuleSummary>,
     /// Findings of the previous run that no longer hold (nightly reports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<Vec<ResolvedFinding>>,
@@ -207,7 +210,128 @@ pub struct AccountReport {
     pub daily: Vec<DayActivity>,
 }
 
+/// One rule's findings for one account, as one pattern.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSummary {
+    pub rule: String,
+    pub title: String,
+    pub section: String,
+    /// The worst severity among the instances not suppressed (else among all of them).
+    pub severity: Severity,
+    pub instances: u64,
+    /// Instances per severity (`deny`, `warn`, `info`).
+    pub by_severity: BTreeMap<String, u64>,
+    pub suppressed: u64,
+    /// The events the instances count, summed.
+    pub events: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// How many instances of a rule the human reports show with their evidence; the JSON report
+/// keeps them all.
+pub const SHOWN_INSTANCES: usize = 3;
+
+/// One rule's findings for an account as the human reports show them: the summary, the first
+/// instances in report order (the most severe first) and how many more there are.
+pub struct RuleGroup<'a> {
+    pub summary: &'a RuleSummary,
+    pub shown: Vec<&'a ReportedFinding>,
+    pub more: usize,
+}
+
+impl RuleGroup<'_> {
+    /// "342 instances (9 deny, 333 warn), 1204 events", or nothing for a single instance.
+    pub fn counts_line(&self) -> Option<String> {
+        let s = self.summary;
+        if s.instances == 1 {
+            return None;
+        }
+        let mut line = format!("{} instances", s.instances);
+        if s.by_severity.len() > 1 {
+            let parts: Vec<String> = ["deny", "warn", "info"]
+                .iter()
+                .filter_map(|sev| s.by_severity.get(*sev).map(|n| format!("{n} {sev}")))
+                .collect();
+            line.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if s.suppressed > 0 {
+            line.push_str(&format!(", {} suppressed", s.suppressed));
+        }
+        line.push_str(&format!(", {} events", s.events));
+        Some(line)
+    }
+}
+
+/// The rules' summaries of `findings` (in report order), in the same order: the most severe
+/// rule first.
+fn summarize_rules(findings: &[ReportedFinding]) -> Vec<RuleSummary> {
+    let mut out: Vec<RuleSummary> = Vec::new();
+    for f in findings {
+        let s = match out.iter_mut().find(|s| s.rule == f.rule) {
+            Some(s) => s,
+            None => {
+                out.push(RuleSummary {
+                    rule: f.rule.clone(),
+                    title: f.title.clone(),
+                    section: f.section.clone(),
+                    severity: f.severity,
+                    instances: 0,
+                    by_severity: BTreeMap::new(),
+                    suppressed: 0,
+                    events: 0,
+                    first_seen: f.first_seen.clone(),
+                    last_seen: f.last_seen.clone(),
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        s.instances += 1;
+        *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
+        s.events += f.count;
+        if f.suppressed.is_some() {
+            s.suppressed += 1;
+        }
+        s.first_seen = s.first_seen.clone().min(f.first_seen.clone());
+        s.last_seen = s.last_seen.clone().max(f.last_seen.clone());
+    }
+    for s in &mut out {
+        let unsuppressed = findings
+            .iter()
+            .filter(|f| f.rule == s.rule && f.suppressed.is_none())
+            .map(|f| f.severity)
+            .max();
+        let any = findings
+            .iter()
+            .filter(|f| f.rule == s.rule)
+            .map(|f| f.severity)
+            .max();
+        s.severity = unsuppressed.or(any).unwrap_or(s.severity);
+    }
+    out
+}
+
 impl AccountReport {
+    /// The account's findings grouped by rule, as the human reports show them.
+    pub fn groups(&self) -> Vec<RuleGroup<'_>> {
+        self.rule_summary
+            .iter()
+            .map(|summary| {
+                let all: Vec<&ReportedFinding> = self
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == summary.rule)
+                    .collect();
+                let more = all.len().saturating_sub(SHOWN_INSTANCES);
+                RuleGroup {
+                    summary,
+                    shown: all.into_iter().take(SHOWN_INSTANCES).collect(),
+                    more,
+                }
+            })
+            .collect()
+    }
+
     /// One line on the rhythm of each timed activity group ("posts: gap variation 0.02, …").
     pub fn cadence_lines(&self) -> Vec<String> {
         self.automation
@@ -340,7 +464,7 @@ impl Report {
                             .filter_map(|id| audit.evidence.get(id).map(Evidence::from))
                             .collect(),
                         change: comparison.and_then(|c| c.change.get(&f.fingerprint).copied()),
-                        suppressed: suppressions.get(&f.fingerprint).map(Suppressed::from),
+                        suppressed: f.suppression(suppressions).map(Suppressed::from),
                     })
                     .collect();
                 let resolved = comparison.map(|c| {
@@ -392,6 +516,7 @@ impl Report {
                     daily: facts.daily.clone(),
                     verdict: verdict(&findings),
                     resolved,
+                    rule_summary: summarize_rules(&findings),
                     findings,
                 }
             })

@@ -1,8 +1,9 @@
-//! The terminal summary: one block per account, findings first, then what could not be checked.
+//! The terminal summary: one block per account, each rule's findings once (its first instances
+//! with their evidence, then how many more), then what could not be checked.
 
 use std::fmt::Write;
 
-use super::{Report, Verdict};
+use super::{Report, ReportedFinding, Verdict};
 use crate::rules::sections::{self, Lang};
 use crate::rules::{Rule, Severity};
 
@@ -16,6 +17,27 @@ impl Paint {
             s.to_string()
         }
     }
+}
+
+/// An instance's note (new, suppressed …), period, events and automation evidence.
+fn instance_details(out: &mut String, p: &Paint, f: &ReportedFinding, indent: &str) {
+    let note = f.note();
+    if !note.is_empty() {
+        let _ = writeln!(out, "{indent}{}", p.c("2", &note));
+    }
+    let _ = writeln!(
+        out,
+        "{indent}{} … {}; {} {}{}",
+        f.first_seen,
+        f.last_seen,
+        f.count,
+        if f.count == 1 { "event" } else { "events" },
+        if f.automated_evidence.is_empty() {
+            String::new()
+        } else {
+            format!("; automation: {}", f.automated_evidence.join(", "))
+        }
+    );
 }
 
 pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
@@ -50,37 +72,64 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
         for line in a.cadence_lines() {
             let _ = writeln!(out, "  {}", p.c("2", &format!("cadence of {line}")));
         }
-        for f in &a.findings {
-            let sev = match f.severity {
+        for g in a.groups() {
+            let sev = |s: Severity| match s {
                 Severity::Deny => p.c("31", "deny"),
                 Severity::Warn => p.c("33", "warn"),
                 Severity::Info => p.c("36", "info"),
             };
-            let heading = sections::get(&f.section)
+            let summary = g.summary;
+            let heading = sections::get(&summary.section)
                 .map(|s| s.heading(lang))
-                .unwrap_or(&f.section);
-            let _ = writeln!(
-                out,
-                "  {sev:>4}  {}  {} [{} {}]",
-                f.rule, f.message, f.section, heading
-            );
-            let note = f.note();
-            if !note.is_empty() {
-                let _ = writeln!(out, "        {}", p.c("2", &note));
-            }
-            let _ = writeln!(
-                out,
-                "        {} … {}; {} {}{}",
-                f.first_seen,
-                f.last_seen,
-                f.count,
-                if f.count == 1 { "event" } else { "events" },
-                if f.automated_evidence.is_empty() {
-                    String::new()
-                } else {
-                    format!("; automation: {}", f.automated_evidence.join(", "))
+                .unwrap_or(&summary.section);
+            let Some(counts) = g.counts_line() else {
+                // One instance: the finding itself.
+                for f in &g.shown {
+                    let _ = writeln!(
+                        out,
+                        "  {:>4}  {}  {} [{} {}]",
+                        sev(f.severity),
+                        f.rule,
+                        f.message,
+                        f.section,
+                        heading
+                    );
+                    instance_details(&mut out, &p, f, "        ");
                 }
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "  {:>4}  {}  {} — {counts} [{} {}]",
+                sev(summary.severity),
+                summary.rule,
+                summary.title,
+                summary.section,
+                heading
             );
+            let _ = writeln!(
+                out,
+                "        {} … {}",
+                summary.first_seen, summary.last_seen
+            );
+            for f in &g.shown {
+                let _ = writeln!(out, "        · {} ({})", f.message, f.severity);
+                instance_details(&mut out, &p, f, "          ");
+            }
+            if g.more > 0 {
+                let _ = writeln!(
+                    out,
+                    "        {}",
+                    p.c(
+                        "2",
+                        &format!(
+                            "… and {} more {} (every instance is in --format json)",
+                            g.more,
+                            if g.more == 1 { "instance" } else { "instances" }
+                        )
+                    )
+                );
+            }
         }
         let missing = a.not_fully_checked();
         if !missing.is_empty() {
