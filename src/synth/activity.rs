@@ -183,6 +183,7 @@ pub fn account_activity(
     violations: &[&'static Plant],
     trends: &[(i64, Vec<String>)],
     shared_texts: Option<u64>,
+    very_active: bool,
 ) -> Activity {
     // Accounts that duplicate each other draw their ordinary posts' texts from one shared stream.
     let mut text_rng = shared_texts.map(ChaCha8Rng::seed_from_u64);
@@ -303,6 +304,9 @@ pub fn account_activity(
             });
         }
     }
+    if very_active {
+        very_active_person(rng, &mut a, start, days);
+    }
     // Plants happen on a day away from the edges of the period.
     let plant_day = |rng: &mut ChaCha8Rng| rng.random_range(1..(days - 1).max(2)).min(days - 1);
     for v in violations {
@@ -317,6 +321,51 @@ pub fn account_activity(
     a.dms.sort_by_key(|m| m.ts);
     a.timed.sort_by_key(|t| t.ts);
     a
+}
+
+/// A very active person (the near miss of the section I rules): 120 to 200 posts and replies a
+/// day from a phone, in bursts of quick replies (3 to 10, seconds apart) and single posts minutes
+/// apart, from 07:00 to 23:00 with a night's sleep. Busy, irregular, and never at a machine's pace
+/// or volume.
+fn very_active_person(rng: &mut ChaCha8Rng, a: &mut Activity, start: i64, days: i64) {
+    for d in 0..days {
+        let target = rng.random_range(120..200);
+        let (mut t, end, mut n) = (start + d * DAY + 7 * HOUR, start + d * DAY + 23 * HOUR, 0);
+        while n < target && t < end {
+            let burst = if rng.random_ratio(1, 6) {
+                rng.random_range(3..=10)
+            } else {
+                1
+            };
+            for _ in 0..burst {
+                let (u, uh) = user(rng);
+                let reply = burst > 1;
+                let text = sentence(rng);
+                a.posts.push(Post {
+                    id: snowflake(t, rng),
+                    ts: t,
+                    text: if reply { format!("@{uh} {text}") } else { text },
+                    client: "Twitter for iPhone".to_string(),
+                    kind: if reply {
+                        PostKind::Reply {
+                            to_post: snowflake(t - rng.random_range(MIN..HOUR), rng),
+                            to_user: u.clone(),
+                            to_handle: uh.clone(),
+                        }
+                    } else {
+                        PostKind::Post
+                    },
+                    hashtags: vec![],
+                    mentions: if reply { vec![(u, uh)] } else { vec![] },
+                    urls: vec![],
+                    in_webhook: false,
+                });
+                n += 1;
+                t += rng.random_range(8_000_000..55_000_000);
+            }
+            t += rng.random_range(MIN..8 * MIN);
+        }
+    }
 }
 
 /// A direct message at `ts` (its id a snowflake of that time).

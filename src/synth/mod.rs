@@ -138,6 +138,8 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                 &violations,
                 &trends,
                 shared_texts,
+                // Every other compliant account is very active: the near miss of section I.
+                violations.is_empty() && i % 6 == 5,
             );
             let files = write::account_files(out, opts, &act)?;
             let label = AccountLabel {

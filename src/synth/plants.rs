@@ -92,7 +92,44 @@ pub const PLANTS: &[Plant] = &[
     plant("public_personal_data_request", public_personal_data_request),
     plant("dm_sensitive_data_request", dm_sensitive_data_request),
     plant("dm_content_shared_publicly", dm_content_shared_publicly),
+    plant("non_api_automation", non_api_automation),
+    plant("rate_limits_exceeded", rate_limits_exceeded),
 ];
+
+/// X's web app, driven by a script: a post every two minutes on the minute, for three hours.
+fn non_api_automation(
+    rng: &mut ChaCha8Rng,
+    a: &mut Activity,
+    t0: i64,
+    _trends: &[(i64, Vec<String>)],
+) {
+    let start = t0 - t0 % MIN;
+    for k in 0..90 {
+        let text = sentence(rng);
+        let mut p = bot_post(rng, start + k * 2 * MIN, text);
+        p.client = "Twitter Web App".to_string();
+        a.posts.push(p);
+    }
+}
+
+/// 2,500 posts within 24 hours (X's limit is 2,400), from the bot's app and a second one.
+fn rate_limits_exceeded(
+    rng: &mut ChaCha8Rng,
+    a: &mut Activity,
+    t0: i64,
+    _trends: &[(i64, Vec<String>)],
+) {
+    for k in 0..2_500 {
+        let ts = t0 + k * 34_000_000 + rng.random_range(0..3_000_000);
+        let text = sentence(rng);
+        let mut p = bot_post(rng, ts, text);
+        if k % 2 == 1 {
+            p.client = "Buffer".to_string();
+        }
+        p.in_webhook = false;
+        a.posts.push(p);
+    }
+}
 
 fn mass_follow(rng: &mut ChaCha8Rng, a: &mut Activity, t0: i64, _trends: &[(i64, Vec<String>)]) {
     for k in 0..150 {
