@@ -175,6 +175,15 @@ pub(super) fn waking(rng: &mut ChaCha8Rng, start: i64, d: i64) -> i64 {
     start + d * DAY + 7 * HOUR + rng.random_range(0..16 * HOUR)
 }
 
+/// How an account's ordinary activity differs from the rest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Profile {
+    /// Draw the ordinary posts' texts from this shared stream (accounts that duplicate each other).
+    pub shared_texts: Option<u64>,
+    /// A very active person: see [`very_active_person`].
+    pub very_active: bool,
+}
+
 pub fn account_activity(
     rng: &mut ChaCha8Rng,
     opts: &GenOptions,
@@ -182,9 +191,12 @@ pub fn account_activity(
     handle: &str,
     violations: &[&'static Plant],
     trends: &[(i64, Vec<String>)],
-    shared_texts: Option<u64>,
-    very_active: bool,
+    profile: Profile,
 ) -> Activity {
+    let Profile {
+        shared_texts,
+        very_active,
+    } = profile;
     // Accounts that duplicate each other draw their ordinary posts' texts from one shared stream.
     let mut text_rng = shared_texts.map(ChaCha8Rng::seed_from_u64);
     let bot = !violations.is_empty();

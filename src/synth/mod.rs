@@ -137,9 +137,11 @@ pub fn generate(out: &Path, opts: &GenOptions) -> Result<Labels> {
                 &handle,
                 &violations,
                 &trends,
-                shared_texts,
-                // Every other compliant account is very active: the near miss of section I.
-                violations.is_empty() && i % 6 == 5,
+                activity::Profile {
+                    shared_texts,
+                    // Every other compliant account is very active: the near miss of section I.
+                    very_active: violations.is_empty() && i % 6 == 5,
+                },
             );
             let files = write::account_files(out, opts, &act)?;
             let label = AccountLabel {
