@@ -13,7 +13,7 @@
 --   a run of machine cadence (50 or more actions whose gaps vary by a coefficient of variation
 --   under 0.3), or 48 hours and 24 actions or more without a 6-hour rest. Two signatures or
 --   more: deny; one: warn (X's own scheduler posts on the minute too). Per account and app;
---   seconds count only from inputs that record them.
+--   seconds count only for accounts whose inputs record them.
 -- why: Automation that is not based on the API, such as scripting the X website, is forbidden
 --   and can lead to permanent suspension ("het scripten van de website van X", "X web sitesi
 --   için komut dosyası oluşturmak").
@@ -21,52 +21,63 @@
 -- remediation: Automate through the API with an app of your own, within its rules and limits;
 --   never drive X's website or apps with scripts.
 WITH own AS (
-    SELECT account_id, client, kind, event_id, ts, source, date_part('second', ts) AS second
+    SELECT account_id, client, kind, event_id, ts
     FROM activity
     WHERE client_class = 'official' AND origin <> 'snapshot'
       AND kind IN ('post', 'reply', 'quote', 'repost', 'like', 'follow', 'unfollow', 'dm_sent', 'list_add')
 ),
--- seconds count only from inputs that record them (a log with minute precision has :00 everywhere)
-seconds_known AS (
-    SELECT account_id, source FROM activity WHERE origin <> 'snapshot'
-    GROUP BY account_id, source HAVING bool_or(date_part('second', ts) <> 0)
+-- consecutive actions of one app less than a minute apart are one quick island, less than six
+-- hours apart one awake island
+islands AS (
+    SELECT account_id, client, event_id, ts,
+           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '1 minute' THEN 1 ELSE 0 END) OVER w AS quick_island,
+           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '6 hours' THEN 1 ELSE 0 END) OVER w AS awake_island
+    FROM (SELECT account_id, client, event_id, ts,
+                 ts - lag(ts) OVER (PARTITION BY account_id, client ORDER BY ts, event_id) AS gap
+          FROM own)
+    WINDOW w AS (PARTITION BY account_id, client ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING)
+),
+-- seconds count only for accounts whose inputs record them (a log with minute precision has :00
+-- everywhere)
+clock_counts AS (
+    SELECT o.account_id, o.client, count(*) FILTER (WHERE date_part('second', o.ts) = 0) AS on_minute, count(*) AS n
+    FROM own o
+    JOIN (SELECT account_id FROM own GROUP BY account_id HAVING bool_or(date_part('second', ts) <> 0)) k
+      ON o.account_id = k.account_id
+    GROUP BY o.account_id, o.client
+    HAVING count(*) FILTER (WHERE date_part('second', o.ts) = 0) >= {{on_the_minute}}
+       AND count(*) FILTER (WHERE date_part('second', o.ts) = 0) >= 0.5 * count(*)
 ),
 clock AS (
-    SELECT o.account_id, o.client, count(*) FILTER (WHERE o.second = 0) AS on_minute, count(*) AS n,
-           array_agg(o.event_id ORDER BY o.ts) FILTER (WHERE o.second = 0) AS ids,
-           min(o.ts) FILTER (WHERE o.second = 0) AS first_seen, max(o.ts) FILTER (WHERE o.second = 0) AS last_seen
-    FROM own o JOIN seconds_known s ON o.account_id = s.account_id AND o.source = s.source
-    GROUP BY o.account_id, o.client
-    HAVING count(*) FILTER (WHERE o.second = 0) >= {{on_the_minute}}
-       AND count(*) FILTER (WHERE o.second = 0) >= 0.5 * count(*)
+    SELECT c.account_id, c.client, c.on_minute, c.n, array_agg(o.event_id ORDER BY o.ts) AS ids,
+           min(o.ts) AS first_seen, max(o.ts) AS last_seen
+    FROM clock_counts c JOIN own o ON o.account_id = c.account_id AND o.client = c.client
+    WHERE date_part('second', o.ts) = 0
+    GROUP BY c.account_id, c.client, c.on_minute, c.n
 ),
-gaps AS (
-    SELECT account_id, client, event_id, ts,
-           ts - lag(ts) OVER (PARTITION BY account_id, client ORDER BY ts, event_id) AS gap
-    FROM own
-),
-quick_islands AS (
-    SELECT account_id, client, event_id, ts,
-           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '1 minute' THEN 1 ELSE 0 END)
-               OVER (PARTITION BY account_id, client ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS island
-    FROM gaps
+-- islands are counted first and only the few long ones gather their event ids
+quick_runs AS (
+    SELECT account_id, client, quick_island, count(*) AS n FROM islands
+    GROUP BY account_id, client, quick_island HAVING count(*) >= {{quick_run}}
 ),
 quick AS (
-    SELECT account_id, client, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           array_agg(event_id ORDER BY ts) AS ids
-    FROM quick_islands GROUP BY account_id, client, island HAVING count(*) >= {{quick_run}}
+    SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
+           array_agg(i.event_id ORDER BY i.ts) AS ids
+    FROM quick_runs r JOIN islands i
+      ON i.account_id = r.account_id AND i.client = r.client AND i.quick_island = r.quick_island
+    GROUP BY r.account_id, r.client, r.quick_island, r.n
 ),
-awake_islands AS (
-    SELECT account_id, client, event_id, ts,
-           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '6 hours' THEN 1 ELSE 0 END)
-               OVER (PARTITION BY account_id, client ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING) AS island
-    FROM gaps
+awake_runs AS (
+    SELECT account_id, client, awake_island, count(*) AS n FROM islands
+    GROUP BY account_id, client, awake_island
+    HAVING count(*) >= 24 AND max(ts) - min(ts) >= INTERVAL '{{rest_hours}} hours'
 ),
 awake AS (
-    SELECT account_id, client, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen,
-           array_agg(event_id ORDER BY ts) AS ids
-    FROM awake_islands GROUP BY account_id, client, island
-    HAVING count(*) >= 24 AND max(ts) - min(ts) >= INTERVAL '{{rest_hours}} hours'
+    SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
+           array_agg(i.event_id ORDER BY i.ts) AS ids
+    FROM awake_runs r JOIN islands i
+      ON i.account_id = r.account_id AND i.client = r.client AND i.awake_island = r.awake_island
+    GROUP BY r.account_id, r.client, r.awake_island, r.n
 ),
 regular AS (
     SELECT o.account_id, o.client, count(*) AS n, min(o.ts) AS first_seen, max(o.ts) AS last_seen,
