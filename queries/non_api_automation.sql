@@ -1,6 +1,6 @@
 -- id: non_api_automation
 -- title: Automation through X's own apps (scripting the website)
--- section: I
+-- section: I.non_api
 -- severity: deny
 -- needs: posts
 -- metric: machine_signatures

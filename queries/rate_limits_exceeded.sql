@@ -1,6 +1,6 @@
 -- id: rate_limits_exceeded
 -- title: Activity above X's account limits
--- section: I
+-- section: I.rate_limits
 -- severity: deny
 -- needs: posts
 -- metric: actions_per_day
