@@ -88,8 +88,8 @@ pub async fn load<'a>(
 #[derive(Deserialize)]
 struct ActorRow {
     event_id: String,
-    automated: Option<bool>,
-    automation: Option<String>,
+    #[serde(flatten)]
+    actor: EventActor,
 }
 
 /// Who acted in each of these events (the `activity` view's `automated` and `automation`), by id.
@@ -102,16 +102,7 @@ pub async fn actors<'a>(
          FROM activity a JOIN {WANTED} w ON a.event_id = w.event_id"
     );
     let rows: Vec<ActorRow> = rows_of_wanted(ctx, "automation evidence", ids, &sql).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let actor = EventActor {
-                automated: r.automated,
-                automation: r.automation,
-            };
-            (r.event_id, actor)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.event_id, r.actor)).collect())
 }
 
 #[cfg(test)]

@@ -56,12 +56,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
                     n => format!("{} — *{}*", cell(&f.message), cell(&n)),
                 };
                 let finding = match g.counts_line() {
-                    None => g
-                        .shown
-                        .iter()
-                        .map(|f| instance(f))
-                        .collect::<Vec<_>>()
-                        .join(""),
+                    None => g.shown.iter().map(|f| instance(f)).collect::<String>(),
                     Some(counts) => {
                         let mut text = format!("**{counts}**");
                         for f in &g.shown {

@@ -266,49 +266,52 @@ impl RuleGroup<'_> {
 /// The rules' summaries of `findings` (in report order), in the same order: the most severe
 /// rule first.
 fn summarize_rules(findings: &[ReportedFinding]) -> Vec<RuleSummary> {
-    let mut out: Vec<RuleSummary> = Vec::new();
+    // Beside each summary, the worst severity among its unsuppressed instances.
+    let mut out: Vec<(RuleSummary, Option<Severity>)> = Vec::new();
     for f in findings {
-        let s = match out.iter_mut().find(|s| s.rule == f.rule) {
-            Some(s) => s,
+        let (s, unsuppressed) = match out.iter_mut().position(|(s, _)| s.rule == f.rule) {
+            Some(i) => &mut out[i],
             None => {
-                out.push(RuleSummary {
-                    rule: f.rule.clone(),
-                    title: f.title.clone(),
-                    section: f.section.clone(),
-                    severity: f.severity,
-                    instances: 0,
-                    by_severity: BTreeMap::new(),
-                    suppressed: 0,
-                    events: 0,
-                    first_seen: f.first_seen.clone(),
-                    last_seen: f.last_seen.clone(),
-                });
+                out.push((
+                    RuleSummary {
+                        rule: f.rule.clone(),
+                        title: f.title.clone(),
+                        section: f.section.clone(),
+                        severity: f.severity,
+                        instances: 0,
+                        by_severity: BTreeMap::new(),
+                        suppressed: 0,
+                        events: 0,
+                        first_seen: f.first_seen.clone(),
+                        last_seen: f.last_seen.clone(),
+                    },
+                    None,
+                ));
                 out.last_mut().expect("just pushed")
             }
         };
         s.instances += 1;
         *s.by_severity.entry(f.severity.to_string()).or_default() += 1;
         s.events += f.count;
+        s.severity = s.severity.max(f.severity);
         if f.suppressed.is_some() {
             s.suppressed += 1;
+        } else {
+            *unsuppressed = (*unsuppressed).max(Some(f.severity));
         }
-        s.first_seen = s.first_seen.clone().min(f.first_seen.clone());
-        s.last_seen = s.last_seen.clone().max(f.last_seen.clone());
+        if f.first_seen < s.first_seen {
+            s.first_seen = f.first_seen.clone();
+        }
+        if f.last_seen > s.last_seen {
+            s.last_seen = f.last_seen.clone();
+        }
     }
-    for s in &mut out {
-        let unsuppressed = findings
-            .iter()
-            .filter(|f| f.rule == s.rule && f.suppressed.is_none())
-            .map(|f| f.severity)
-            .max();
-        let any = findings
-            .iter()
-            .filter(|f| f.rule == s.rule)
-            .map(|f| f.severity)
-            .max();
-        s.severity = unsuppressed.or(any).unwrap_or(s.severity);
-    }
-    out
+    out.into_iter()
+        .map(|(mut s, unsuppressed)| {
+            s.severity = unsuppressed.unwrap_or(s.severity);
+            s
+        })
+        .collect()
 }
 
 impl AccountReport {

@@ -24,15 +24,22 @@ static DOMAINS: LazyLock<Domains> = LazyLock::new(|| {
 /// a click goes to: `https://evil.example\\@paypal.com/` goes to `evil.example` (a backslash ends
 /// the authority), and `https://bit%2Ely/x` to `bit.ly` (the host is percent-decoded).
 pub fn host(url: &str) -> Option<String> {
+    host_of(&parse(url)?)
+}
+
+/// A link as a browser reads it. X shows links without their scheme (`bit.ly/3kTxq9Z`); a
+/// browser reads those as web addresses. Only `scheme://` counts as a scheme here:
+/// `example.com:8080/x` is a host and a port, not the scheme `example.com`.
+fn parse(url: &str) -> Option<url::Url> {
     let url = url.trim();
-    // X shows links without their scheme (`bit.ly/3kTxq9Z`); a browser reads those as web
-    // addresses. Only `scheme://` counts as a scheme here: `example.com:8080/x` is a host and a
-    // port, not the scheme `example.com`.
-    let parsed = if url.contains("://") {
-        url::Url::parse(url).ok()?
+    if url.contains("://") {
+        url::Url::parse(url).ok()
     } else {
-        url::Url::parse(&format!("http://{url}")).ok()?
-    };
+        url::Url::parse(&format!("http://{url}")).ok()
+    }
+}
+
+fn host_of(parsed: &url::Url) -> Option<String> {
     let host = match parsed.host()? {
         url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
         url::Host::Ipv4(ip) => return Some(ip.to_string()),
@@ -46,13 +53,8 @@ pub fn host(url: &str) -> Option<String> {
 /// scheme, a trailing slash or the fragment (`https://www.Example.com/p/1/?a=b#top` gives
 /// `example.com/p/1?a=b`). `None` when there is no host.
 pub fn target(url: &str) -> Option<String> {
-    let host = host(url)?;
-    let url = url.trim();
-    let parsed = if url.contains("://") {
-        url::Url::parse(url).ok()?
-    } else {
-        url::Url::parse(&format!("http://{url}")).ok()?
-    };
+    let parsed = parse(url)?;
+    let host = host_of(&parsed)?;
     let path = parsed.path().trim_end_matches('/');
     Some(match parsed.query() {
         Some(q) if !q.is_empty() => format!("{host}{path}?{q}"),

@@ -26,8 +26,7 @@ pub enum Actor {
 pub struct Class {
     #[serde(skip)]
     pub key: String,
-    /// A short name for reports ("scheduler", "app a person types in").
-    pub label: String,
+    /// What the class means (the data file's documentation of it; required there).
     pub meaning: String,
     pub posting: Actor,
     pub interaction: Actor,
@@ -36,18 +35,18 @@ pub struct Class {
 }
 
 impl Class {
+    /// `client` is lowercase, as the names are once loaded.
     fn names_exactly(&self, client: &str) -> bool {
-        self.names.iter().any(|n| n.to_lowercase() == client)
+        self.names.iter().any(|n| n == client)
     }
 
-    /// The longest of this class's `prefix*` patterns that `client` starts with.
+    /// The longest of this class's `prefix*` patterns that `client` (lowercase) starts with.
     fn longest_prefix(&self, client: &str) -> Option<usize> {
         self.names
             .iter()
             .filter_map(|n| n.strip_suffix('*'))
-            .map(str::to_lowercase)
-            .filter(|prefix| client.starts_with(prefix.as_str()))
-            .map(|prefix| prefix.len())
+            .filter(|prefix| client.starts_with(prefix))
+            .map(str::len)
             .max()
     }
 
@@ -89,6 +88,10 @@ pub static CLASSES: LazyLock<Vec<Class>> = LazyLock::new(|| {
                 .try_into()
                 .unwrap_or_else(|e| panic!("data/clients.toml, class {key}: {e}"));
             class.key = key;
+            // Compared case-insensitively: lowered once here, not at every lookup.
+            for name in &mut class.names {
+                *name = name.to_lowercase();
+            }
             class
         })
         .collect()
@@ -166,7 +169,7 @@ mod tests {
         let mut seen = std::collections::BTreeMap::new();
         for class in CLASSES.iter() {
             for name in &class.names {
-                if let Some(other) = seen.insert(name.to_lowercase(), class.key.clone()) {
+                if let Some(other) = seen.insert(name.clone(), class.key.clone()) {
                     panic!("{name} is listed in {other} and {}", class.key);
                 }
             }
