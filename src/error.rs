@@ -116,6 +116,10 @@ pub enum Error {
         cause: std::io::Error,
     },
 
+    /// SIGINT or SIGTERM stopped a run before it committed.
+    #[error("stopped by a signal before anything was committed: the store is as it was")]
+    Interrupted,
+
     /// A bug in xaudit: please report it with the command that produced it.
     #[error("internal error (a bug in xaudit, please report it): {0}")]
     Internal(String),

@@ -7,6 +7,12 @@
 pub fn pause_point(stage: &str) {
     if std::env::var("XAUDIT_PAUSE_AT").is_ok_and(|s| s == stage) {
         eprintln!("xaudit: paused at {stage}");
-        std::thread::sleep(std::time::Duration::from_secs(300));
+        // A signal ends the pause, so tests can stop a run at a known point.
+        for _ in 0..3000 {
+            if crate::interrupt::interrupted() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod fault;
 pub mod findings_log;
 pub mod ingest;
+pub mod interrupt;
 pub mod model;
 pub mod nightly;
 pub mod output;

@@ -156,7 +156,8 @@ pub async fn nightly(
         notices.extend(report.notices);
     }
     crate::fault::pause_point("nightly-after-ingest");
-    store.init().await?;
+    let upgraded = store.init().await?;
+    notices.extend(crate::store::history_kept_notice(&upgraded));
 
     let ctx = store.session(&SessionOptions::default()).await?;
     let previous = findings_log::previous_run(&ctx).await?;

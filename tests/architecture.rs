@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules of `src/`, lowest first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    // the domain: events, findings, times, ids; errors; text as rules compare it
-    &["error", "fault", "model", "text"],
+    // errors, and the signal flag every layer may stop at
+    &["error", "interrupt"],
+    // the domain: events, findings, times, ids; pause points for crash tests; text as rules
+    // compare it
+    &["fault", "model", "text"],
     // Delta tables, sessions, rows in and out
     &["store"],
     // inputs into events; the rule pack; SQL functions; the generator; Arrow output for the shell

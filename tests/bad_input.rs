@@ -580,3 +580,143 @@ async fn a_time_the_engine_cannot_hold_is_refused_at_the_door() {
     );
     audit_default(&store).await;
 }
+
+/// Issue 17: side rows hold times too (an account's creation, an app's approval, a trend
+/// snapshot's moment, an archive's generation date): each is refused like an event's time, naming
+/// the file, the row and the value, and `--lenient` keeps the rest.
+#[tokio::test]
+async fn a_side_row_time_the_engine_cannot_hold_is_refused_at_the_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let edit = |name: &str, file: &str, from: &str, to: &str| {
+        let archive = dir.path().join(name);
+        copy_dir(&fixture("archives/current-2026"), &archive);
+        let path = archive.join("data").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has {from}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+        archive
+    };
+    let created = edit(
+        "created",
+        "account.js",
+        "\"2023-09-14T10:00:00.000Z\"",
+        "\"0023-09-14T10:00:00.000Z\"",
+    );
+    let approved = edit(
+        "approved",
+        "connected-application.js",
+        "\"2024-01-10T12:00:00.000Z\"",
+        "\"2400-01-10T12:00:00.000Z\"",
+    );
+    let generated = edit(
+        "generated",
+        "manifest.js",
+        "\"2026-03-06T13:15:31.187Z\"",
+        "\"9026-03-06T13:15:31.187Z\"",
+    );
+    let trends = dir.path().join("trends.jsonl");
+    let line = std::fs::read_to_string(fixture("trends/hourly.jsonl"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .replacen("\"as_of\":\"2026-", "\"as_of\":\"2300-", 1);
+    std::fs::write(&trends, line + "\n").unwrap();
+
+    for (input, file, what) in [
+        (
+            &created,
+            "created: data/account.js",
+            "created_at 0023-09-14",
+        ),
+        // The approval is also an `app_connected` event: refused with its record.
+        (
+            &approved,
+            "approved/data/connected-application.js (record 1)",
+            "2400-01-10",
+        ),
+        (
+            &generated,
+            "generated: the archive's generation date (data/manifest.js generationDate)",
+            "9026-03-06",
+        ),
+        (&trends, "trends.jsonl (record 0)", "as_of 2300-"),
+    ] {
+        let store = Store::at(dir.path().join(format!("strict-{what}"))).unwrap();
+        let err = ingest_all(&store, std::slice::from_ref(input), false)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(file), "{err}");
+        assert!(err.contains(what), "{err}");
+        assert!(err.contains("1677 to 2262"), "{err}");
+        // The tables exist (made empty before reading), and nothing is in them.
+        assert!(
+            store.version().await.unwrap() <= Some(0),
+            "nothing stored: {err}"
+        );
+    }
+    let store = Store::at(dir.path().join("lenient")).unwrap();
+    let report = ingest_all(&store, &[created, trends], true).await.unwrap();
+    assert_eq!(report.rejects, 2);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM accounts WHERE created_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    audit_default(&store).await;
+}
+
+/// Issue 17: SIGINT or SIGTERM during an ingest (here with event files written and being written
+/// out, before the first commit) stops it cleanly: exit 2, a message, no panic output, and the
+/// store exactly as it was.
+#[tokio::test]
+async fn a_signal_during_an_ingest_stops_it_cleanly_and_leaves_the_store_as_it_was() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store = Store::at(&root).unwrap();
+    ingest_all(&store, &[fixture("logs/bot-actions.jsonl")], false)
+        .await
+        .unwrap();
+    let version = store.version().await.unwrap();
+    let before = rows(&store, "SELECT count(*) AS n FROM events").await;
+    for signal in ["-INT", "-TERM"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xaudit"))
+            .args(["ingest", "--store", root.to_str().unwrap()])
+            .arg(fixture("archives/current-2026"))
+            .env("XAUDIT_PAUSE_AT", "ingest-before-side-tables")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        while !seen.contains("paused at") {
+            let mut line = String::new();
+            assert!(err.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
+            seen.push_str(&line);
+        }
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        seen.push_str(&rest);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{signal}: {seen}");
+        assert!(seen.contains("stopped by a signal"), "{signal}: {seen}");
+        assert!(!seen.contains("panicked"), "{signal}: {seen}");
+        assert_eq!(store.version().await.unwrap(), version, "{signal}");
+        assert_eq!(
+            rows(&store, "SELECT count(*) AS n FROM events").await,
+            before
+        );
+        assert_eq!(count(&store, "SELECT count(*) FROM accounts").await, 0);
+    }
+}

@@ -130,6 +130,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;
     opts.progress.finish_and_clear();
+    // Rows an older xaudit stored with times the engine cannot hold are left out of `events`:
+    // say so, since the audit did not see them.
+    let unholdable = store.unholdable_events(1).await?;
+    if let Some(row) = unholdable.first() {
+        eprintln!(
+            "warning: the audit left out stored events whose time the engine cannot hold, e.g. {row}; `xaudit store check --store {}` lists them",
+            store.root().display()
+        );
+    }
     let color = a.out.is_none() && std::io::stdout().is_terminal();
     let rendered = match a.format {
         Format::Json => report.to_json(),

@@ -6,6 +6,7 @@ mod rules;
 mod shell;
 mod sql;
 mod stats;
+mod store;
 mod suppress;
 
 use std::io::IsTerminal;
@@ -90,28 +91,32 @@ enum Command {
     Unsuppress(suppress::UnsuppressArgs),
     /// List the suppressions in force (or the whole trail with --all).
     Suppressions(suppress::ListArgs),
+    /// Look after a long-lived store: compact its files, check every version is readable.
+    #[command(subcommand, after_help = store::AFTER_HELP)]
+    Store(store::Command),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Audit(a) => runtime().and_then(|rt| rt.block_on(audit::run(a))),
+        Command::Audit(a) => runtime().and_then(|rt| rt.block_on(stoppable(audit::run(a)))),
         Command::Rules(a) => rules::list(a),
         Command::Explain(a) => rules::explain(a),
         Command::Config { .. } => rules::config_default(),
         Command::Eval { dir, config } => {
             runtime().and_then(|rt| rt.block_on(rules::eval(dir, config)))
         }
-        Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(ingest::run(a))),
+        Command::Ingest(a) => runtime().and_then(|rt| rt.block_on(stoppable(ingest::run(a)))),
         Command::Shell(a) => runtime().and_then(|rt| rt.block_on(shell::run(a))),
         Command::Sql(a) => runtime().and_then(|rt| rt.block_on(sql::run(a))),
         Command::Stats(a) => runtime().and_then(|rt| rt.block_on(stats::run(a))),
         Command::Schema => print(&xaudit::model::schema::markdown()),
         Command::Gen(a) => generate::run(a),
-        Command::Nightly(a) => runtime().and_then(|rt| rt.block_on(nightly::run(a))),
+        Command::Nightly(a) => runtime().and_then(|rt| rt.block_on(stoppable(nightly::run(a)))),
         Command::Suppress(a) => runtime().and_then(|rt| rt.block_on(suppress::suppress(a))),
         Command::Unsuppress(a) => runtime().and_then(|rt| rt.block_on(suppress::unsuppress(a))),
         Command::Suppressions(a) => runtime().and_then(|rt| rt.block_on(suppress::list(a))),
+        Command::Store(c) => runtime().and_then(|rt| rt.block_on(stoppable(store::run(c)))),
     };
     match result {
         Ok(code) => code,
@@ -121,6 +126,12 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A run that SIGINT and SIGTERM stop cleanly (see `xaudit::interrupt`).
+async fn stoppable<T>(run: impl std::future::Future<Output = T>) -> T {
+    xaudit::interrupt::install();
+    run.await
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::{Error, InputError, Result};
 use crate::model::hash_id;
 use crate::model::schema::{
-    ABSENT_FILES, ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, TRENDS,
+    ABSENT_FILES, ACCOUNTS, CONNECTED_APPS, INPUTS, LISTS, REJECTS, SNAPSHOTS, SUPERSEDED, TRENDS,
 };
 use crate::readers::archive::{self, ZipLimits};
 use crate::readers::digest::{Digest, Digesting, ReadDigests};
@@ -57,6 +57,9 @@ pub struct IngestReport {
     /// Events already in the store (or twice in this ingest).
     pub duplicates: u64,
     pub snapshot_events: u64,
+    /// Stored rows this ingest superseded, and snapshot differences it wrote already explained
+    /// (see `superseded`).
+    pub superseded: u64,
     pub trends_added: usize,
     pub rejects: usize,
     pub version_before: Option<u64>,
@@ -141,6 +144,7 @@ pub async fn ingest(
     opts: &IngestOptions,
     progress: &ProgressBar,
 ) -> Result<IngestReport> {
+    let _graceful = crate::interrupt::Graceful::enter();
     if inputs.is_empty() {
         return Err(Error::Usage("no inputs given".into()));
     }
@@ -221,10 +225,10 @@ pub async fn ingest(
     // creating a new store's tables takes about a tenth of a second, loading a large store's
     // event ids longer.
     let ready = async {
-        store.init().await?;
-        EventWriter::new(store).await
+        let upgraded = store.init().await?;
+        Ok::<_, Error>((upgraded, EventWriter::new(store).await?))
     };
-    let mut writer = match ready.await {
+    let (upgraded, mut writer) = match ready.await {
         Ok(ready) => ready,
         Err(e) => {
             // Nothing will take the readers' events: they finish without sending, and the store
@@ -240,6 +244,11 @@ pub async fn ingest(
     let prepared = async {
         let mut write_error = None;
         while let Some(chunk) = rx.recv().await {
+            if write_error.is_none() && crate::interrupt::interrupted() {
+                // Readers' next sends fail; what they already sent is drained unwritten.
+                write_error = Some(Error::Interrupted);
+                rx.close();
+            }
             if write_error.is_some() {
                 continue;
             }
@@ -278,6 +287,14 @@ pub async fn ingest(
                 Err(e) => errors.push(e),
             }
         }
+        for e in side.take_unholdable_times() {
+            if opts.lenient {
+                side.rejects
+                    .push(crate::readers::RejectRow::from_error(&e, None));
+            } else {
+                errors.push(e);
+            }
+        }
         if !errors.is_empty() {
             // Nothing is committed: the files written so far are referenced by no version.
             return Err(if errors.len() == 1 {
@@ -297,7 +314,11 @@ pub async fn ingest(
             .filter_map(|a| a.created_at.map(|c| (a.account_id.clone(), c)))
             .collect();
         let snapshots = std::mem::take(&mut side.snapshots);
-        let (snap_events, snap_rows) = snapshots::diff(
+        let snapshots::Diffs {
+            events: snap_events,
+            rows: snap_rows,
+            superseded: explained,
+        } = snapshots::diff(
             version_before.is_some().then_some(store),
             snapshots,
             &writer.relations,
@@ -306,6 +327,11 @@ pub async fn ingest(
         )
         .await?;
         report.snapshot_events = snap_events.len() as u64;
+        // Explained differences go last, into files of their own: `events` leaves them out by
+        // their origin, and files holding nothing else are skipped by their statistics.
+        let (explained_diffs, snap_events): (Vec<_>, Vec<_>) = snap_events
+            .into_iter()
+            .partition(|e| e.origin == crate::model::Origin::ExplainedSnapshot);
         // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
         // thousands of snapshot members into events.
         let chunks = snap_events
@@ -316,10 +342,39 @@ pub async fn ingest(
         for chunk in chunks {
             writer.write_chunk(chunk).await?;
         }
+        if !explained_diffs.is_empty() {
+            writer.flush_in_background()?;
+            // Converted a few chunks at a time: they are many, and written at once they would
+            // all be in memory twice (events and Arrow).
+            let mut explained_diffs = explained_diffs.into_iter();
+            loop {
+                let batch: Vec<_> = explained_diffs
+                    .by_ref()
+                    .take(8 * crate::readers::CHUNK)
+                    .collect();
+                if batch.is_empty() {
+                    break;
+                }
+                let chunks = batch
+                    .into_par_iter()
+                    .chunks(crate::readers::CHUNK)
+                    .map(EventChunk::new)
+                    .collect::<Result<Vec<_>>>()?;
+                for chunk in chunks {
+                    writer.write_chunk(chunk).await?;
+                }
+            }
+        }
 
+        crate::fault::pause_point("ingest-before-side-tables");
+        // A safe point before the first commit (the side tables go first).
+        crate::interrupt::check()?;
         let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
         // The side tables are independent of each other: their commits overlap.
-        let (accounts, apps, trends, lists, snapshots, absent, rejects) = tokio::try_join!(
+        let mut superseded = std::mem::take(&mut writer.replaced);
+        superseded.extend(explained);
+        report.superseded = superseded.len() as u64;
+        let (accounts, apps, trends, lists, snapshots, absent, rejects, superseded) = tokio::try_join!(
             store.append_rows(&ACCOUNTS, &side.accounts, &meta),
             store.append_rows(&CONNECTED_APPS, &side.apps, &meta),
             store.append_rows(&TRENDS, &side.trends, &meta),
@@ -327,10 +382,12 @@ pub async fn ingest(
             store.append_rows(&SNAPSHOTS, &snap_rows, &meta),
             store.append_rows(&ABSENT_FILES, &side.absent, &meta),
             store.append_rows(&REJECTS, &side.rejects, &meta),
+            store.append_rows(&SUPERSEDED, &superseded, &meta),
         )?;
         report.trends_added = trends;
         report.rejects = side.rejects.len();
-        let side_rows = accounts + apps + trends + lists + snapshots + absent + rejects;
+        let side_rows =
+            accounts + apps + trends + lists + snapshots + absent + rejects + superseded;
 
         report.events_added = writer.added;
         report.duplicates = writer.duplicates;
@@ -351,6 +408,11 @@ pub async fn ingest(
         }
     };
     crate::fault::pause_point("ingest-before-commit");
+    // The last safe point: after it, the commit makes the ingest visible at once, or not at all.
+    if let Err(e) = crate::interrupt::check() {
+        writer.discard().await;
+        return Err(e);
+    }
     let committed = writer.commit(&meta, side_rows > 0).await?;
     report.version_after = committed.or(store.version().await?);
 
@@ -373,6 +435,9 @@ pub async fn ingest(
     report.events_read = side.events;
     report.notices = skipped;
     report.notices.extend(side.notices);
+    report
+        .notices
+        .extend(crate::store::history_kept_notice(&upgraded));
     report.count_mismatches = side
         .manifest_checks
         .into_iter()

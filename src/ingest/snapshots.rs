@@ -1,8 +1,17 @@
 //! Snapshot files (followers, following, likes, blocks, mutes) carry no dates. Each becomes events
-//! by diffing it against the state before it: a member first seen in snapshot B, absent from the
-//! state at the previous snapshot A, is an event with the time interval (A, B]. The state at A is
-//! a projection: the replay of every committed event of that relation up to A (so timed webhook
-//! follows count too, and re-ingesting a snapshot yields no new events).
+//! by diffing it against the snapshot before it: a member first seen in snapshot B, absent from
+//! the previous snapshot A, is an event with the time interval (A, B] (before the first snapshot,
+//! the interval starts at the account's creation). The state at A is the replay of the stored
+//! snapshot differences up to A, which is A's membership (so re-ingesting a snapshot yields no new
+//! events).
+//!
+//! Timed events (a webhook's follow, a bot log's like) and snapshot differences reconcile by one
+//! rule, whatever order they arrive in: a difference is *explained* when a timed event of the same
+//! kind and member lies inside its interval, and then `events` shows the timed event, not the
+//! difference. An explained difference is still written (the next snapshot is diffed against the
+//! state it records): with the origin `explained_snapshot` when the timed event is already known
+//! (in the store or this ingest), or as a plain difference that the ingest bringing the timed
+//! event later lists in `superseded`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -14,9 +23,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::model::{Event, Origin, hash_id, time};
+use crate::model::{Event, Kind, Origin, hash_id, time};
 use crate::readers::{Relation, SnapshotObs};
-use crate::store::{RelationEvent, SessionOptions, Store, column, int64, utf8};
+use crate::store::{
+    Reason, RelationEvent, SessionOptions, Store, SupersededRow, column, int64, utf8,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotRow {
@@ -46,66 +57,116 @@ fn sql_str(s: &str) -> String {
 /// A relation change: (time, is an addition, member).
 type Change = (i64, bool, String);
 
-/// What the store knows about the relations of the accounts whose snapshots are diffed, read in
-/// two queries for all of them (one per account and relation made an ingest of many archives
-/// into a large store scan it thousands of times).
+/// A stored snapshot difference: (event id, kind, member, interval start, interval end).
+type StoredDiff = (String, Kind, String, i64, i64);
+
+/// Times of timed events, by kind and member (owned for the store's, borrowed for this ingest's:
+/// a first ingest of many accounts holds hundreds of thousands).
+type Timed<M> = AHashMap<Kind, AHashMap<M, Vec<i64>>>;
+
+/// What the store knows about the relations of some accounts, read in one query for all of them
+/// (one per account and relation made an ingest of many archives into a large store scan it
+/// thousands of times).
 #[derive(Default)]
 struct Stored {
-    /// Relation events up to the latest first snapshot: (ts, is addition, member).
-    events: HashMap<(String, Relation), Vec<Change>>,
+    /// Stored snapshot differences as changes: (ts, is addition, member).
+    history: HashMap<(String, Relation), Vec<Change>>,
+    /// The same differences with their ids and intervals, by account.
+    diffs: HashMap<String, Vec<StoredDiff>>,
+    /// Stored timed relation events, by account.
+    timed: HashMap<String, Timed<Box<str>>>,
     /// When the snapshots already in the store were taken.
     snapshots: HashMap<(String, Relation), Vec<i64>>,
 }
 
+/// Relation kinds with their relation and whether they add a member.
+fn relation_kinds() -> Vec<(Kind, Relation, bool)> {
+    Relation::ALL
+        .iter()
+        .flat_map(|&r| {
+            let (add, remove) = r.kinds();
+            [(add, r, true), (remove, r, false)]
+        })
+        .collect()
+}
+
 impl Stored {
-    async fn read(store: &Store, accounts: &[&str], until: i64) -> Result<Stored> {
+    async fn read(store: &Store, accounts: &[&str]) -> Result<Stored> {
+        let mut out = Stored::default();
+        if accounts.is_empty() {
+            return Ok(out);
+        }
         let ctx = store.session(&SessionOptions::default()).await?;
         let in_accounts = accounts
             .iter()
             .map(|a| sql_str(a))
             .collect::<Vec<_>>()
             .join(", ");
-        let kinds: Vec<(&str, Relation, bool)> = Relation::ALL
-            .iter()
-            .flat_map(|&r| {
-                let (add, remove) = r.kinds();
-                [(add.as_str(), r, true), (remove.as_str(), r, false)]
-            })
-            .collect();
+        let kinds = relation_kinds();
         let in_kinds = kinds
             .iter()
-            .map(|(k, _, _)| format!("'{k}'"))
+            .map(|(k, _, _)| format!("'{}'", k.as_str()))
             .collect::<Vec<_>>()
             .join(", ");
         // Each kind's member, from the column its relation names it in.
         let member = kinds
             .iter()
-            .map(|(k, r, _)| format!("WHEN '{k}' THEN {}", member_column(*r)))
+            .map(|(k, r, _)| format!("WHEN '{}' THEN {}", k.as_str(), member_column(*r)))
             .collect::<Vec<_>>()
             .join(" ");
-        let mut out = Stored::default();
+        // Every stored row (`event_log`, superseded ones too): an explained difference still
+        // records the state the next snapshot is diffed against.
         let q = format!(
-            "SELECT * FROM (SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(kind AS VARCHAR) AS kind, \
-             CAST(CASE kind {member} END AS VARCHAR) AS member, ts FROM events \
-             WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds}) AND ts <= to_timestamp_micros({until})) \
+            "SELECT * FROM (SELECT CAST(event_id AS VARCHAR) AS event_id, CAST(account_id AS VARCHAR) AS account_id, \
+             CAST(kind AS VARCHAR) AS kind, CAST(CASE kind {member} END AS VARCHAR) AS member, ts, ts_lower, \
+             CAST(origin AS VARCHAR) AS origin FROM event_log \
+             WHERE account_id IN ({in_accounts}) AND kind IN ({in_kinds})) \
              WHERE member IS NOT NULL"
         );
         let mut stream = ctx.sql(&q).await?.execute_stream().await?;
         while let Some(b) = stream.next().await {
             let b = b?;
             const Q: &str = "snapshot diff: stored relation events";
+            let id = utf8(column(Q, &b, "event_id")?)?;
             let account = utf8(column(Q, &b, "account_id")?)?;
             let kind = utf8(column(Q, &b, "kind")?)?;
             let member = utf8(column(Q, &b, "member")?)?;
             let ts = int64(column(Q, &b, "ts")?)?;
+            let lower = int64(column(Q, &b, "ts_lower")?)?;
+            let origin = utf8(column(Q, &b, "origin")?)?;
             for i in 0..b.num_rows() {
-                if let Some(&(_, relation, add)) =
-                    kinds.iter().find(|(k, _, _)| *k == kind.value(i))
-                {
-                    out.events
-                        .entry((account.value(i).to_string(), relation))
+                let Some(&(kind, relation, add)) =
+                    kinds.iter().find(|(k, _, _)| k.as_str() == kind.value(i))
+                else {
+                    continue;
+                };
+                let (account, member) = (account.value(i), member.value(i));
+                let origin = Origin::parse(origin.value(i));
+                let is_diff = matches!(origin, Some(Origin::Snapshot | Origin::ExplainedSnapshot));
+                if is_diff {
+                    out.history
+                        .entry((account.to_string(), relation))
                         .or_default()
-                        .push((ts.value(i), add, member.value(i).to_string()));
+                        .push((ts.value(i), add, member.to_string()));
+                }
+                if origin == Some(Origin::Snapshot) {
+                    out.diffs.entry(account.to_string()).or_default().push((
+                        id.value(i).to_string(),
+                        kind,
+                        member.to_string(),
+                        lower.value(i),
+                        ts.value(i),
+                    ));
+                }
+                if !is_diff {
+                    out.timed
+                        .entry(account.to_string())
+                        .or_default()
+                        .entry(kind)
+                        .or_default()
+                        .entry(member.into())
+                        .or_default()
+                        .push(ts.value(i));
                 }
             }
         }
@@ -135,24 +196,61 @@ impl Stored {
     }
 }
 
-/// Diff the snapshots of this ingest against the store, in time order per account and relation.
-/// `created_at` gives each account's creation time, the lower bound for members of a first snapshot.
-/// `store` is None when it held nothing before this ingest: there is no history to read then.
+/// Whether a timed event at `t` explains a difference with the interval (`lower`, `upper`].
+fn inside(t: i64, lower: i64, upper: i64) -> bool {
+    (lower < t && t <= upper) || t == upper
+}
+
+fn explained<M: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
+    timed: Option<&Timed<M>>,
+    kind: Kind,
+    member: &str,
+    lower: i64,
+    upper: i64,
+) -> bool {
+    timed
+        .and_then(|t| t.get(&kind))
+        .and_then(|members| members.get(member))
+        .is_some_and(|times| times.iter().any(|&t| inside(t, lower, upper)))
+}
+
+/// This ingest's timed relation events, by account.
+fn timed_by_account(pending: &[RelationEvent]) -> HashMap<&str, Timed<&str>> {
+    let mut out: HashMap<&str, Timed<&str>> = HashMap::new();
+    for r in pending.iter().filter(|r| r.origin != Origin::Snapshot) {
+        out.entry(r.account_id.as_str())
+            .or_default()
+            .entry(r.kind)
+            .or_default()
+            .entry(r.member.as_str())
+            .or_default()
+            .push(r.ts);
+    }
+    out
+}
+
+/// What the snapshot diffs of an ingest produce.
+#[derive(Default)]
+pub struct Diffs {
+    pub events: Vec<Event<'static>>,
+    pub rows: Vec<SnapshotRow>,
+    /// Stored differences that this ingest's timed events explain. (This ingest's own explained
+    /// differences are among `events`, with the origin `explained_snapshot`.)
+    pub superseded: Vec<SupersededRow>,
+}
+
+/// Diff the snapshots of this ingest against the store, in time order per account and relation,
+/// and reconcile differences with timed events (see the module doc). `created_at` gives each
+/// account's creation time, the lower bound for members of a first snapshot. `store` is None when
+/// it held nothing before this ingest: there is no history to read then.
 pub async fn diff(
     store: Option<&Store>,
     snapshots: Vec<SnapshotObs>,
     pending: &[RelationEvent],
     created_at: &BTreeMap<String, i64>,
     notices: &mut Vec<String>,
-) -> Result<(Vec<Event<'static>>, Vec<SnapshotRow>)> {
-    // This ingest's relation events, by account: each snapshot group reads only its own.
-    let mut pending_by_account: AHashMap<&str, Vec<&RelationEvent>> = AHashMap::new();
-    for r in pending {
-        pending_by_account
-            .entry(r.account_id.as_str())
-            .or_default()
-            .push(r);
-    }
+) -> Result<Diffs> {
+    let timed_pending = timed_by_account(pending);
     let mut groups: BTreeMap<(String, Relation), Vec<SnapshotObs>> = BTreeMap::new();
     for s in snapshots {
         if s.taken_at.is_none() {
@@ -164,26 +262,35 @@ pub async fn diff(
             .or_default()
             .push(s);
     }
-    let accounts: Vec<&str> = groups.keys().map(|(a, _)| a.as_str()).collect();
-    let until = groups
-        .values()
-        .filter_map(|snaps| snaps.iter().filter_map(|s| s.taken_at).min())
-        .max();
-    let mut stored = match (store, until) {
-        (Some(store), Some(until)) => Stored::read(store, &accounts, until).await?,
-        _ => Stored::default(),
+    let mut accounts: Vec<&str> = groups.keys().map(|(a, _)| a.as_str()).collect();
+    accounts.extend(timed_pending.keys().copied());
+    accounts.sort_unstable();
+    accounts.dedup();
+    let mut stored = match store {
+        Some(store) => Stored::read(store, &accounts).await?,
+        None => Stored::default(),
     };
+    let mut out = Diffs::default();
+    // Stored differences that this ingest's timed events explain (the timed events came second).
+    for (account, timed) in &timed_pending {
+        for (id, kind, member, lower, upper) in stored.diffs.get(*account).into_iter().flatten() {
+            if explained(Some(timed), *kind, member, *lower, *upper) {
+                out.superseded.push(SupersededRow::new(
+                    id,
+                    Origin::Snapshot,
+                    account,
+                    Reason::Explained,
+                ));
+            }
+        }
+    }
     let groups: Vec<Group> = groups
         .into_iter()
         .map(|(key, snaps)| {
-            let history = stored.events.remove(&key).unwrap_or_default();
+            let history = stored.history.remove(&key).unwrap_or_default();
             let taken = stored.snapshots.remove(&key).unwrap_or_default();
             let (account, relation) = key;
             Group {
-                pending: pending_by_account
-                    .get(account.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
                 created_at: created_at.get(&account).copied(),
                 account,
                 relation,
@@ -195,28 +302,31 @@ pub async fn diff(
         .collect();
     // Groups are independent, and a first ingest of many archives diffs hundreds of thousands of
     // members in the serial tail of the ingest: they are diffed on every core, in group order.
-    let diffed: Vec<Diffed> = groups.into_par_iter().map(Group::diff).collect();
-    let mut events = Vec::new();
-    let mut rows = Vec::new();
+    let diffed: Vec<Diffed> = groups
+        .into_par_iter()
+        .map(|g| {
+            let stored_timed = stored.timed.get(&g.account);
+            let pending_timed = timed_pending.get(g.account.as_str());
+            g.diff(stored_timed, pending_timed)
+        })
+        .collect();
     for d in diffed {
-        events.extend(d.events);
-        rows.extend(d.rows);
+        out.events.extend(d.events);
+        out.rows.extend(d.rows);
         notices.extend(d.notice);
     }
-    Ok((events, rows))
+    Ok(out)
 }
 
-/// The snapshots of one account and relation, with what the store and this ingest know of it.
-struct Group<'p> {
+/// The snapshots of one account and relation, with what the store knows of it.
+struct Group {
     account: String,
     relation: Relation,
     snaps: Vec<SnapshotObs>,
-    /// Stored changes of the relation up to the latest first snapshot (see [`Stored`]).
+    /// Stored snapshot differences of the relation (see [`Stored`]).
     history: Vec<Change>,
     /// When the store's snapshots of the relation were taken.
     taken: Vec<i64>,
-    /// This ingest's relation events of the account.
-    pending: &'p [&'p RelationEvent],
     created_at: Option<i64>,
 }
 
@@ -226,15 +336,20 @@ struct Diffed {
     notice: Option<String>,
 }
 
-impl Group<'_> {
-    fn diff(self) -> Diffed {
+impl Group {
+    /// `stored_timed`, `pending_timed`: the account's timed relation events, stored and of this
+    /// ingest.
+    fn diff(
+        self,
+        stored_timed: Option<&Timed<Box<str>>>,
+        pending_timed: Option<&Timed<&str>>,
+    ) -> Diffed {
         let Group {
             account,
             relation,
             mut snaps,
             history,
             taken,
-            pending,
             created_at,
         } = self;
         snaps.sort_by_key(|s| s.taken_at);
@@ -245,12 +360,6 @@ impl Group<'_> {
             .filter(|h| h.0 <= first_at)
             .map(|(ts, add, m)| (*ts, *add, m.as_str()))
             .collect();
-        changes.extend(
-            pending
-                .iter()
-                .filter(|r| r.ts <= first_at && (r.kind == add_kind || r.kind == remove_kind))
-                .map(|r| (r.ts, r.kind == add_kind, r.member.as_str())),
-        );
         // At equal times a removal sorts before an addition, so the member stays.
         changes.sort_by_key(|h| (h.0, h.1));
         // Members are hashed a few times each: a faster hash than SipHash pays.
@@ -273,6 +382,17 @@ impl Group<'_> {
         let mut lower = prev_at.unwrap_or(created_at.unwrap_or(time::X_EPOCH_MICROS));
         let mut events = Vec::new();
         let mut rows = Vec::new();
+        let mut push = |mut e: Event<'static>, member: &str| {
+            if explained(stored_timed, e.kind, member, e.ts_lower, e.ts)
+                || explained(pending_timed, e.kind, member, e.ts_lower, e.ts)
+            {
+                // Kept only for the state later snapshots are diffed against: the liked post's
+                // text is the timed event's to show.
+                e.origin = Origin::ExplainedSnapshot;
+                e.text = None;
+            }
+            events.push(e);
+        };
         for snap in &snaps {
             let taken_at = snap.taken_at.expect("filtered above");
             let current: AHashSet<&str> = snap.members.iter().map(String::as_str).collect();
@@ -293,7 +413,7 @@ impl Group<'_> {
                 e.ts_lower = lower.min(taken_at);
                 set_member(&mut e, relation, &account, m);
                 e.text = snap.texts.get(i).cloned().flatten().map(Cow::Owned);
-                events.push(e);
+                push(e, m);
                 added += 1;
             }
             let mut gone: Vec<&str> = state
@@ -313,7 +433,7 @@ impl Group<'_> {
                 );
                 e.ts_lower = lower.min(taken_at);
                 set_member(&mut e, relation, &account, m);
-                events.push(e);
+                push(e, m);
                 removed += 1;
             }
             rows.push(SnapshotRow {

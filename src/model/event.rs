@@ -9,16 +9,47 @@ use super::Kind;
 pub enum Origin {
     Archive,
     Snapshot,
+    /// A snapshot difference that a timed event of this ingest or the store explained (see
+    /// `store::superseded`): kept for the state the next snapshot is diffed against, and not in
+    /// `events`.
+    ExplainedSnapshot,
     Webhook,
     Activity,
     Generic,
 }
 
 impl Origin {
+    pub const ALL: [Origin; 6] = [
+        Origin::Webhook,
+        Origin::Activity,
+        Origin::Generic,
+        Origin::Archive,
+        Origin::Snapshot,
+        Origin::ExplainedSnapshot,
+    ];
+
+    /// Which copy of an event the store shows when inputs of several origins hold it: the lowest
+    /// rank. A webhook log (or the Activity API) knows the client of every action, a bot's own
+    /// log usually does, an archive's DMs carry none, and a snapshot difference knows only an
+    /// interval.
+    pub fn precedence(self) -> u8 {
+        match self {
+            Origin::Webhook | Origin::Activity => 0,
+            Origin::Generic => 1,
+            Origin::Archive => 2,
+            Origin::Snapshot | Origin::ExplainedSnapshot => 3,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Origin> {
+        Origin::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Origin::Archive => "archive",
             Origin::Snapshot => "snapshot",
+            Origin::ExplainedSnapshot => "explained_snapshot",
             Origin::Webhook => "webhook",
             Origin::Activity => "activity_api",
             Origin::Generic => "generic",

@@ -174,7 +174,7 @@ pub static EVENTS: LazyLock<Table> = LazyLock::new(|| Table {
             "origin",
             DataType::Utf8,
             false,
-            "archive, snapshot (diff of snapshot files), webhook (Account Activity), activity_api (X Activity API), generic",
+            "archive, snapshot (diff of snapshot files), webhook (Account Activity), activity_api (X Activity API), generic; in the Delta table also explained_snapshot (a snapshot difference a timed event explains, kept for later diffs and never in `events`)",
         ),
         col(
             "source",
@@ -393,6 +393,34 @@ pub static ABSENT_FILES: LazyLock<Table> = LazyLock::new(|| Table {
         ),
         col("observed_at", ts_type(), false, "archive generation date"),
         col("source", DataType::Utf8, false, "input file"),
+    ],
+});
+
+pub static SUPERSEDED: LazyLock<Table> = LazyLock::new(|| Table {
+    name: "superseded",
+    doc: "Stored event rows that `events` no longer shows, because a later ingest brought better evidence of the same activity: a copy of the same event from an input that ranks higher (webhook log, then bot log, then archive), or a timed event that explains a stored snapshot difference (same kind and member, inside its interval). The rows stay in the Delta table, so older versions read as they did; whatever the order inputs arrive in, `events` converges to the same rows.",
+    key: "row_key",
+    columns: vec![
+        col(
+            "row_key",
+            DataType::Utf8,
+            false,
+            "hash of event_id and origin: the stored row no longer shown",
+        ),
+        col("event_id", DataType::Utf8, false, "the event's id"),
+        col(
+            "origin",
+            DataType::Utf8,
+            false,
+            "the origin of the row no longer shown (`snapshot`, `archive` …)",
+        ),
+        col("account_id", DataType::Utf8, false, "account id"),
+        col(
+            "reason",
+            DataType::Utf8,
+            false,
+            "`copy`: a higher-ranked copy of the event is stored; `explained`: a timed event explains the snapshot difference",
+        ),
     ],
 });
 
@@ -622,7 +650,7 @@ pub static SUPPRESSIONS: LazyLock<Table> = LazyLock::new(|| Table {
 });
 
 /// Every table, events first.
-pub fn tables() -> [&'static Table; 12] {
+pub fn tables() -> [&'static Table; 13] {
     [
         &EVENTS,
         &ACCOUNTS,
@@ -631,6 +659,7 @@ pub fn tables() -> [&'static Table; 12] {
         &SNAPSHOTS,
         &LISTS,
         &ABSENT_FILES,
+        &SUPERSEDED,
         &REJECTS,
         &INPUTS,
         &AUDIT_RUNS,

@@ -228,7 +228,132 @@ pub struct Side {
     pub max_ts: Option<i64>,
 }
 
+/// What dates the rows an archive observes (accounts, apps, lists, snapshots).
+const GENERATED: &str = "the archive's generation date (data/manifest.js generationDate)";
+
+/// The error for a time on a side row (an account, app, trend, list or snapshot) that the store
+/// cannot hold.
+fn unholdable(source: &str, record: Option<i64>, what: String, at: i64) -> InputError {
+    let position = record
+        .map(|r| Position::record(r.max(0) as u64))
+        .unwrap_or_default();
+    InputError::new(
+        source,
+        position,
+        format!(
+            "{what} {} is outside the years 1677 to 2262 that the store can hold (a typo in the year?)",
+            time::format_ts(at)
+        ),
+    )
+}
+
 impl Side {
+    /// Take out of the side rows every time the store cannot hold, as events' times are refused
+    /// in [`Output::emit`]: stored, such a time fails every later audit. A row whose own moment
+    /// (observed, taken, as of) is wrong is dropped; an optional time (an account's creation, an
+    /// app's approval) is cleared. Each is an error, for the caller to fail on or, with
+    /// `--lenient`, to reject.
+    pub fn take_unholdable_times(&mut self) -> Vec<InputError> {
+        let mut errors = Vec::new();
+        let ok = |t: i64| time::holdable(t);
+        self.accounts.retain_mut(|a| {
+            if let Some(c) = a.created_at.filter(|c| !ok(*c)) {
+                errors.push(unholdable(
+                    &a.source,
+                    None,
+                    format!("data/account.js: account {} created_at", a.account_id),
+                    c,
+                ));
+                a.created_at = None;
+            }
+            ok(a.observed_at) || {
+                errors.push(unholdable(
+                    &a.source,
+                    None,
+                    GENERATED.to_string(),
+                    a.observed_at,
+                ));
+                false
+            }
+        });
+        self.apps.retain_mut(|a| {
+            if let Some(c) = a.approved_at.filter(|c| !ok(*c)) {
+                errors.push(unholdable(
+                    &a.source,
+                    None,
+                    format!(
+                        "data/connected-application.js: app {} of account {} approved_at",
+                        a.app_id, a.account_id
+                    ),
+                    c,
+                ));
+                a.approved_at = None;
+            }
+            ok(a.observed_at) || {
+                errors.push(unholdable(
+                    &a.source,
+                    None,
+                    GENERATED.to_string(),
+                    a.observed_at,
+                ));
+                false
+            }
+        });
+        self.trends.retain_mut(|t| {
+            if let Some(c) = t.created_at.filter(|c| !ok(*c)) {
+                errors.push(unholdable(
+                    &t.source,
+                    Some(t.source_record),
+                    "trend snapshot: created_at".to_string(),
+                    c,
+                ));
+                t.created_at = None;
+            }
+            ok(t.as_of) || {
+                errors.push(unholdable(
+                    &t.source,
+                    Some(t.source_record),
+                    "trend snapshot: as_of".to_string(),
+                    t.as_of,
+                ));
+                false
+            }
+        });
+        self.snapshots.retain(|s| match s.taken_at {
+            Some(t) if !ok(t) => {
+                errors.push(unholdable(&s.source, None, GENERATED.to_string(), t));
+                false
+            }
+            _ => true,
+        });
+        self.lists.retain(|l| {
+            ok(l.observed_at) || {
+                errors.push(unholdable(
+                    &l.source,
+                    None,
+                    GENERATED.to_string(),
+                    l.observed_at,
+                ));
+                false
+            }
+        });
+        self.absent.retain(|a| {
+            ok(a.observed_at) || {
+                errors.push(unholdable(
+                    &a.source,
+                    None,
+                    GENERATED.to_string(),
+                    a.observed_at,
+                ));
+                false
+            }
+        });
+        // One wrong generation date is one problem, not one per row it dates.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert((e.file.clone(), e.reason.clone())));
+        errors
+    }
+
     pub fn merge(&mut self, other: Side) {
         self.accounts.extend(other.accounts);
         self.apps.extend(other.apps);

@@ -4,8 +4,11 @@
 //! version N holds everything that ingest N brought.
 
 mod lock;
+mod maintenance;
+mod retention;
 mod rows;
 mod session;
+mod superseded;
 mod time_travel;
 mod writer;
 
@@ -24,10 +27,13 @@ use crate::error::{Error, Result};
 use crate::model::schema::{Table, tables};
 
 pub use lock::{Contention, StoreLock};
+pub use maintenance::{CheckReport, Compacted, Problem};
+pub use retention::{KEEP_HISTORY, history_kept_notice, keeps_history};
 pub use rows::{batches_to_rows, column, query_rows};
 pub use session::{AsOf, SessionOptions};
+pub use superseded::{Reason, SupersededRow, row_key};
 pub use time_travel::Pin;
-pub use writer::{ChunkBuilder, EventChunk, EventWriter, IdSet, RelationEvent};
+pub use writer::{ChunkBuilder, EventChunk, EventWriter, IdSet, RelationEvent, Stored};
 
 pub struct Store {
     root: PathBuf,
@@ -118,17 +124,28 @@ impl Store {
             .with_table_name(t.name)
             .with_comment(t.doc)
             .with_columns(schema.fields().cloned())
+            .with_configuration(
+                retention::KEEP_HISTORY
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Some(v.to_string()))),
+            )
             .with_save_mode(SaveMode::Ignore)
             .await
             .map_err(|e| self.err(t.name, e))
     }
 
-    /// Create every table that does not exist yet.
-    pub async fn init(&self) -> Result<()> {
+    /// Create every table that does not exist yet, and make every table keep its whole history
+    /// (see [`retention`]), as tables made by an older xaudit did not. Returns the names of the
+    /// tables that did not keep it before.
+    pub async fn init(&self) -> Result<Vec<&'static str>> {
+        let mut upgraded = Vec::new();
         for t in tables() {
-            self.open_or_create(t).await?;
+            let table = self.open_or_create(t).await?;
+            if self.keep_history(t.name, table).await?.1 {
+                upgraded.push(t.name);
+            }
         }
-        Ok(())
+        Ok(upgraded)
     }
 
     /// The store version: the events table's version, None for a store never written.
@@ -252,7 +269,7 @@ pub fn commit_properties(metadata: &serde_json::Value) -> CommitProperties {
     if let Some(o) = metadata.as_object() {
         m.extend(o.iter().map(|(k, v)| (format!("xaudit.{k}"), v.clone())));
     }
-    CommitProperties::default().with_metadata(m)
+    retention::without_cleanup(CommitProperties::default().with_metadata(m))
 }
 
 /// Serde rows → Arrow, through arrow's JSON decoder (so every side table has one code path).

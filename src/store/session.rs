@@ -1,9 +1,19 @@
 //! The DataFusion session over a store: every table registered under its name (empty ones too,
 //! so queries work on a fresh store), at the latest or a given version.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use datafusion::catalog::MemTable;
+use async_trait::async_trait;
+use datafusion::arrow::array::{
+    ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{MemTable, Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::{Pin, Store};
@@ -42,6 +52,7 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
         .with_information_schema(true)
         .with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
+    let mut may_hold_unholdable = false;
     for t in tables() {
         let table = match pin {
             None => store.open(t.name).await?,
@@ -55,16 +66,89 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
                 None => None,
             },
         };
+        // The events table is registered as `event_log`; `events` is the view of it every rule
+        // and query reads (see `register_events_view`).
+        let name = if t.name == "events" {
+            "event_log"
+        } else {
+            t.name
+        };
+        if t.name == "events" {
+            may_hold_unholdable = table.as_ref().is_some_and(may_hold_unholdable_times);
+        }
         match table {
-            Some(table) => register_delta(&ctx, store, t.name, table).await?,
+            Some(table) => register_delta(&ctx, store, name, table).await?,
             None => {
                 let empty = MemTable::try_new(t.schema(), vec![vec![]])?;
-                ctx.register_table(t.name, Arc::new(empty))?;
+                ctx.register_table(name, Arc::new(empty))?;
             }
         }
     }
-    ctx.register_table("store_versions", Arc::new(store_versions(store)?))?;
+    register_events_view(&ctx, may_hold_unholdable).await?;
+    ctx.register_table("store_versions", Arc::new(StoreVersions::new(store)))?;
     Ok(ctx)
+}
+
+/// Whether any file of the events table may hold a time outside what the engine holds, by the
+/// minimum and maximum times the Delta log records per file (a file without them may). Checking
+/// every row of every scan cost an audit of 1M events about 5 %.
+fn may_hold_unholdable_times(table: &deltalake::DeltaTable) -> bool {
+    use crate::model::time::{holdable, parse_ts};
+    let Ok(snapshot) = table.snapshot() else {
+        return true;
+    };
+    snapshot.log_data().into_iter().any(|file| {
+        let Some(stats) = file
+            .stats()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        else {
+            return true;
+        };
+        ["minValues", "maxValues"].iter().any(|bound| {
+            ["ts", "ts_lower"]
+                .iter()
+                .any(|c| match stats[bound][c].as_str().and_then(parse_ts) {
+                    Some(t) => !holdable(t),
+                    None => true,
+                })
+        })
+    })
+}
+
+/// `events`: the rows of `event_log` a later ingest did not supersede (see
+/// [`super::superseded`]), with a time the engine can hold. Ingest refuses any other time, but a
+/// store written before it did may hold one, and a single such row made every audit fail:
+/// `xaudit store check` lists them. A store with nothing superseded reads `event_log` straight.
+async fn register_events_view(ctx: &SessionContext, may_hold_unholdable: bool) -> Result<()> {
+    use crate::model::time::{ENGINE_MAX_MICROS, ENGINE_MIN_MICROS};
+    let holdable = |c: &str| {
+        if may_hold_unholdable {
+            format!(
+                "{c} BETWEEN to_timestamp_micros({ENGINE_MIN_MICROS}) AND to_timestamp_micros({ENGINE_MAX_MICROS})"
+            )
+        } else {
+            "true".to_string()
+        }
+    };
+    let any_superseded = !ctx
+        .sql("SELECT 1 FROM superseded LIMIT 1")
+        .await?
+        .collect()
+        .await?
+        .iter()
+        .all(|b| b.num_rows() == 0);
+    let not_superseded = if any_superseded {
+        " AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.event_id = e.event_id AND s.origin = e.origin)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "CREATE VIEW events AS SELECT * FROM event_log e WHERE e.origin <> 'explained_snapshot' AND {} AND {}{not_superseded}",
+        holdable("ts"),
+        holdable("ts_lower")
+    );
+    ctx.sql(&sql).await?.collect().await?;
+    Ok(())
 }
 
 /// Register a Delta table of the store in `ctx` under `name`.
@@ -85,30 +169,68 @@ pub async fn register_delta(
     Ok(())
 }
 
-/// The store's history as a table: one row per version, with its commit time and operation.
-fn store_versions(store: &Store) -> Result<MemTable> {
-    use datafusion::arrow::array::{
-        ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
-    };
-    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-    let versions = store.versions()?;
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("version", DataType::UInt64, false),
-        Field::new(
-            "committed_at",
-            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            false,
-        ),
-        Field::new("operation", DataType::Utf8, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.0))),
-        Arc::new(
-            TimestampMicrosecondArray::from_iter_values(versions.iter().map(|v| v.1 * 1000))
-                .with_timezone("UTC"),
-        ),
-        Arc::new(StringArray::from_iter(versions.iter().map(|v| v.2.clone()))),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+/// The store's history as a table: one row per version, with its commit time and operation. Read
+/// when a query scans it, not when a session opens: the history grows by a commit a night, and
+/// the sessions of ingests and audits never read it.
+#[derive(Debug)]
+struct StoreVersions {
+    store: PathBuf,
+    schema: SchemaRef,
+}
+
+impl StoreVersions {
+    fn new(store: &Store) -> StoreVersions {
+        StoreVersions {
+            store: store.root().to_path_buf(),
+            schema: Arc::new(Schema::new(vec![
+                Field::new("version", DataType::UInt64, false),
+                Field::new(
+                    "committed_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
+                Field::new("operation", DataType::Utf8, true),
+            ])),
+        }
+    }
+
+    async fn batch(&self) -> Result<RecordBatch> {
+        let versions = Store::at(&self.store)?.versions().await?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from_iter_values(versions.iter().map(|v| v.0))),
+            Arc::new(
+                TimestampMicrosecondArray::from_iter_values(versions.iter().map(|v| v.1 * 1000))
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(StringArray::from_iter(versions.iter().map(|v| v.2.clone()))),
+        ];
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
+    }
+}
+
+#[async_trait]
+impl TableProvider for StoreVersions {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let batch = self
+            .batch()
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        MemTable::try_new(self.schema.clone(), vec![vec![batch]])?
+            .scan(state, projection, filters, limit)
+            .await
+    }
 }

@@ -7,9 +7,14 @@
 //! Stores written before tables were recorded in the commit (and tables written after `events`,
 //! like `inputs`) are pinned by commit time instead: the latest version committed no later than
 //! the pinned events version.
+//!
+//! Versions and commit times come from delta-rs's table history. Every table keeps its whole log
+//! (see [`super::history`]); a store made before that may have lost its oldest log entries, and
+//! then the versions it can still show are the ones its log holds.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+
+use futures::TryStreamExt;
 
 use crate::error::{Error, Result};
 use crate::model::time::format_ts;
@@ -29,94 +34,138 @@ pub struct Pin {
     pub moment: i64,
 }
 
-/// The `commitInfo` action of one table version, read straight from the Delta log.
-fn commit_info(table_dir: &Path, version: u64) -> Result<Option<serde_json::Value>> {
-    let file = table_dir
-        .join("_delta_log")
-        .join(format!("{version:020}.json"));
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(&file, e)),
-    };
-    for line in text.lines() {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
-            && let Some(info) = v.get("commitInfo")
-        {
-            return Ok(Some(info.clone()));
-        }
-    }
-    Ok(Some(serde_json::Value::Null))
+/// One commit of a table, as its log records it.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub version: u64,
+    /// Commit time, ms since the epoch.
+    pub at_ms: i64,
+    /// The commit's provenance, xaudit's own `xaudit.*` keys included.
+    pub info: HashMap<String, serde_json::Value>,
 }
 
-/// Commit times (ms) of every version of a table still in its log, oldest first.
-fn commit_times(table_dir: &Path) -> Result<Vec<(u64, i64)>> {
-    let log = table_dir.join("_delta_log");
-    let entries = match std::fs::read_dir(&log) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(&log, e)),
-    };
-    let mut versions: Vec<u64> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            name.strip_suffix(".json")?.parse::<u64>().ok()
-        })
-        .collect();
-    versions.sort_unstable();
-    let mut out = Vec::with_capacity(versions.len());
-    for v in versions {
-        let ts = commit_info(table_dir, v)?
-            .and_then(|i| i.get("timestamp").and_then(|t| t.as_i64()))
-            .unwrap_or(0);
-        out.push((v, ts));
+impl Commit {
+    fn text(&self, key: &str) -> Option<String> {
+        self.info
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(String::from)
     }
-    Ok(out)
 }
 
 impl Store {
+    /// Every commit of table `name` its log still holds, oldest first (empty for a table never
+    /// written).
+    pub async fn history(&self, name: &str) -> Result<Vec<Commit>> {
+        let Some(mut table) = self.open(name).await? else {
+            return Ok(Vec::new());
+        };
+        // delta-rs lists the commit files present, newest first, without their version numbers:
+        // the versions are counted down from the latest. A writer committing while the list is
+        // read would shift that count, so the list is taken again until the latest version
+        // before and after it agree.
+        for _ in 0..5 {
+            let before = table.version();
+            let infos: Vec<deltalake::kernel::CommitInfo> = table
+                .history(None)
+                .try_collect()
+                .await
+                .map_err(|e| self.err(name, e))?;
+            table.update_state().await.map_err(|e| self.err(name, e))?;
+            let (Some(latest), true) = (table.version(), table.version() == before) else {
+                continue;
+            };
+            let mut out: Vec<Commit> = infos
+                .into_iter()
+                .zip((0..=latest).rev())
+                .map(|(info, version)| Commit {
+                    version,
+                    at_ms: info.timestamp.unwrap_or(0),
+                    info: info.info,
+                })
+                .collect();
+            out.reverse();
+            return Ok(out);
+        }
+        Err(Error::store(
+            self.root().join(name),
+            std::io::Error::other(
+                "the table kept changing while its history was read; try again when no ingest is running",
+            ),
+        ))
+    }
+
+    /// One commit of table `name`, read from its log entry; None when the log does not hold it.
+    async fn commit(&self, name: &str, version: u64) -> Result<Option<Commit>> {
+        let Some(table) = self.open(name).await? else {
+            return Ok(None);
+        };
+        let entry = table
+            .log_store()
+            .read_commit_entry(version)
+            .await
+            .map_err(|e| self.err(name, e))?;
+        let Some(bytes) = entry else {
+            return Ok(None);
+        };
+        let info = bytes
+            .split(|b| *b == b'\n')
+            .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+            .find_map(|action| action.get("commitInfo").cloned())
+            .and_then(|info| serde_json::from_value::<deltalake::kernel::CommitInfo>(info).ok())
+            .unwrap_or_default();
+        Ok(Some(Commit {
+            version,
+            at_ms: info.timestamp.unwrap_or(0),
+            info: info.info,
+        }))
+    }
+
     /// The store as it was at events version `version`.
     pub async fn pin_version(&self, version: u64) -> Result<Pin> {
-        let events_dir = self.root().join("events");
-        let times = commit_times(&events_dir)?;
-        let Some(&(_, committed)) = times.iter().find(|(v, _)| *v == version) else {
-            let latest = times.last().map(|(v, _)| *v);
-            return Err(Error::Usage(match latest {
-                Some(l) => format!(
-                    "the store has no version {version} (versions 0 to {l}; `xaudit sql --store … \"SELECT * FROM store_versions\"` lists them)"
-                ),
-                None => format!("the store has no events table, so no version {version}"),
-            }));
+        // Two log entries (this version's and the next one's) say all a pin needs; the whole
+        // history is read only to say what exists when the version does not.
+        let Some(commit) = self.commit("events", version).await? else {
+            let commits = self.history("events").await?;
+            return Err(Error::Usage(no_such_version(version, &commits)));
         };
         // The last moment the store was at this version: just before the next one.
-        let moment = match times.iter().find(|(v, _)| *v > version) {
-            Some(&(_, next)) => next * 1000 - 1,
+        let moment = match self.commit("events", version + 1).await? {
+            Some(next) => next.at_ms * 1000 - 1,
             None => chrono::Utc::now().timestamp_micros(),
         };
-        self.pin(version, committed, moment)
+        self.pin(&commit, moment).await
     }
 
     /// The store as it was at `moment` (µs since the epoch).
     pub async fn pin_time(&self, moment: i64) -> Result<Pin> {
-        let times = commit_times(&self.root().join("events"))?;
+        let commits = self.history("events").await?;
         let at_ms = moment.div_euclid(1000);
-        match times.iter().rev().find(|(_, t)| *t <= at_ms) {
-            Some(&(version, committed)) => self.pin(version, committed, moment),
-            None => Err(Error::Usage(match times.first() {
-                Some((_, first)) => format!(
+        match commits.iter().rev().find(|c| c.at_ms <= at_ms) {
+            Some(commit) => self.pin(commit, moment).await,
+            None => Err(Error::Usage(match commits.first() {
+                Some(first) if first.version > 0 => format!(
+                    "the store's history starts at version {} (committed at {}); it holds nothing as of {}: {}",
+                    first.version,
+                    format_ts(first.at_ms * 1000),
+                    format_ts(moment),
+                    LOST_LOG
+                ),
+                Some(first) => format!(
                     "the store did not exist yet at {} (its first version was committed at {})",
                     format_ts(moment),
-                    format_ts(first * 1000)
+                    format_ts(first.at_ms * 1000)
                 ),
                 None => "the store has no events table yet".to_string(),
             })),
         }
     }
 
-    fn pin(&self, version: u64, committed_ms: i64, moment: i64) -> Result<Pin> {
-        let recorded: BTreeMap<String, u64> = commit_info(&self.root().join("events"), version)?
-            .and_then(|i| i.get("xaudit.tables").cloned())
+    async fn pin(&self, commit: &Commit, moment: i64) -> Result<Pin> {
+        let recorded: BTreeMap<String, u64> = commit
+            .info
+            .get("xaudit.tables")
+            .cloned()
             .and_then(|t| serde_json::from_value(t).ok())
             .unwrap_or_default();
         let mut tables = BTreeMap::new();
@@ -128,13 +177,13 @@ impl Store {
                 tables.insert(t.name.to_string(), v);
                 continue;
             }
-            let times = commit_times(&self.root().join(t.name))?;
-            if let Some(&(v, _)) = times.iter().rev().find(|(_, ts)| *ts <= committed_ms) {
-                tables.insert(t.name.to_string(), v);
+            let history = self.history(t.name).await?;
+            if let Some(c) = history.iter().rev().find(|c| c.at_ms <= commit.at_ms) {
+                tables.insert(t.name.to_string(), c.version);
             }
         }
         Ok(Pin {
-            version,
+            version: commit.version,
             tables,
             moment,
         })
@@ -157,17 +206,33 @@ impl Store {
     }
 
     /// Every events version with its commit time and operation (for `store_versions`).
-    pub fn versions(&self) -> Result<Vec<(u64, i64, Option<String>)>> {
-        let dir = self.root().join("events");
-        let mut out = Vec::new();
-        for (v, ts) in commit_times(&dir)? {
-            let op = commit_info(&dir, v)?.and_then(|i| {
-                i.get("xaudit.operation")
-                    .and_then(|o| o.as_str())
-                    .map(String::from)
-            });
-            out.push((v, ts, op));
-        }
-        Ok(out)
+    pub async fn versions(&self) -> Result<Vec<(u64, i64, Option<String>)>> {
+        Ok(self
+            .history("events")
+            .await?
+            .into_iter()
+            .map(|c| {
+                let op = c.text("xaudit.operation").or_else(|| c.text("operation"));
+                (c.version, c.at_ms, op)
+            })
+            .collect())
+    }
+}
+
+const LOST_LOG: &str = "older log entries were deleted by Delta's log cleanup before xaudit kept every table's history (the first write by this xaudit version makes a store keep it from then on)";
+
+/// What to say when `version` is not in the history: which versions exist, and why older ones
+/// may be gone.
+fn no_such_version(version: u64, commits: &[Commit]) -> String {
+    match (commits.first(), commits.last()) {
+        (Some(first), Some(last)) if version < first.version => format!(
+            "the store's version {version} can no longer be read: its history holds versions {} to {}; {LOST_LOG}",
+            first.version, last.version
+        ),
+        (Some(first), Some(last)) => format!(
+            "the store has no version {version}: its versions are {} to {} (`xaudit sql --store … \"SELECT * FROM store_versions\"` lists them)",
+            first.version, last.version
+        ),
+        _ => format!("the store has no events table, so no version {version}"),
     }
 }

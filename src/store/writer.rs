@@ -21,7 +21,9 @@ use futures::StreamExt;
 use super::{SessionOptions, Store, commit_properties, holds_files};
 use crate::error::{Error, Result};
 use crate::model::schema::EVENTS;
-use crate::model::{Event, EventColumns, Kind, id_key};
+use crate::model::{Event, EventColumns, Kind, Origin, id_key};
+
+pub use super::superseded::{Reason, SupersededRow};
 
 /// Ids are already uniform hashes: hashing them again would only cost time.
 #[derive(Default)]
@@ -43,8 +45,88 @@ impl Hasher for IdHasher {
     }
 }
 
-/// Known event ids, 16 bytes each.
-pub type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
+/// An event id's 16-byte key whose lowest three bits are replaced by the origin of the stored
+/// copy: hashed and compared without those bits, so one set answers both "is this event stored?"
+/// and "from which origin?" in one lookup, at the 16 bytes an id takes anyway. The ids keep 125
+/// bits of their hash.
+#[derive(Clone, Copy)]
+struct Known(u128);
+
+const ORIGIN_BITS: u128 = 0b111;
+
+impl Known {
+    fn new(key: u128, origin: Origin) -> Known {
+        let code = Origin::ALL
+            .iter()
+            .position(|o| *o == origin)
+            .expect("every origin is listed") as u128;
+        Known((key & !ORIGIN_BITS) | code)
+    }
+    fn origin(self) -> Origin {
+        Origin::ALL[(self.0 & ORIGIN_BITS) as usize]
+    }
+}
+
+impl PartialEq for Known {
+    fn eq(&self, other: &Known) -> bool {
+        (self.0 ^ other.0) & !ORIGIN_BITS == 0
+    }
+}
+
+impl Eq for Known {}
+
+impl std::hash::Hash for Known {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(self.0 & !ORIGIN_BITS);
+    }
+}
+
+/// The events stored, by id, each with the origin of the copy `events` shows.
+#[derive(Default)]
+pub struct IdSet(HashSet<Known, BuildHasherDefault<IdHasher>>);
+
+/// What storing one more copy of an event does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The first copy: written.
+    New,
+    /// A copy of a higher-ranked origin than the stored one: written, and the stored copy (of
+    /// this origin) is superseded.
+    Replaces(Origin),
+    /// The store has a copy as good: dropped.
+    Duplicate,
+}
+
+impl IdSet {
+    fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+
+    /// Record a copy of event `key` from `origin`, and say what becomes of it.
+    pub fn store(&mut self, key: u128, origin: Origin) -> Stored {
+        let new = Known::new(key, origin);
+        match self.0.get(&new) {
+            None => {
+                self.0.insert(new);
+                Stored::New
+            }
+            Some(old) if origin.precedence() < old.origin().precedence() => {
+                let was = old.origin();
+                self.0.replace(new);
+                Stored::Replaces(was)
+            }
+            Some(_) => Stored::Duplicate,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 /// How event files are written. Columns of ids and times are near-random bytes that compression
 /// barely shrinks (event ids not at all) but every audit pays to decompress on every scan, so they
@@ -55,7 +137,7 @@ pub type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
 /// and the ids that are hashes (event ids; message ids, which are not time-ordered like post ids)
 /// skip min/max statistics that no query prunes on. Both cost ingest time for nothing: comparing
 /// every event id with the page's minimum and maximum was about 1 % of a first ingest's CPU.
-fn writer_properties() -> WriterProperties {
+pub(super) fn writer_properties() -> WriterProperties {
     let mut b = WriterProperties::builder().set_compression(Compression::LZ4_RAW);
     for c in [
         "event_id",
@@ -95,6 +177,7 @@ pub struct RelationEvent {
     pub kind: Kind,
     pub member: String,
     pub ts: i64,
+    pub origin: Origin,
 }
 
 fn relation_member<'e>(e: &'e Event<'_>) -> Option<&'e str> {
@@ -115,6 +198,7 @@ fn relation_member<'e>(e: &'e Event<'_>) -> Option<&'e str> {
 pub struct EventChunk {
     batch: RecordBatch,
     keys: Vec<u128>,
+    origins: Vec<Origin>,
     relations: Vec<(usize, RelationEvent)>,
 }
 
@@ -122,6 +206,7 @@ pub struct EventChunk {
 pub struct ChunkBuilder {
     columns: EventColumns,
     keys: Vec<u128>,
+    origins: Vec<Origin>,
     relations: Vec<(usize, RelationEvent)>,
 }
 
@@ -130,6 +215,7 @@ impl ChunkBuilder {
         ChunkBuilder {
             columns: EventColumns::with_capacity(n),
             keys: Vec::with_capacity(n),
+            origins: Vec::with_capacity(n),
             relations: Vec::new(),
         }
     }
@@ -144,10 +230,12 @@ impl ChunkBuilder {
                     kind: e.kind,
                     member: member.to_string(),
                     ts: e.ts,
+                    origin: e.origin,
                 },
             ));
         }
         self.keys.push(id.key());
+        self.origins.push(e.origin);
         self.columns.push(e, &id);
     }
 
@@ -164,6 +252,7 @@ impl ChunkBuilder {
         Ok(EventChunk {
             batch: self.columns.finish()?,
             keys: std::mem::take(&mut self.keys),
+            origins: std::mem::take(&mut self.origins),
             relations: std::mem::take(&mut self.relations),
         })
     }
@@ -197,6 +286,8 @@ pub struct EventWriter {
     flushing: Vec<tokio::task::JoinHandle<std::result::Result<Vec<Add>, DeltaTableError>>>,
     adds: Vec<Action>,
     known: IdSet,
+    /// Stored copies that copies written by this ingest supersede.
+    pub replaced: Vec<SupersededRow>,
     pub added: u64,
     pub duplicates: u64,
 }
@@ -220,6 +311,7 @@ impl EventWriter {
             flushing: Vec::new(),
             adds: Vec::new(),
             known,
+            replaced: Vec::new(),
             added: 0,
             duplicates: 0,
         })
@@ -231,9 +323,17 @@ impl EventWriter {
         let EventChunk {
             batch,
             keys,
+            origins,
             relations,
         } = chunk;
-        let fresh: Vec<bool> = keys.iter().map(|k| self.known.insert(*k)).collect();
+        let mut fresh = Vec::with_capacity(keys.len());
+        for (row, (key, origin)) in keys.iter().zip(&origins).enumerate() {
+            let stored = self.known.store(*key, *origin);
+            if let Stored::Replaces(was) = stored {
+                self.replaced.push(replaced_row(&batch, row, was)?);
+            }
+            fresh.push(stored != Stored::Duplicate);
+        }
         let added = fresh.iter().filter(|f| **f).count();
         self.duplicates += (keys.len() - added) as u64;
         if added == 0 {
@@ -343,21 +443,38 @@ fn file_writer(table: &DeltaTable) -> Result<RecordBatchWriter> {
         .with_writer_properties(writer_properties()))
 }
 
+/// The stored copy of an event that row `row` of `batch` supersedes.
+fn replaced_row(batch: &RecordBatch, row: usize, was: Origin) -> Result<SupersededRow> {
+    const Q: &str = "superseded copy";
+    let id = super::utf8(super::column(Q, batch, "event_id")?)?;
+    let account = super::utf8(super::column(Q, batch, "account_id")?)?;
+    Ok(SupersededRow::new(
+        id.value(row),
+        was,
+        account.value(row),
+        Reason::Copy,
+    ))
+}
+
+/// Every stored row's id and origin: superseded copies too, so that they are not written again.
 async fn load_ids(store: &Store) -> Result<IdSet> {
     let ctx = store.session(&SessionOptions::default()).await?;
     let mut stream = ctx
-        .sql("SELECT event_id FROM events")
+        .sql("SELECT event_id, origin FROM event_log")
         .await?
         .execute_stream()
         .await?;
     let mut ids = IdSet::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let col = super::utf8(super::column("stored event ids", &batch, "event_id")?)?;
+        const Q: &str = "stored event ids";
+        let col = super::utf8(super::column(Q, &batch, "event_id")?)?;
+        let origin = super::utf8(super::column(Q, &batch, "origin")?)?;
         ids.reserve(col.len());
         for i in 0..col.len() {
             if col.is_valid(i) {
-                ids.insert(id_key(col.value(i)));
+                let origin = Origin::parse(origin.value(i)).unwrap_or(Origin::Snapshot);
+                ids.store(id_key(col.value(i)), origin);
             }
         }
     }
