@@ -316,6 +316,8 @@ pub async fn ingest(
         let snapshots = std::mem::take(&mut side.snapshots);
         let snapshots::Diffs {
             events: snap_events,
+            explained: explained_chunks,
+            explained_count,
             rows: snap_rows,
             superseded: explained,
         } = snapshots::diff(
@@ -326,12 +328,7 @@ pub async fn ingest(
             &mut side.notices,
         )
         .await?;
-        report.snapshot_events = snap_events.len() as u64;
-        // Explained differences go last, into files of their own: `events` leaves them out by
-        // their origin, and files holding nothing else are skipped by their statistics.
-        let (explained_diffs, snap_events): (Vec<_>, Vec<_>) = snap_events
-            .into_iter()
-            .partition(|e| e.origin == crate::model::Origin::ExplainedSnapshot);
+        report.snapshot_events = snap_events.len() as u64 + explained_count;
         // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
         // thousands of snapshot members into events.
         let chunks = snap_events
@@ -342,33 +339,18 @@ pub async fn ingest(
         for chunk in chunks {
             writer.write_chunk(chunk).await?;
         }
-        if !explained_diffs.is_empty() {
+        // Explained differences go last, into files of their own: `events` leaves them out by
+        // their origin, and files holding nothing else are skipped by their statistics.
+        if !explained_chunks.is_empty() {
             writer.flush_in_background()?;
-            // Converted a few chunks at a time: they are many, and written at once they would
-            // all be in memory twice (events and Arrow).
-            let mut explained_diffs = explained_diffs.into_iter();
-            loop {
-                let batch: Vec<_> = explained_diffs
-                    .by_ref()
-                    .take(8 * crate::readers::CHUNK)
-                    .collect();
-                if batch.is_empty() {
-                    break;
-                }
-                let chunks = batch
-                    .into_par_iter()
-                    .chunks(crate::readers::CHUNK)
-                    .map(EventChunk::new)
-                    .collect::<Result<Vec<_>>>()?;
-                for chunk in chunks {
-                    writer.write_chunk(chunk).await?;
-                }
+            for chunk in explained_chunks {
+                writer.write_chunk(chunk).await?;
             }
         }
-
         crate::fault::pause_point("ingest-before-side-tables");
         // A safe point before the first commit (the side tables go first).
         crate::interrupt::check()?;
+
         let meta = serde_json::json!({ "operation": "ingest", "inputs": summaries.iter().map(|s| &s.path).collect::<Vec<_>>() });
         // The side tables are independent of each other: their commits overlap.
         let mut superseded = std::mem::take(&mut writer.replaced);

@@ -26,7 +26,8 @@ use crate::error::Result;
 use crate::model::{Event, Kind, Origin, hash_id, time};
 use crate::readers::{Relation, SnapshotObs};
 use crate::store::{
-    Reason, RelationEvent, SessionOptions, Store, SupersededRow, column, int64, utf8,
+    ChunkBuilder, EventChunk, Reason, RelationEvent, SessionOptions, Store, SupersededRow, column,
+    int64, utf8,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +234,12 @@ fn timed_by_account(pending: &[RelationEvent]) -> HashMap<&str, Timed<&str>> {
 #[derive(Default)]
 pub struct Diffs {
     pub events: Vec<Event<'static>>,
+    /// Differences a timed event already explains, converted for the writer as they were made
+    /// (a first ingest of archives and webhook logs explains hundreds of thousands of them, and
+    /// as events they would take several times the memory).
+    pub explained: Vec<EventChunk>,
+    /// How many differences `explained` holds.
+    pub explained_count: u64,
     pub rows: Vec<SnapshotRow>,
     /// Stored differences that this ingest's timed events explain. (This ingest's own explained
     /// differences are among `events`, with the origin `explained_snapshot`.)
@@ -309,9 +316,11 @@ pub async fn diff(
             let pending_timed = timed_pending.get(g.account.as_str());
             g.diff(stored_timed, pending_timed)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for d in diffed {
         out.events.extend(d.events);
+        out.explained_count += d.explained.iter().map(|c| c.len() as u64).sum::<u64>();
+        out.explained.extend(d.explained);
         out.rows.extend(d.rows);
         notices.extend(d.notice);
     }
@@ -332,6 +341,7 @@ struct Group {
 
 struct Diffed {
     events: Vec<Event<'static>>,
+    explained: Vec<EventChunk>,
     rows: Vec<SnapshotRow>,
     notice: Option<String>,
 }
@@ -343,7 +353,7 @@ impl Group {
         self,
         stored_timed: Option<&Timed<Box<str>>>,
         pending_timed: Option<&Timed<&str>>,
-    ) -> Diffed {
+    ) -> Result<Diffed> {
         let Group {
             account,
             relation,
@@ -382,6 +392,8 @@ impl Group {
         let mut lower = prev_at.unwrap_or(created_at.unwrap_or(time::X_EPOCH_MICROS));
         let mut events = Vec::new();
         let mut rows = Vec::new();
+        let mut explained_chunks = Vec::new();
+        let mut chunk = ChunkBuilder::with_capacity(0);
         let mut push = |mut e: Event<'static>, member: &str| {
             if explained(stored_timed, e.kind, member, e.ts_lower, e.ts)
                 || explained(pending_timed, e.kind, member, e.ts_lower, e.ts)
@@ -390,8 +402,13 @@ impl Group {
                 // text is the timed event's to show.
                 e.origin = Origin::ExplainedSnapshot;
                 e.text = None;
+                chunk.push(&e);
+                if chunk.len() >= crate::readers::CHUNK {
+                    explained_chunks.push(chunk.finish());
+                }
+            } else {
+                events.push(e);
             }
-            events.push(e);
         };
         for snap in &snaps {
             let taken_at = snap.taken_at.expect("filtered above");
@@ -454,11 +471,16 @@ impl Group {
             state = current;
             lower = taken_at;
         }
-        Diffed {
+        if !chunk.is_empty() {
+            explained_chunks.push(chunk.finish());
+        }
+        let explained = explained_chunks.into_iter().collect::<Result<Vec<_>>>()?;
+        Ok(Diffed {
             events,
+            explained,
             rows,
             notice,
-        }
+        })
     }
 }
 
