@@ -157,6 +157,7 @@ pub async fn nightly(
     }
     crate::fault::pause_point("nightly-after-ingest");
     let upgraded = store.init().await?;
+    store.keep_history_of(&upgraded).await?;
     notices.extend(crate::store::history_kept_notice(&upgraded));
 
     let ctx = store.session(&SessionOptions::default()).await?;

@@ -119,6 +119,15 @@ async fn a_store_that_did_not_keep_history_is_switched_over_by_its_next_ingest()
         .await
         .unwrap();
     assert!(!xaudit::store::keeps_history(&events));
+    let version = store.version().await.unwrap();
+
+    // A failed ingest leaves the store exactly as it was, properties included.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"account_id\":\"1\",\"ts\":\n").unwrap();
+    assert!(ingest_all(&store, &[bad], false).await.is_err());
+    assert_eq!(store.version().await.unwrap(), version);
+    let events = store.open("events").await.unwrap().unwrap();
+    assert!(!xaudit::store::keeps_history(&events));
 
     let report = ingest_all(&store, &[one_event_log(dir.path(), 1)], false)
         .await

@@ -417,6 +417,8 @@ pub async fn ingest(
     report.events_read = side.events;
     report.notices = skipped;
     report.notices.extend(side.notices);
+    // Only now that the ingest has succeeded: a failed one leaves the store as it was.
+    store.keep_history_of(&upgraded).await?;
     report
         .notices
         .extend(crate::store::history_kept_notice(&upgraded));

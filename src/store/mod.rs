@@ -134,18 +134,29 @@ impl Store {
             .map_err(|e| self.err(t.name, e))
     }
 
-    /// Create every table that does not exist yet, and make every table keep its whole history
-    /// (see [`retention`]), as tables made by an older xaudit did not. Returns the names of the
-    /// tables that did not keep it before.
+    /// Create every table that does not exist yet. Returns the names of the tables that do not
+    /// keep their whole history yet (made by an older xaudit; see [`retention`]): a run switches
+    /// them with [`Store::keep_history_of`] once it has written successfully, so that a failed
+    /// run leaves the store as it was.
     pub async fn init(&self) -> Result<Vec<&'static str>> {
-        let mut upgraded = Vec::new();
+        let mut lacking = Vec::new();
         for t in tables() {
             let table = self.open_or_create(t).await?;
-            if self.keep_history(t.name, table).await?.1 {
-                upgraded.push(t.name);
+            if !keeps_history(&table) {
+                lacking.push(t.name);
             }
         }
-        Ok(upgraded)
+        Ok(lacking)
+    }
+
+    /// Make the tables `names` keep their whole history (see [`retention`]).
+    pub async fn keep_history_of(&self, names: &[&'static str]) -> Result<()> {
+        for name in names {
+            if let Some(table) = self.open(name).await? {
+                self.keep_history(name, table).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The store version: the events table's version, None for a store never written.
