@@ -24,16 +24,7 @@ async fn state_after(root: &Path, ingests: &[Vec<PathBuf>]) -> State {
     for inputs in ingests.iter().filter(|i| !i.is_empty()) {
         ingest_all(&store, inputs, false).await.unwrap();
     }
-    let ctx = store.session(&Default::default()).await.unwrap();
-    let batches = ctx
-        .sql("SELECT * FROM events ORDER BY event_id")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let mut csv = Vec::new();
-    xaudit::output::write_batches(&batches, xaudit::output::TableFormat::Csv, &mut csv).unwrap();
+    let events = events_csv(&store, None).await;
     let report = audit_default(&store).await;
     let mut fingerprints: Vec<String> = report
         .accounts
@@ -47,7 +38,7 @@ async fn state_after(root: &Path, ingests: &[Vec<PathBuf>]) -> State {
     o.remove("generated_at");
     o.remove("store_version");
     State {
-        events: String::from_utf8(csv).unwrap(),
+        events,
         report,
         fingerprints,
     }

@@ -57,8 +57,8 @@ pub struct IngestReport {
     /// Events already in the store (or twice in this ingest).
     pub duplicates: u64,
     pub snapshot_events: u64,
-    /// Stored rows this ingest superseded, and snapshot differences it wrote already explained
-    /// (see `superseded`).
+    /// Stored rows this ingest superseded: copies of events it brought better ones of, and
+    /// snapshot differences its timed events explain (see `superseded`).
     pub superseded: u64,
     pub trends_added: usize,
     pub rejects: usize,
@@ -317,7 +317,6 @@ pub async fn ingest(
         let snapshots::Diffs {
             events: snap_events,
             explained: explained_chunks,
-            explained_count,
             rows: snap_rows,
             superseded: explained,
         } = snapshots::diff(
@@ -328,7 +327,8 @@ pub async fn ingest(
             &mut side.notices,
         )
         .await?;
-        report.snapshot_events = snap_events.len() as u64 + explained_count;
+        report.snapshot_events = snap_events.len() as u64
+            + explained_chunks.iter().map(|c| c.len() as u64).sum::<u64>();
         // Converted for the writer on every core: a first ingest of many archives diffs hundreds of
         // thousands of snapshot members into events.
         let chunks = snap_events

@@ -143,7 +143,7 @@ impl Stored {
                 };
                 let (account, member) = (account.value(i), member.value(i));
                 let origin = Origin::parse(origin.value(i));
-                let is_diff = matches!(origin, Some(Origin::Snapshot | Origin::ExplainedSnapshot));
+                let is_diff = origin.is_some_and(Origin::is_snapshot_diff);
                 if is_diff {
                     out.history
                         .entry((account.to_string(), relation))
@@ -218,7 +218,7 @@ fn explained<M: std::borrow::Borrow<str> + std::hash::Hash + Eq>(
 /// This ingest's timed relation events, by account.
 fn timed_by_account(pending: &[RelationEvent]) -> HashMap<&str, Timed<&str>> {
     let mut out: HashMap<&str, Timed<&str>> = HashMap::new();
-    for r in pending.iter().filter(|r| r.origin != Origin::Snapshot) {
+    for r in pending.iter().filter(|r| !r.origin.is_snapshot_diff()) {
         out.entry(r.account_id.as_str())
             .or_default()
             .entry(r.kind)
@@ -234,15 +234,12 @@ fn timed_by_account(pending: &[RelationEvent]) -> HashMap<&str, Timed<&str>> {
 #[derive(Default)]
 pub struct Diffs {
     pub events: Vec<Event<'static>>,
-    /// Differences a timed event already explains, converted for the writer as they were made
-    /// (a first ingest of archives and webhook logs explains hundreds of thousands of them, and
-    /// as events they would take several times the memory).
+    /// Differences a timed event already explains (origin `explained_snapshot`), converted for
+    /// the writer as they were made (a first ingest of archives and webhook logs explains
+    /// hundreds of thousands of them, and as events they would take several times the memory).
     pub explained: Vec<EventChunk>,
-    /// How many differences `explained` holds.
-    pub explained_count: u64,
     pub rows: Vec<SnapshotRow>,
-    /// Stored differences that this ingest's timed events explain. (This ingest's own explained
-    /// differences are among `events`, with the origin `explained_snapshot`.)
+    /// Stored differences that this ingest's timed events explain.
     pub superseded: Vec<SupersededRow>,
 }
 
@@ -319,7 +316,6 @@ pub async fn diff(
         .collect::<Result<_>>()?;
     for d in diffed {
         out.events.extend(d.events);
-        out.explained_count += d.explained.iter().map(|c| c.len() as u64).sum::<u64>();
         out.explained.extend(d.explained);
         out.rows.extend(d.rows);
         notices.extend(d.notice);

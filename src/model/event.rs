@@ -19,14 +19,20 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// Every origin, in declaration order: `ALL[o as usize] == o`.
     pub const ALL: [Origin; 6] = [
-        Origin::Webhook,
-        Origin::Activity,
-        Origin::Generic,
         Origin::Archive,
         Origin::Snapshot,
         Origin::ExplainedSnapshot,
+        Origin::Webhook,
+        Origin::Activity,
+        Origin::Generic,
     ];
+
+    /// Whether the row is a snapshot difference (explained or not) rather than a timed event.
+    pub fn is_snapshot_diff(self) -> bool {
+        matches!(self, Origin::Snapshot | Origin::ExplainedSnapshot)
+    }
 
     /// Which copy of an event the store shows when inputs of several origins hold it: the lowest
     /// rank. A webhook log (or the Activity API) knows the client of every action, a bot's own
@@ -334,6 +340,17 @@ pub fn id_key(id: &str) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's id set keeps an origin in three bits as `origin as u128` and reads it back
+    /// through `ALL`: both must agree, and every origin must fit.
+    #[test]
+    fn origins_are_listed_in_declaration_order_and_fit_three_bits() {
+        for (i, o) in Origin::ALL.iter().enumerate() {
+            assert_eq!(*o as usize, i, "{o:?}");
+            assert_eq!(Origin::parse(o.as_str()), Some(*o));
+        }
+        assert!(Origin::ALL.len() <= 8);
+    }
 
     fn ev(origin: Origin, source: &str) -> Event<'static> {
         let mut e = Event::new("42", Kind::Post, 1_000_000, origin, source.into(), 0);

@@ -231,9 +231,8 @@ pub struct Side {
 /// What dates the rows an archive observes (accounts, apps, lists, snapshots).
 const GENERATED: &str = "the archive's generation date (data/manifest.js generationDate)";
 
-/// The error for a time on a side row (an account, app, trend, list or snapshot) that the store
-/// cannot hold.
-fn unholdable(source: &str, record: Option<i64>, what: String, at: i64) -> InputError {
+/// The error for a time the store cannot hold, at `record` of `source` when known.
+fn unholdable(source: &str, record: Option<i64>, what: &str, at: i64) -> InputError {
     let position = record
         .map(|r| Position::record(r.max(0) as u64))
         .unwrap_or_default();
@@ -247,6 +246,34 @@ fn unholdable(source: &str, record: Option<i64>, what: String, at: i64) -> Input
     )
 }
 
+/// Collects the side-row times the store cannot hold.
+#[derive(Default)]
+struct TimeCheck(Vec<InputError>);
+
+impl TimeCheck {
+    /// Whether a row's own moment is holdable; if not, the row is to be dropped.
+    fn keep(&mut self, at: i64, source: &str, record: Option<i64>, what: &str) -> bool {
+        time::holdable(at) || {
+            self.0.push(unholdable(source, record, what, at));
+            false
+        }
+    }
+
+    /// Clear an optional time the store cannot hold; `what` is built only then.
+    fn clear(
+        &mut self,
+        at: &mut Option<i64>,
+        source: &str,
+        record: Option<i64>,
+        what: impl FnOnce() -> String,
+    ) {
+        if let Some(t) = at.filter(|t| !time::holdable(*t)) {
+            self.0.push(unholdable(source, record, &what(), t));
+            *at = None;
+        }
+    }
+}
+
 impl Side {
     /// Take out of the side rows every time the store cannot hold, as events' times are refused
     /// in [`Output::emit`]: stored, such a time fails every later audit. A row whose own moment
@@ -254,101 +281,39 @@ impl Side {
     /// app's approval) is cleared. Each is an error, for the caller to fail on or, with
     /// `--lenient`, to reject.
     pub fn take_unholdable_times(&mut self) -> Vec<InputError> {
-        let mut errors = Vec::new();
-        let ok = |t: i64| time::holdable(t);
+        let mut check = TimeCheck::default();
         self.accounts.retain_mut(|a| {
-            if let Some(c) = a.created_at.filter(|c| !ok(*c)) {
-                errors.push(unholdable(
-                    &a.source,
-                    None,
-                    format!("data/account.js: account {} created_at", a.account_id),
-                    c,
-                ));
-                a.created_at = None;
-            }
-            ok(a.observed_at) || {
-                errors.push(unholdable(
-                    &a.source,
-                    None,
-                    GENERATED.to_string(),
-                    a.observed_at,
-                ));
-                false
-            }
+            check.clear(&mut a.created_at, &a.source, None, || {
+                format!("data/account.js: account {} created_at", a.account_id)
+            });
+            check.keep(a.observed_at, &a.source, None, GENERATED)
         });
         self.apps.retain_mut(|a| {
-            if let Some(c) = a.approved_at.filter(|c| !ok(*c)) {
-                errors.push(unholdable(
-                    &a.source,
-                    None,
-                    format!(
-                        "data/connected-application.js: app {} of account {} approved_at",
-                        a.app_id, a.account_id
-                    ),
-                    c,
-                ));
-                a.approved_at = None;
-            }
-            ok(a.observed_at) || {
-                errors.push(unholdable(
-                    &a.source,
-                    None,
-                    GENERATED.to_string(),
-                    a.observed_at,
-                ));
-                false
-            }
+            check.clear(&mut a.approved_at, &a.source, None, || {
+                format!(
+                    "data/connected-application.js: app {} of account {} approved_at",
+                    a.app_id, a.account_id
+                )
+            });
+            check.keep(a.observed_at, &a.source, None, GENERATED)
         });
         self.trends.retain_mut(|t| {
-            if let Some(c) = t.created_at.filter(|c| !ok(*c)) {
-                errors.push(unholdable(
-                    &t.source,
-                    Some(t.source_record),
-                    "trend snapshot: created_at".to_string(),
-                    c,
-                ));
-                t.created_at = None;
-            }
-            ok(t.as_of) || {
-                errors.push(unholdable(
-                    &t.source,
-                    Some(t.source_record),
-                    "trend snapshot: as_of".to_string(),
-                    t.as_of,
-                ));
-                false
-            }
+            let record = Some(t.source_record);
+            check.clear(&mut t.created_at, &t.source, record, || {
+                "trend snapshot: created_at".into()
+            });
+            check.keep(t.as_of, &t.source, record, "trend snapshot: as_of")
         });
         self.snapshots.retain(|s| match s.taken_at {
-            Some(t) if !ok(t) => {
-                errors.push(unholdable(&s.source, None, GENERATED.to_string(), t));
-                false
-            }
-            _ => true,
+            Some(t) => check.keep(t, &s.source, None, GENERATED),
+            None => true,
         });
-        self.lists.retain(|l| {
-            ok(l.observed_at) || {
-                errors.push(unholdable(
-                    &l.source,
-                    None,
-                    GENERATED.to_string(),
-                    l.observed_at,
-                ));
-                false
-            }
-        });
-        self.absent.retain(|a| {
-            ok(a.observed_at) || {
-                errors.push(unholdable(
-                    &a.source,
-                    None,
-                    GENERATED.to_string(),
-                    a.observed_at,
-                ));
-                false
-            }
-        });
+        self.lists
+            .retain(|l| check.keep(l.observed_at, &l.source, None, GENERATED));
+        self.absent
+            .retain(|a| check.keep(a.observed_at, &a.source, None, GENERATED));
         // One wrong generation date is one problem, not one per row it dates.
+        let mut errors = check.0;
         let mut seen = std::collections::HashSet::new();
         errors.retain(|e| seen.insert((e.file.clone(), e.reason.clone())));
         errors
@@ -410,14 +375,7 @@ impl Output {
             } else {
                 e.ts
             };
-            let err = InputError::new(
-                &*e.source,
-                Position::record(e.source_record.max(0) as u64),
-                format!(
-                    "time {} is outside the years 1677 to 2262 that the store can hold (a typo in the year?)",
-                    time::format_ts(at)
-                ),
-            );
+            let err = unholdable(&e.source, Some(e.source_record), "time", at);
             return self.bad_record(err, None);
         }
         self.side.events += 1;

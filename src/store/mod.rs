@@ -149,16 +149,6 @@ impl Store {
         Ok(lacking)
     }
 
-    /// Make the tables `names` keep their whole history (see [`retention`]).
-    pub async fn keep_history_of(&self, names: &[&'static str]) -> Result<()> {
-        for name in names {
-            if let Some(table) = self.open(name).await? {
-                self.keep_history(name, table).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// The store version: the events table's version, None for a store never written.
     pub async fn version(&self) -> Result<Option<u64>> {
         Ok(self.open("events").await?.and_then(|t| t.version()))

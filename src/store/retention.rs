@@ -59,27 +59,28 @@ pub fn without_cleanup(props: CommitProperties) -> CommitProperties {
 }
 
 impl Store {
-    /// Give table `name` the properties that keep its history, if it lacks them (a store made
-    /// before xaudit set them). Returns the table, and whether it was changed.
-    pub(super) async fn keep_history(
-        &self,
-        name: &str,
-        table: DeltaTable,
-    ) -> Result<(DeltaTable, bool)> {
-        if keeps_history(&table) {
-            return Ok((table, false));
-        }
+    /// Make the tables `names` keep their whole history, each that does not yet (a store made
+    /// before xaudit set the properties).
+    pub async fn keep_history_of(&self, names: &[&'static str]) -> Result<()> {
         let properties: HashMap<String, String> = KEEP_HISTORY
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let meta = serde_json::json!({ "operation": "keep history" });
-        let table = table
-            .set_tbl_properties()
-            .with_properties(properties)
-            .with_commit_properties(super::commit_properties(&meta))
-            .await
-            .map_err(|e| self.err(name, e))?;
-        Ok((table, true))
+        for name in names {
+            let Some(table) = self.open(name).await? else {
+                continue;
+            };
+            if keeps_history(&table) {
+                continue;
+            }
+            table
+                .set_tbl_properties()
+                .with_properties(properties.clone())
+                .with_commit_properties(super::commit_properties(&meta))
+                .await
+                .map_err(|e| self.err(name, e))?;
+        }
+        Ok(())
     }
 }

@@ -69,13 +69,11 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
         // The events table is registered as `event_log`; `events` is the view of it every rule
         // and query reads (see `register_events_view`).
         let name = if t.name == "events" {
+            may_hold_unholdable = table.as_ref().is_some_and(may_hold_unholdable_times);
             "event_log"
         } else {
             t.name
         };
-        if t.name == "events" {
-            may_hold_unholdable = table.as_ref().is_some_and(may_hold_unholdable_times);
-        }
         match table {
             Some(table) => register_delta(&ctx, store, name, table).await?,
             None => {
@@ -92,7 +90,7 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
 /// Whether any file of the events table may hold a time outside what the engine holds, by the
 /// minimum and maximum times the Delta log records per file (a file without them may). Checking
 /// every row of every scan cost an audit of 1M events about 5 %.
-fn may_hold_unholdable_times(table: &deltalake::DeltaTable) -> bool {
+pub(super) fn may_hold_unholdable_times(table: &deltalake::DeltaTable) -> bool {
     use crate::model::time::{holdable, parse_ts};
     let Ok(snapshot) = table.snapshot() else {
         return true;

@@ -9,7 +9,7 @@
 //! the pinned events version.
 //!
 //! Versions and commit times come from delta-rs's table history. Every table keeps its whole log
-//! (see [`super::history`]); a store made before that may have lost its oldest log entries, and
+//! (see [`super::retention`]); a store made before that may have lost its oldest log entries, and
 //! then the versions it can still show are the ones its log holds.
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +45,14 @@ pub struct Commit {
 }
 
 impl Commit {
+    fn new(version: u64, info: deltalake::kernel::CommitInfo) -> Commit {
+        Commit {
+            version,
+            at_ms: info.timestamp.unwrap_or(0),
+            info: info.info,
+        }
+    }
+
     fn text(&self, key: &str) -> Option<String> {
         self.info
             .get(key)
@@ -78,11 +86,7 @@ impl Store {
             let mut out: Vec<Commit> = infos
                 .into_iter()
                 .zip((0..=latest).rev())
-                .map(|(info, version)| Commit {
-                    version,
-                    at_ms: info.timestamp.unwrap_or(0),
-                    info: info.info,
-                })
+                .map(|(info, version)| Commit::new(version, info))
                 .collect();
             out.reverse();
             return Ok(out);
@@ -95,11 +99,14 @@ impl Store {
         ))
     }
 
-    /// One commit of table `name`, read from its log entry; None when the log does not hold it.
-    async fn commit(&self, name: &str, version: u64) -> Result<Option<Commit>> {
-        let Some(table) = self.open(name).await? else {
-            return Ok(None);
-        };
+    /// One commit of `table` (the store's table `name`), read from its log entry; None when the
+    /// log does not hold it.
+    async fn commit(
+        &self,
+        name: &str,
+        table: &deltalake::DeltaTable,
+        version: u64,
+    ) -> Result<Option<Commit>> {
         let entry = table
             .log_store()
             .read_commit_entry(version)
@@ -114,23 +121,24 @@ impl Store {
             .find_map(|action| action.get("commitInfo").cloned())
             .and_then(|info| serde_json::from_value::<deltalake::kernel::CommitInfo>(info).ok())
             .unwrap_or_default();
-        Ok(Some(Commit {
-            version,
-            at_ms: info.timestamp.unwrap_or(0),
-            info: info.info,
-        }))
+        Ok(Some(Commit::new(version, info)))
     }
 
     /// The store as it was at events version `version`.
     pub async fn pin_version(&self, version: u64) -> Result<Pin> {
         // Two log entries (this version's and the next one's) say all a pin needs; the whole
         // history is read only to say what exists when the version does not.
-        let Some(commit) = self.commit("events", version).await? else {
+        let events = self.open("events").await?;
+        let found = match &events {
+            Some(table) => self.commit("events", table, version).await?,
+            None => None,
+        };
+        let (Some(events), Some(commit)) = (events, found) else {
             let commits = self.history("events").await?;
             return Err(Error::Usage(no_such_version(version, &commits)));
         };
         // The last moment the store was at this version: just before the next one.
-        let moment = match self.commit("events", version + 1).await? {
+        let moment = match self.commit("events", &events, version + 1).await? {
             Some(next) => next.at_ms * 1000 - 1,
             None => chrono::Utc::now().timestamp_micros(),
         };

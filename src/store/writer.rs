@@ -56,11 +56,7 @@ const ORIGIN_BITS: u128 = 0b111;
 
 impl Known {
     fn new(key: u128, origin: Origin) -> Known {
-        let code = Origin::ALL
-            .iter()
-            .position(|o| *o == origin)
-            .expect("every origin is listed") as u128;
-        Known((key & !ORIGIN_BITS) | code)
+        Known((key & !ORIGIN_BITS) | origin as u128)
     }
     fn origin(self) -> Origin {
         Origin::ALL[(self.0 & ORIGIN_BITS) as usize]
@@ -327,12 +323,16 @@ impl EventWriter {
             relations,
         } = chunk;
         let mut fresh = Vec::with_capacity(keys.len());
+        let mut replaced = Vec::new();
         for (row, (key, origin)) in keys.iter().zip(&origins).enumerate() {
             let stored = self.known.store(*key, *origin);
             if let Stored::Replaces(was) = stored {
-                self.replaced.push(replaced_row(&batch, row, was)?);
+                replaced.push((row, was));
             }
             fresh.push(stored != Stored::Duplicate);
+        }
+        if !replaced.is_empty() {
+            self.replaced.extend(replaced_rows(&batch, &replaced)?);
         }
         let added = fresh.iter().filter(|f| **f).count();
         self.duplicates += (keys.len() - added) as u64;
@@ -443,17 +443,15 @@ fn file_writer(table: &DeltaTable) -> Result<RecordBatchWriter> {
         .with_writer_properties(writer_properties()))
 }
 
-/// The stored copy of an event that row `row` of `batch` supersedes.
-fn replaced_row(batch: &RecordBatch, row: usize, was: Origin) -> Result<SupersededRow> {
+/// The stored copies that rows of `batch` supersede: (row, origin of the stored copy).
+fn replaced_rows(batch: &RecordBatch, replaced: &[(usize, Origin)]) -> Result<Vec<SupersededRow>> {
     const Q: &str = "superseded copy";
     let id = super::utf8(super::column(Q, batch, "event_id")?)?;
     let account = super::utf8(super::column(Q, batch, "account_id")?)?;
-    Ok(SupersededRow::new(
-        id.value(row),
-        was,
-        account.value(row),
-        Reason::Copy,
-    ))
+    Ok(replaced
+        .iter()
+        .map(|&(row, was)| SupersededRow::new(id.value(row), was, account.value(row), Reason::Copy))
+        .collect())
 }
 
 /// Every stored row's id and origin: superseded copies too, so that they are not written again.

@@ -65,6 +65,25 @@ pub async fn rows(store: &Store, sql: &str) -> Vec<Value> {
     serde_json::from_slice::<Vec<Value>>(&buf).expect("json rows")
 }
 
+/// Every row of `events`, sorted by id, as CSV: as of `as_of`, or the latest when None.
+pub async fn events_csv(store: &Store, as_of: Option<xaudit::store::AsOf>) -> String {
+    let ctx = store
+        .session(&SessionOptions { as_of })
+        .await
+        .expect("session");
+    let batches = ctx
+        .sql("SELECT * FROM events ORDER BY event_id")
+        .await
+        .expect("valid SQL")
+        .collect()
+        .await
+        .expect("query runs");
+    let mut csv = Vec::new();
+    xaudit::output::write_batches(&batches, xaudit::output::TableFormat::Csv, &mut csv)
+        .expect("csv");
+    String::from_utf8(csv).expect("utf-8")
+}
+
 pub async fn count(store: &Store, sql: &str) -> i64 {
     let r = rows(store, sql).await;
     r[0].as_object()
