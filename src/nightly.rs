@@ -13,8 +13,9 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::audit::{AuditOptions, Config, audit};
-use crate::error::{Error, Result};
+use crate::error::{Error, InputError, Result};
 use crate::findings_log::{self, Changes, RunRecord};
+use crate::ingest::folder::Entry;
 use crate::ingest::{IngestOptions, ingest};
 use crate::model::Change;
 use crate::model::hash_id;
@@ -60,31 +61,42 @@ fn in_progress(path: &Path) -> bool {
         .any(|s| name.ends_with(s))
 }
 
-/// Inbox entries not ingested before, recognized by content hash (the name does not matter: a
-/// file renamed or copied twice into the inbox is read once).
-/// Returns each with its content hash, and notices about entries skipped.
-pub async fn new_inputs(
-    store: &Store,
-    inbox: &Path,
-) -> Result<(Vec<(PathBuf, String)>, Vec<String>)> {
+/// What a night finds in its inbox.
+#[derive(Debug, Default)]
+pub struct InboxScan {
+    /// Entries not ingested before, with their content hashes (recognized by content, so a file
+    /// renamed or copied twice into the inbox is read once).
+    pub fresh: Vec<(PathBuf, String)>,
+    /// Entries that cannot be read (a broken link, a named pipe, a folder that cannot be
+    /// listed): the night fails on them, or rejects them with `--lenient`.
+    pub unreadable: Vec<InputError>,
+    /// Entries skipped for now or for good, with why (still being written, not data by name).
+    pub notices: Vec<String>,
+}
+
+/// The inbox's entries not ingested before. Whether a fresh entry is data is for the ingest to
+/// decide, as for any folder input: one it cannot recognize is an error, never a quiet skip.
+pub async fn new_inputs(store: &Store, inbox: &Path) -> Result<InboxScan> {
     if !inbox.is_dir() {
         return Err(Error::Usage(format!(
             "--inbox {}: not a folder",
             inbox.display()
         )));
     }
-    let mut notices = Vec::new();
-    let entries: Vec<PathBuf> = crate::ingest::inbox_entries(inbox)
-        .map_err(|e| Error::io(inbox, e))?
-        .into_iter()
-        .filter(|p| {
-            let busy = in_progress(p);
-            if busy {
-                notices.push(format!("{}: skipped, still being written", p.display()));
-            }
-            !busy
-        })
-        .collect();
+    let mut scan = InboxScan::default();
+    let mut entries = Vec::new();
+    for entry in crate::ingest::folder::entries(inbox) {
+        match entry {
+            Entry::Input(p) if in_progress(&p) => scan
+                .notices
+                .push(format!("{}: skipped, still being written", p.display())),
+            Entry::Input(p) => entries.push(p),
+            Entry::NotData(p, why) => scan
+                .notices
+                .push(format!("{}: skipped, {why}", p.display())),
+            Entry::Unreadable(e) => scan.unreadable.push(e),
+        }
+    }
     let hashed: Vec<(PathBuf, std::io::Result<String>)> = entries
         .into_par_iter()
         .map(|p| {
@@ -106,23 +118,23 @@ pub async fn new_inputs(
     .into_iter()
     .map(|k| k.content_hash)
     .collect();
-    let mut fresh = Vec::new();
     let mut this_night = std::collections::HashSet::new();
     for (p, h) in hashed {
-        let h = h.map_err(|e| Error::io(&p, e))?;
+        let h = match h {
+            Ok(h) => h,
+            Err(e) => {
+                let shown = p.display().to_string();
+                scan.unreadable
+                    .push(InputError::file(shown, format!("cannot read: {e}")));
+                continue;
+            }
+        };
         if known.contains(&h) || !this_night.insert(h.clone()) {
             continue;
         }
-        match crate::readers::detect(&p) {
-            Ok(_) => fresh.push((p, h)),
-            Err(e) => notices.push(format!(
-                "{}: skipped, not an input ({})",
-                p.display(),
-                e.reason
-            )),
-        }
+        scan.fresh.push((p, h));
     }
-    Ok((fresh, notices))
+    Ok(scan)
 }
 
 /// Run one night. The caller holds the store lock.
@@ -134,19 +146,32 @@ pub async fn nightly(
     progress: &ProgressBar,
 ) -> Result<NightlyOutcome> {
     let started_at = opts.now;
-    let (fresh, mut notices) = new_inputs(store, &opts.inbox).await?;
+    let InboxScan {
+        fresh,
+        mut unreadable,
+        mut notices,
+    } = new_inputs(store, &opts.inbox).await?;
+    if !opts.lenient && !unreadable.is_empty() {
+        return Err(if unreadable.len() == 1 {
+            Error::Input(unreadable.remove(0))
+        } else {
+            Error::Inputs(unreadable)
+        });
+    }
     let (fresh, content_hashes): (Vec<PathBuf>, std::collections::HashMap<PathBuf, String>) = (
         fresh.iter().map(|(p, _)| p.clone()).collect(),
         fresh.into_iter().collect(),
     );
     let mut events_added = 0;
-    if !fresh.is_empty() {
+    if !fresh.is_empty() || !unreadable.is_empty() {
         let report = ingest(
             store,
             &fresh,
             &IngestOptions {
                 lenient: opts.lenient,
                 content_hashes,
+                from_folder: true,
+                rejects: unreadable,
                 ..Default::default()
             },
             progress,
@@ -358,5 +383,6 @@ pub fn summary(
             );
         }
     }
-    out
+    // Handles, ids and messages come from the data: a summary is read in terminals and mail.
+    crate::text::inert::visible_lines(&out).into_owned()
 }

@@ -37,7 +37,9 @@ pub fn write_batches(
             let table = datafusion::arrow::util::pretty::pretty_format_batches_with_options(
                 batches, &opts,
             )?;
-            writeln!(out, "{table}").map_err(io)?;
+            // Cells come from the data: escape sequences in them are shown, not run.
+            let table = table.to_string();
+            writeln!(out, "{}", crate::text::inert::visible_lines(&table)).map_err(io)?;
         }
         TableFormat::Csv => {
             let mut w = datafusion::arrow::csv::WriterBuilder::new()

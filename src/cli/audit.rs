@@ -1,6 +1,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xaudit::text::inert::visible_lines;
 
 use anyhow::Context;
 use xaudit::audit::{AuditOptions, Config};
@@ -120,7 +121,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| "ingest failed; nothing was audited".to_string())?;
         pb.finish_and_clear();
         for n in &report.notices {
-            eprintln!("note: {n}");
+            eprintln!("note: {}", visible_lines(n));
         }
     }
     let opts = AuditOptions {

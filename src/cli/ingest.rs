@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xaudit::text::inert::visible_lines;
 
 use anyhow::Context;
 use xaudit::ingest::{IngestOptions, ingest};
@@ -90,7 +91,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             } else {
                 String::new()
             };
-            println!("{} ({}): {} {unit}{rejected}", i.path, i.kind, i.records);
+            let path = visible_lines(&i.path);
+            println!("{path} ({}): {} {unit}{rejected}", i.kind, i.records);
         }
     } else {
         let mut by_kind: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
@@ -137,6 +139,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         ),
     }
     for (file, want, got) in &report.count_mismatches {
+        let file = visible_lines(file);
         eprintln!("warning: {file}: manifest.js says {want} records, {got} were read");
     }
     if report.rejects > 0 {
@@ -147,7 +150,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     }
     for n in &report.notices {
-        eprintln!("note: {n}");
+        eprintln!("note: {}", visible_lines(n));
     }
     Ok(ExitCode::SUCCESS)
 }

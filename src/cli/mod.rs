@@ -12,6 +12,7 @@ mod suppress;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xaudit::text::inert::visible_lines;
 
 use clap::{Parser, Subcommand};
 
@@ -122,7 +123,8 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Messages quote file names and values from the data.
+            eprintln!("error: {}", visible_lines(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
+use xaudit::text::inert::visible_lines;
 
 use anyhow::Context;
 use xaudit::audit::Config;
@@ -90,11 +91,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         .context("nightly run failed; the store is at its last committed version")?;
     pb.finish_and_clear();
     for n in &out.notices {
-        eprintln!("note: {n}");
+        eprintln!("note: {}", visible_lines(n));
     }
     let summary = std::fs::read_to_string(out.dir.join("summary.txt"))
         .with_context(|| format!("cannot read {}", out.dir.join("summary.txt").display()))?;
     print!("{summary}");
-    println!("reports: {}", out.dir.display());
+    println!("reports: {}", visible_lines(&out.dir.display().to_string()));
     Ok(super::audit::exit_code(a.fail_on, out.report.worst()))
 }

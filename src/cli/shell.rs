@@ -1,5 +1,6 @@
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
+use xaudit::text::inert::visible_lines;
 
 use anyhow::Context;
 use rustyline::error::ReadlineError;
@@ -103,7 +104,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                     match shell.run(stmt, &mut out, &mut err).await {
                         Ok(Next::Quit) => quit = true,
                         Ok(Next::Continue) => {}
-                        Err(e) => eprintln!("error: {e}"),
+                        Err(e) => eprintln!("error: {}", visible_lines(&e.to_string())),
                     }
                 }
                 if quit {

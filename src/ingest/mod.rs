@@ -3,6 +3,7 @@
 //! the events table last, so the store version moves only once everything else is in, and every
 //! table de-duplicates on its key, so a rerun after a crash completes without duplicates.
 
+pub mod folder;
 mod snapshots;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +22,7 @@ use crate::model::schema::{
 use crate::readers::archive::{self, ZipLimits};
 use crate::readers::digest::{Digest, Digesting, ReadDigests};
 use crate::readers::generic::{self, Format};
+use crate::readers::guard::SkipBom;
 use crate::readers::{InputKind, Output, Side, detect, trends, webhook};
 use crate::store::{EventChunk, EventWriter, Store};
 
@@ -34,6 +36,12 @@ pub struct IngestOptions {
     /// Content hashes the caller already computed (nightly, to tell new inbox files from old
     /// ones), so those inputs are not read a second time just to hash them.
     pub content_hashes: std::collections::HashMap<PathBuf, String>,
+    /// The inputs are files a folder input holds (nightly's inbox): one that cannot be read or
+    /// recognized is an error, or a reject with `lenient`, and one whose name says it is not data
+    /// is skipped with a notice.
+    pub from_folder: bool,
+    /// Files of a folder input the caller found unreadable, recorded as rejects (with `lenient`).
+    pub rejects: Vec<InputError>,
 }
 
 /// What one input contributed.
@@ -145,44 +153,14 @@ pub async fn ingest(
     progress: &ProgressBar,
 ) -> Result<IngestReport> {
     let _graceful = crate::interrupt::Graceful::enter();
-    if inputs.is_empty() {
+    if inputs.is_empty() && opts.rejects.is_empty() {
         return Err(Error::Usage("no inputs given".into()));
     }
-    // Detect every input before anything is written, so a wrong path fails fast. A folder that is
-    // not an archive (an inbox, a `gen` output) stands for the inputs inside it.
-    let mut jobs: Vec<(PathBuf, InputKind)> = Vec::with_capacity(inputs.len());
-    let mut skipped = Vec::new();
-    for p in inputs {
-        if !p.exists() {
-            return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
-        }
-        if let Some(k) = opts.kind {
-            jobs.push((p.clone(), k));
-        } else if p.is_dir() && !archive::ArchiveSource::looks_like_archive(p) {
-            for f in expand_folder(p).map_err(|e| Error::io(p, e))? {
-                match detect(&f) {
-                    Ok(k) => jobs.push((f, k)),
-                    Err(e) => skipped.push(format!(
-                        "{}: skipped, not an input ({})",
-                        f.display(),
-                        e.reason
-                    )),
-                }
-            }
-        } else {
-            jobs.push((p.clone(), detect(p)?));
-        }
-    }
-    if jobs.is_empty() {
-        return Err(Error::Usage(format!(
-            "no inputs found in {}",
-            inputs
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    let Plan {
+        jobs,
+        notices: skipped,
+        rejects: folder_rejects,
+    } = plan(inputs, opts)?;
     // A store that cannot be read fails before any input is read.
     let version_before = store.version().await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
@@ -209,10 +187,20 @@ pub async fn ingest(
             let done = wave
                 .par_iter()
                 .map(|&(i, (path, kind))| {
-                    (
-                        i,
-                        read_job(path, *kind, lenient, limits, &tx, known_hashes.get(path)),
-                    )
+                    // A panic while reading is a bug of ours (dependencies' decoders are
+                    // isolated where they read user bytes): it is reported with the file it
+                    // happened on, and the other inputs still finish, so nothing is committed.
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        read_job(path, *kind, lenient, limits, &tx, known_hashes.get(path))
+                    }))
+                    .map_err(|panic| {
+                        Error::Internal(format!(
+                            "reading {} failed: {}",
+                            path.display(),
+                            crate::readers::guard::payload_message(panic.as_ref())
+                        ))
+                    });
+                    (i, read)
                 })
                 .collect::<Vec<_>>();
             results.extend(done);
@@ -271,10 +259,15 @@ pub async fn ingest(
         }
         writer.flush_in_background()?;
         let mut side = Side::default();
+        side.rejects.extend(
+            folder_rejects
+                .iter()
+                .map(|e| crate::readers::RejectRow::from_error(e, None)),
+        );
         let mut summaries = Vec::new();
         let mut errors = Vec::new();
         for r in results {
-            match r {
+            match r? {
                 Ok((s, sd)) => {
                     summaries.push(s);
                     side.merge(sd);
@@ -431,6 +424,94 @@ pub async fn ingest(
     Ok(report)
 }
 
+/// The inputs an ingest reads, found and recognized before anything is written.
+struct Plan {
+    jobs: Vec<(PathBuf, InputKind)>,
+    /// Files of folder inputs skipped because their names say they are not data.
+    notices: Vec<String>,
+    /// Files of folder inputs that cannot be read or recognized, with `--lenient` (strict mode
+    /// fails on them instead).
+    rejects: Vec<InputError>,
+}
+
+/// Detect every input before anything is written, so a wrong path fails fast. A folder that is
+/// not an archive (an inbox, a `gen` output) stands for the files inside it (see `folder`), as do
+/// the inputs of a caller that says they come from one (`IngestOptions::from_folder`).
+fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
+    let mut plan = Plan {
+        jobs: Vec::with_capacity(inputs.len()),
+        notices: Vec::new(),
+        rejects: opts.rejects.clone(),
+    };
+    let mut refused = Vec::new();
+    let mut found = Vec::new();
+    for p in inputs {
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
+        }
+        if let Some(e) = folder::refuse_special(p) {
+            refused.push(e);
+        } else if opts.kind.is_none()
+            && p.is_dir()
+            && !archive::ArchiveSource::looks_like_archive(p)
+        {
+            found.extend(folder::entries(p));
+        } else if opts.from_folder {
+            found.push(match folder::not_data_by_name(p) {
+                Some(why) => folder::Entry::NotData(p.clone(), why),
+                None => folder::Entry::Input(p.clone()),
+            });
+        } else {
+            match opts.kind.map_or_else(|| detect(p), Ok) {
+                Ok(k) => plan.jobs.push((p.clone(), k)),
+                Err(e) => refused.push(e),
+            }
+        }
+    }
+    // A file inside a folder that is meant as data and cannot be read or recognized is never
+    // skipped quietly: an error, or a reject with --lenient.
+    for entry in found {
+        let unusable = match entry {
+            folder::Entry::Input(f) => match opts.kind.map_or_else(|| detect(&f), Ok) {
+                Ok(k) => {
+                    plan.jobs.push((f, k));
+                    continue;
+                }
+                Err(e) => e,
+            },
+            folder::Entry::NotData(f, why) => {
+                plan.notices
+                    .push(format!("{}: skipped, {why}", f.display()));
+                continue;
+            }
+            folder::Entry::Unreadable(e) => e,
+        };
+        if opts.lenient {
+            plan.rejects.push(unusable);
+        } else {
+            refused.push(unusable);
+        }
+    }
+    if !refused.is_empty() {
+        return Err(if refused.len() == 1 {
+            Error::Input(refused.remove(0))
+        } else {
+            Error::Inputs(refused)
+        });
+    }
+    if plan.jobs.is_empty() && plan.rejects.is_empty() {
+        return Err(Error::Usage(format!(
+            "no inputs found in {}",
+            inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(plan)
+}
+
 fn read_input(
     path: &Path,
     kind: InputKind,
@@ -454,7 +535,8 @@ fn read_input(
         .to_ascii_lowercase();
     match kind {
         InputKind::Webhook => {
-            webhook::read(&shown, Digesting::new(open()?, "", digests), &mut out)?;
+            let bytes = SkipBom::new(Digesting::new(open()?, "", digests));
+            webhook::read(&shown, bytes, &mut out)?;
         }
         InputKind::Generic => {
             let mut magic = [0u8; 4];
@@ -470,41 +552,12 @@ fn read_input(
         }
         InputKind::Trends => {
             let csv = ext == "csv" || !looks_like_json(path);
-            trends::read(&shown, Digesting::new(open()?, "", digests), csv, &mut out)?;
+            let bytes = SkipBom::new(Digesting::new(open()?, "", digests));
+            trends::read(&shown, bytes, csv, &mut out)?;
         }
         InputKind::Archive => unreachable!("handled above"),
     }
     Ok(out.finish())
-}
-
-/// Files below a folder, sorted, hidden ones left out; archive folders inside count as one input.
-/// The inputs a folder stands for: its files and archive folders, recursively, in name order,
-/// hidden entries skipped.
-pub fn inbox_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    expand_folder(dir)
-}
-
-fn expand_folder(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        if e.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            if archive::ArchiveSource::looks_like_archive(&p) {
-                out.push(p);
-            } else {
-                out.extend(expand_folder(&p)?);
-            }
-        } else if ft.is_file() {
-            out.push(p);
-        }
-    }
-    Ok(out)
 }
 
 fn looks_like_json(path: &Path) -> bool {
@@ -588,24 +641,42 @@ fn folder_files(path: &Path) -> std::io::Result<Vec<String>> {
     Ok(files)
 }
 
+/// Symbolic links are followed as the readers follow them (an archive refuses those that leave
+/// its folder before anything is hashed), at most `LINK_DEPTH` folders down so a link loop ends.
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            collect_files(root, &entry.path(), out)?;
-        } else if ft.is_file() {
-            out.push(
-                entry
-                    .path()
-                    .strip_prefix(root)
-                    .unwrap_or(&entry.path())
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+    const LINK_DEPTH: usize = 16;
+    fn collect(
+        root: &Path,
+        dir: &Path,
+        depth: usize,
+        out: &mut Vec<String>,
+    ) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let mut ft = entry.file_type()?;
+            if ft.is_symlink() {
+                match std::fs::metadata(entry.path()) {
+                    Ok(m) => ft = m.file_type(),
+                    // A broken link is refused by the reader; it has no bytes to hash.
+                    Err(_) => continue,
+                }
+            }
+            if ft.is_dir() && depth < LINK_DEPTH {
+                collect(root, &entry.path(), depth + 1, out)?;
+            } else if ft.is_file() {
+                out.push(
+                    entry
+                        .path()
+                        .strip_prefix(root)
+                        .unwrap_or(&entry.path())
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
         }
+        Ok(())
     }
-    Ok(())
+    collect(root, dir, 0, out)
 }
 
 #[cfg(test)]

@@ -65,6 +65,18 @@ impl FromStr for InputKind {
 
 const EXPECTED: &str = "expected an X archive (.zip or its folder), an Account Activity / X Activity API log (.jsonl), a generic event log (.jsonl, .csv or .parquet with account_id, ts and kind), or trend snapshots (trends/place JSON, JSONL, v2 JSON or CSV)";
 
+/// Bytes read to recognize an input.
+const HEAD: usize = 64 * 1024;
+/// Longest first record read to recognize a JSONL input.
+const MAX_FIRST_RECORD: u64 = 64 << 20;
+
+fn first_byte_is_json(head: &[u8]) -> bool {
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    text.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'{' | b'['))
+}
+
 pub fn detect(path: &Path) -> Result<InputKind, InputError> {
     let shown = path.display().to_string();
     if path.is_dir() {
@@ -72,7 +84,7 @@ pub fn detect(path: &Path) -> Result<InputKind, InputError> {
     }
     let mut f = std::fs::File::open(path)
         .map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))?;
-    let mut head = vec![0u8; 64 * 1024];
+    let mut head = vec![0u8; HEAD];
     let mut n = 0;
     while n < head.len() {
         match f.read(&mut head[n..]) {
@@ -82,6 +94,16 @@ pub fn detect(path: &Path) -> Result<InputKind, InputError> {
         }
     }
     head.truncate(n);
+    // A JSONL log's first record can be longer than the head (a post with a long thread of
+    // entities): read on to the end of that line, within a bound, so the record is recognized.
+    if head.len() == HEAD && !head.contains(&b'\n') && first_byte_is_json(&head) {
+        let mut more = Vec::new();
+        let rest = (&mut f).take(MAX_FIRST_RECORD - HEAD as u64);
+        let mut rest = std::io::BufReader::new(rest);
+        std::io::BufRead::read_until(&mut rest, b'\n', &mut more)
+            .map_err(|e| InputError::file(&shown, format!("cannot read: {e}")))?;
+        head.extend_from_slice(&more);
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Ok(InputKind::Archive);
     }

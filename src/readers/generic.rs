@@ -15,6 +15,7 @@ use crate::error::{InputError, Position};
 use crate::model::{Event, Kind, Mention, Origin, UrlEntity, time};
 use crate::readers::Output;
 use crate::readers::api_tweet::unescape;
+use crate::readers::guard::{OpenQuote, QuoteWatch, SkipBom, isolated};
 
 const STRING_COLUMNS: [&str; 12] = [
     "actor_id",
@@ -58,8 +59,8 @@ pub fn read(path: &Path, file: &str, format: Format, out: &mut Output) -> Result
     };
     let mut unknown = BTreeMap::new();
     let n = match format {
-        Format::Jsonl => read_jsonl(file, open()?, out, &mut unknown)?,
-        Format::Csv => read_csv(file, open()?, out, &mut unknown)?,
+        Format::Jsonl => read_jsonl(file, SkipBom::new(open()?), out, &mut unknown)?,
+        Format::Csv => read_csv(file, SkipBom::new(open()?), out, &mut unknown)?,
         Format::Parquet => read_parquet(file, open()?, out, &mut unknown)?,
     };
     for (col, count) in unknown {
@@ -126,6 +127,7 @@ fn read_csv(
     unknown: &mut BTreeMap<String, u64>,
 ) -> Result<u64, InputError> {
     let source: Arc<str> = Arc::from(file);
+    let (r, open_quote) = QuoteWatch::new(r);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(r);
     let headers = rdr
         .headers()
@@ -151,11 +153,22 @@ fn read_csv(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let err = InputError::new(file, pos, format!("malformed CSV: {e}"));
+                let err = match open_quote.unclosed() {
+                    Some(opened) => OpenQuote::error(file, pos.record, opened),
+                    None => InputError::new(file, pos, format!("malformed CSV: {e}")),
+                };
                 out.bad_record(err, None)?;
                 i += 1;
                 continue;
             }
+        }
+        if let Some(opened) = open_quote.unclosed() {
+            out.bad_record(
+                OpenQuote::error(file, pos.record, opened),
+                Some(rec.as_slice()),
+            )?;
+            i += 1;
+            continue;
         }
         let mut m = Map::new();
         let mut bad = None;
@@ -197,13 +210,24 @@ fn read_parquet(
 ) -> Result<u64, InputError> {
     use datafusion::arrow::json::LineDelimitedWriter;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    const WHAT: &str = "Parquet file";
     let source: Arc<str> = Arc::from(file);
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.with_batch_size(8192).build())
-        .map_err(|e| InputError::file(file, format!("not a readable Parquet file: {e}")))?;
+    check_parquet_footer(file, &f)?;
+    // Parquet's and Arrow IPC's decoders panic on some corrupt bytes (a flipped bit in the
+    // footer or a page header): every call into them is isolated.
+    let mut reader = isolated(file, Position::default, WHAT, || {
+        ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(8192).build())
+            .map_err(|e| InputError::file(file, format!("not a readable Parquet file: {e}")))
+    })?;
     let mut row = 0i64;
     let mut n = 0;
-    for batch in reader {
+    while let Some(batch) = isolated(
+        file,
+        || Position::record(row as u64),
+        WHAT,
+        || Ok(reader.next()),
+    )? {
         let batch = batch.map_err(|e| {
             InputError::new(
                 file,
@@ -240,6 +264,44 @@ fn read_parquet(
         }
     }
     Ok(n)
+}
+
+/// What can be checked before a Parquet decoder sees the file: it ends with the magic bytes and
+/// its footer fits inside it. A truncated download fails here with a plain message.
+fn check_parquet_footer(file: &str, f: &std::fs::File) -> Result<(), InputError> {
+    use std::io::{Seek, SeekFrom};
+    let refuse = |why: String| {
+        InputError::file(
+            file,
+            format!("not a readable Parquet file: {why}; the file may be truncated or corrupt"),
+        )
+    };
+    let len = f
+        .metadata()
+        .map_err(|e| InputError::file(file, format!("cannot read: {e}")))?
+        .len();
+    if len < 12 {
+        return Err(refuse(format!(
+            "it is {len} bytes long, too short for Parquet"
+        )));
+    }
+    let mut tail = [0u8; 8];
+    let mut r = f;
+    r.seek(SeekFrom::End(-8))
+        .and_then(|_| r.read_exact(&mut tail))
+        .map_err(|e| InputError::file(file, format!("cannot read: {e}")))?;
+    if &tail[4..] != b"PAR1" {
+        return Err(refuse(
+            "it does not end with the Parquet magic bytes `PAR1`".into(),
+        ));
+    }
+    let footer = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+    if footer + 12 > len {
+        return Err(refuse(format!(
+            "its footer claims {footer} bytes, more than the {len}-byte file holds"
+        )));
+    }
+    Ok(())
 }
 
 fn as_id(v: &Value) -> Option<String> {

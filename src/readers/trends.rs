@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::{InputError, Position};
 use crate::model::{hash_id, time};
+use crate::readers::guard::{OpenQuote, QuoteWatch};
 use crate::readers::{Output, TrendRow};
 
 /// Largest trend file read whole (JSON); JSONL and CSV stream.
@@ -151,6 +152,7 @@ fn row(
 }
 
 fn read_csv(file: &str, r: impl Read, out: &mut Output) -> Result<u64, InputError> {
+    let (r, open_quote) = QuoteWatch::new(r);
     let mut rdr = csv::Reader::from_reader(r);
     let headers = rdr
         .headers()
@@ -183,11 +185,19 @@ fn read_csv(file: &str, r: impl Read, out: &mut Output) -> Result<u64, InputErro
     let mut n = 0;
     let mut rank_in_snapshot: std::collections::HashMap<(i64, String), usize> = Default::default();
     for (i, rec) in rdr.records().enumerate() {
+        let line = match &rec {
+            Ok(r) => r.position().map(|p| p.line()),
+            Err(e) => e.position().map(|p| p.line()),
+        };
         let pos = Position {
             record: Some(i as u64),
-            line: Some(i as u64 + 2),
+            line: Some(line.unwrap_or(i as u64 + 2)),
             byte: None,
         };
+        if let Some(opened) = open_quote.unclosed() {
+            out.bad_record(OpenQuote::error(file, pos.record, opened), None)?;
+            continue;
+        }
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {

@@ -10,6 +10,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use super::{AccountReport, DayActivity, Report, Verdict};
 use crate::rules::Severity;
 use crate::rules::sections::{self, Lang};
+use crate::text::inert::visible;
 
 fn esc(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
@@ -27,6 +28,7 @@ th{background:#f0f2f5;font-weight:600} .sev{font-weight:700;text-transform:upper
 .deny{color:#b3261e}.warn{color:#9a6400}.info{color:#2b6cb0} details{margin:2px 0} summary{cursor:pointer;color:#445}
 .charts{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0} .charts figure{margin:0} figcaption{font-size:13px;color:#5b6675}
 .cov li{margin:2px 0} .muted{color:#5b6675} code{font-size:13px}
+td{overflow-wrap:anywhere} .charts svg{max-width:100%;height:auto}
 ";
 
 /// Buckets for the timeline: days for up to 120 days, then weeks, then months.
@@ -130,27 +132,59 @@ fn timeline(a: &AccountReport) -> Option<String> {
     chart.svg().ok()
 }
 
+/// Longest client name shown whole on the client-mix chart; longer ones are cut, with the whole
+/// name as the label's tooltip, so no name pushes the bars off the chart.
+const LABEL_CHARS: usize = 28;
+
 fn client_mix(a: &AccountReport) -> Option<String> {
     if a.automation.clients.is_empty() {
         return None;
     }
     let clients: Vec<_> = a.automation.clients.iter().take(8).collect();
-    let names = clients
+    let full: Vec<String> = clients
         .iter()
         .rev()
         .map(|c| {
+            let name = visible(&c.name);
             if c.official {
-                c.name.clone()
+                name.into_owned()
             } else {
-                format!("{} (app)", c.name)
+                format!("{name} (app)")
             }
         })
         .collect();
+    let shown: Vec<String> = full.iter().map(|n| cut_label(n)).collect();
     let data = clients.iter().rev().map(|c| c.posts as f32).collect();
-    let mut chart = HorizontalBarChart::new(vec![Series::new("posts".into(), data)], names);
+    let mut chart = HorizontalBarChart::new(vec![Series::new("posts".into(), data)], shown.clone());
     chart.width = 520.0;
     chart.height = 60.0 + 34.0 * clients.len() as f32;
-    chart.svg().ok()
+    let mut svg = chart.svg().ok()?;
+    for (cut, whole) in shown.iter().zip(&full) {
+        if cut == whole {
+            continue;
+        }
+        // The axis label charts-rs wrote for this name (between whitespace it may add).
+        let label = regex::Regex::new(&format!(
+            r"(<text[^>]*>)(\s*{}\s*</text>)",
+            regex::escape(&esc(cut))
+        ))
+        .ok()?;
+        let titled = format!(
+            "${{1}}<title>{}</title>${{2}}",
+            esc(whole).replace('$', "$$")
+        );
+        svg = label.replacen(&svg, 1, titled.as_str()).into_owned();
+    }
+    Some(svg)
+}
+
+fn cut_label(name: &str) -> String {
+    if name.chars().count() <= LABEL_CHARS {
+        return name.to_string();
+    }
+    let mut cut: String = name.chars().take(LABEL_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// An instance's automation evidence and its evidence events (folded).

@@ -4,10 +4,7 @@ use std::fmt::Write;
 
 use super::Report;
 use crate::rules::sections::{self, Lang};
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+use crate::text::inert::markdown as cell;
 
 pub fn render(r: &Report, lang: Lang) -> String {
     let mut out = String::new();
@@ -24,8 +21,8 @@ pub fn render(r: &Report, lang: Lang) -> String {
     );
     for a in &r.accounts {
         let name = match &a.handle {
-            Some(h) => format!("@{h} (`{}`)", a.account_id),
-            None => format!("`{}`", a.account_id),
+            Some(h) => format!("@{} ({})", cell(h), cell(&a.account_id)),
+            None => cell(&a.account_id),
         };
         let _ = writeln!(out, "## {name} — {:?}\n", a.verdict);
         let _ = writeln!(

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::{Report, ReportedFinding, Verdict};
 use crate::rules::sections::{self, Lang};
 use crate::rules::{Rule, Severity};
+use crate::text::inert::visible;
 
 struct Paint(bool);
 
@@ -23,7 +24,7 @@ impl Paint {
 fn instance_details(out: &mut String, p: &Paint, f: &ReportedFinding, indent: &str) {
     let note = f.note();
     if !note.is_empty() {
-        let _ = writeln!(out, "{indent}{}", p.c("2", &note));
+        let _ = writeln!(out, "{indent}{}", p.c("2", &visible(&note)));
     }
     let _ = writeln!(
         out,
@@ -35,7 +36,10 @@ fn instance_details(out: &mut String, p: &Paint, f: &ReportedFinding, indent: &s
         if f.automated_evidence.is_empty() {
             String::new()
         } else {
-            format!("; automation: {}", f.automated_evidence.join(", "))
+            format!(
+                "; automation: {}",
+                visible(&f.automated_evidence.join(", "))
+            )
         }
     );
 }
@@ -51,11 +55,11 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
         r.store_version.map(|v| v.to_string()).unwrap_or("-".into())
     );
     for a in &r.accounts {
-        let name = a
-            .handle
-            .as_deref()
-            .map(|h| format!("@{h} ({})", a.account_id))
-            .unwrap_or(a.account_id.clone());
+        let name = visible(&match &a.handle {
+            Some(h) => format!("@{h} ({})", a.account_id),
+            None => a.account_id.clone(),
+        })
+        .into_owned();
         let verdict = match a.verdict {
             Verdict::Violations => p.c("1;31", "VIOLATIONS"),
             Verdict::Warnings => p.c("1;33", "WARNINGS"),
@@ -70,7 +74,11 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
             a.counts.values().sum::<u64>()
         );
         for line in a.cadence_lines() {
-            let _ = writeln!(out, "  {}", p.c("2", &format!("cadence of {line}")));
+            let _ = writeln!(
+                out,
+                "  {}",
+                p.c("2", &format!("cadence of {}", visible(&line)))
+            );
         }
         for g in a.groups() {
             let sev = |s: Severity| match s {
@@ -90,7 +98,7 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                         "  {:>4}  {}  {} [{} {}]",
                         sev(f.severity),
                         f.rule,
-                        f.message,
+                        visible(&f.message),
                         f.section,
                         heading
                     );
@@ -113,7 +121,7 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                 summary.first_seen, summary.last_seen
             );
             for f in &g.shown {
-                let _ = writeln!(out, "        · {} ({})", f.message, f.severity);
+                let _ = writeln!(out, "        · {} ({})", visible(&f.message), f.severity);
                 instance_details(&mut out, &p, f, "          ");
             }
             if g.more > 0 {
@@ -141,7 +149,8 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
                     .map(|r| r.title.as_str())
                     .unwrap_or("");
                 let st = s.status.label();
-                let _ = writeln!(out, "        {} ({title}): {st} — {}", s.rule, s.reason);
+                let reason = visible(&s.reason);
+                let _ = writeln!(out, "        {} ({title}): {st} — {reason}", s.rule);
             }
         }
     }

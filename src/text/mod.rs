@@ -1,6 +1,7 @@
 //! Text as the rules compare it (RULES.md, "normalized text").
 
 pub mod entities;
+pub mod inert;
 pub mod lexicon;
 pub mod links;
 pub mod near_dup;

@@ -41,6 +41,8 @@ pub enum ArchiveSource {
         display: String,
         /// Where `data` is in the input folder: "data/" or "" (digests are keyed from the input).
         data_prefix: &'static str,
+        /// Its data files, relative to `data`, sorted: the only ones ever opened.
+        files: Vec<String>,
         /// Digests of the files read to their end.
         digests: ReadDigests,
     },
@@ -103,13 +105,20 @@ impl ArchiveSource {
             } else {
                 (path.to_path_buf(), "")
             };
-            if !MARKERS.iter().any(|m| data.join(m).is_file()) {
+            let root = path
+                .canonicalize()
+                .map_err(|e| InputError::file(&display, format!("cannot read: {e}")))?;
+            let mut files = Vec::new();
+            walk(&root, &data, &data, 0, &mut files, lenient_entries);
+            files.sort();
+            if !MARKERS.iter().any(|m| files.iter().any(|f| f == m)) {
                 return Err(not_an_archive(&display));
             }
             return Ok(ArchiveSource::Dir {
                 data,
                 display,
                 data_prefix,
+                files,
                 digests: ReadDigests::default(),
             });
         }
@@ -202,19 +211,16 @@ impl ArchiveSource {
     pub fn files(&self) -> Vec<String> {
         match self {
             ArchiveSource::Zip { entries, .. } => entries.iter().map(|e| e.rel.clone()).collect(),
-            ArchiveSource::Dir { data, .. } => {
-                let mut out = Vec::new();
-                walk(data, data, 0, &mut out);
-                out.sort();
-                out
-            }
+            ArchiveSource::Dir { files, .. } => files.clone(),
         }
     }
 
     pub fn has(&self, rel: &str) -> bool {
         match self {
             ArchiveSource::Zip { entries, .. } => entries.iter().any(|e| e.rel == rel),
-            ArchiveSource::Dir { data, .. } => data.join(rel).is_file(),
+            ArchiveSource::Dir { files, .. } => {
+                files.binary_search_by(|f| f.as_str().cmp(rel)).is_ok()
+            }
         }
     }
 
@@ -254,9 +260,13 @@ impl ArchiveSource {
             ArchiveSource::Dir {
                 data,
                 data_prefix,
+                files,
                 digests,
                 ..
             } => {
+                if files.binary_search_by(|f| f.as_str().cmp(rel)).is_err() {
+                    return Err(InputError::file(&shown, "not in the archive"));
+                }
                 let file = File::open(data.join(rel))
                     .map_err(|e| InputError::file(&shown, format!("cannot open: {e}")))?;
                 let key = format!("{data_prefix}{rel}");
@@ -305,22 +315,72 @@ impl ArchiveSource {
     }
 }
 
-fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
+/// The files of an extracted archive's data folder, at most three folders deep. A symbolic link
+/// is followed while it stays inside the archive folder `root` (canonical); one that leaves it
+/// or leads nowhere, and anything but files and folders (a named pipe, a device), is refused
+/// into `refused` rather than read or skipped quietly: the same rule for data files and for the
+/// manifest and account files that say whose archive it is.
+fn walk(
+    root: &Path,
+    data: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<String>,
+    refused: &mut Vec<InputError>,
+) {
+    let listing = std::fs::read_dir(dir).and_then(|rd| rd.collect::<io::Result<Vec<_>>>());
+    let listed = match listing {
+        Ok(l) => l,
+        Err(e) => {
+            refused.push(InputError::file(
+                dir.display().to_string(),
+                format!("cannot list the archive's folder: {e}"),
+            ));
+            return;
+        }
     };
-    for entry in rd.flatten() {
+    for entry in listed {
         let p = entry.path();
+        let shown = p.display().to_string();
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_symlink() {
-            continue;
+            match p.canonicalize() {
+                Ok(target) if !target.starts_with(root) => {
+                    refused.push(InputError::file(
+                        shown,
+                        format!(
+                            "a symbolic link to {}, outside the archive folder; refused (copy the file into the archive instead)",
+                            target.display()
+                        ),
+                    ));
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    refused.push(InputError::file(
+                        shown,
+                        format!("a symbolic link whose target cannot be read ({e})"),
+                    ));
+                    continue;
+                }
+            }
         }
-        if ft.is_dir() && depth < 3 {
-            walk(root, &p, depth + 1, out);
-        } else if ft.is_file()
-            && let Ok(rel) = p.strip_prefix(root)
-        {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if depth < 3 {
+                walk(root, data, &p, depth + 1, out, refused);
+            }
+        } else if meta.is_file() {
+            if let Ok(rel) = p.strip_prefix(data) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        } else {
+            refused.push(InputError::file(
+                shown,
+                "not a regular file (a named pipe or a device?); refused",
+            ));
         }
     }
 }

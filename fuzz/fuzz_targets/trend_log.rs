@@ -1,0 +1,3 @@
+#![no_main]
+
+xaudit_fuzz::target!(TrendLog);
