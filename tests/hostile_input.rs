@@ -431,3 +431,24 @@ async fn a_generic_log_whose_first_record_is_over_64_kib_is_recognized() {
         1
     );
 }
+
+/// Found by the `trend_log` fuzz target: a trend CSV row with `rank` 0 overflowed.
+#[tokio::test]
+async fn a_trend_rank_of_zero_is_a_bad_record_not_an_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("trends.csv");
+    std::fs::write(
+        &csv,
+        "as_of,rank,name\n2026-03-02T11:00:00Z,0,#Zero\n2026-03-02T11:00:00Z,1,#One\n",
+    )
+    .unwrap();
+    let store = Store::at(dir.path().join("store")).unwrap();
+    let errs = input_errors(
+        ingest_all(&store, std::slice::from_ref(&csv), false)
+            .await
+            .unwrap_err(),
+    );
+    assert!(errs[0].reason.contains("ranks count from 1"), "{}", errs[0]);
+    let report = ingest_all(&store, &[csv], true).await.unwrap();
+    assert_eq!((report.trends_added, report.rejects), (1, 1));
+}

@@ -237,7 +237,19 @@ fn read_csv(file: &str, r: impl Read, out: &mut Output) -> Result<u64, InputErro
             .unwrap_or_default();
         let auto_rank = rank_in_snapshot.entry((as_of, place)).or_default();
         *auto_rank += 1;
-        let rank = parse_int(rank_c).map(|r| r as usize).unwrap_or(*auto_rank);
+        // Ranks count from 1; a 0 or a negative rank (found by fuzzing: it overflowed) is a bad
+        // record, not a wrapped-around number.
+        let rank = match parse_int(rank_c) {
+            None => *auto_rank,
+            Some(r) if r >= 1 => r as usize,
+            Some(r) => {
+                out.bad_record(
+                    InputError::new(file, pos, format!("`rank` is {r}; ranks count from 1")),
+                    None,
+                )?;
+                continue;
+            }
+        };
         out.side.trends.push(row(
             name,
             get(query_c).map(url_decode),
