@@ -363,6 +363,18 @@ async fn symlinks_in_an_archive_folder_are_read_inside_it_and_refused_outside_it
         let lenient = ingest_all(&store, &[outside], true).await.unwrap();
         assert!(lenient.rejects >= 1);
     }
+
+    // The whole data folder linked to one elsewhere: refused too.
+    let linked = dir.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    copy_dir(
+        &fixture("archives/current-2026/data"),
+        &dir.path().join("far"),
+    );
+    symlink(dir.path().join("far"), linked.join("data")).unwrap();
+    let store = Store::at(dir.path().join("s-data")).unwrap();
+    let errs = input_errors(ingest_all(&store, &[linked], false).await.unwrap_err());
+    assert!(errs[0].reason.contains("outside the archive"), "{errs:?}");
 }
 
 #[tokio::test]

@@ -450,7 +450,11 @@ fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
             return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
         }
         if let Some(e) = folder::refuse_special(p) {
-            refused.push(e);
+            if opts.from_folder {
+                found.push(folder::Entry::Unreadable(e));
+            } else {
+                refused.push(e);
+            }
         } else if opts.kind.is_none()
             && p.is_dir()
             && !archive::ArchiveSource::looks_like_archive(p)

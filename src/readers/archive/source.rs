@@ -108,6 +108,11 @@ impl ArchiveSource {
             let root = path
                 .canonicalize()
                 .map_err(|e| InputError::file(&display, format!("cannot read: {e}")))?;
+            if let Ok(real) = data.canonicalize()
+                && !real.starts_with(&root)
+            {
+                return Err(outside_link(&data, &real));
+            }
             let mut files = Vec::new();
             walk(&root, &data, &data, 0, &mut files, lenient_entries);
             files.sort();
@@ -315,6 +320,16 @@ impl ArchiveSource {
     }
 }
 
+fn outside_link(link: &Path, target: &Path) -> InputError {
+    InputError::file(
+        link.display().to_string(),
+        format!(
+            "a symbolic link to {}, outside the archive folder; refused (copy the file into the archive instead)",
+            target.display()
+        ),
+    )
+}
+
 /// The files of an extracted archive's data folder, at most three folders deep. A symbolic link
 /// is followed while it stays inside the archive folder `root` (canonical); one that leaves it
 /// or leads nowhere, and anything but files and folders (a named pipe, a device), is refused
@@ -346,13 +361,7 @@ fn walk(
         if ft.is_symlink() {
             match p.canonicalize() {
                 Ok(target) if !target.starts_with(root) => {
-                    refused.push(InputError::file(
-                        shown,
-                        format!(
-                            "a symbolic link to {}, outside the archive folder; refused (copy the file into the archive instead)",
-                            target.display()
-                        ),
-                    ));
+                    refused.push(outside_link(&p, &target));
                     continue;
                 }
                 Ok(_) => {}
