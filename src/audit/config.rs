@@ -112,6 +112,42 @@ impl Config {
         Ok(c)
     }
 
+    /// Narrow the rules in force from the command line, after the config file: with `select`,
+    /// only rules named by one of its patterns; then none named by `ignore`. A pattern is a rule
+    /// id or a policy section prefix (`II.D` names `II.D.likes`, not `II.DX`). The rules left
+    /// out are set to `off`, as a config file would, so the two compose. A pattern that names no
+    /// rule is an error, so a typo never leaves every rule running.
+    pub fn apply_selection(
+        &mut self,
+        rules: &[Rule],
+        select: &[String],
+        ignore: &[String],
+    ) -> Result<(), Error> {
+        let names = |pattern: &str, rule: &Rule| {
+            rule.id == pattern
+                || rule.section == pattern
+                || rule
+                    .section
+                    .strip_prefix(pattern)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        for (flag, patterns) in [("--select", select), ("--ignore", ignore)] {
+            if let Some(p) = patterns.iter().find(|p| !rules.iter().any(|r| names(p, r))) {
+                return Err(Error::Usage(format!(
+                    "{flag} {p}: no rule has this id or a section starting with it; `xaudit rules` lists them"
+                )));
+            }
+        }
+        for r in rules {
+            let selected = select.is_empty() || select.iter().any(|p| names(p, r));
+            let ignored = ignore.iter().any(|p| names(p, r));
+            if !selected || ignored {
+                self.rules.entry(r.id.clone()).or_default().level = Some(Level::Off);
+            }
+        }
+        Ok(())
+    }
+
     /// The level in force for a rule: the config's, or the rule's default severity.
     pub fn severity(&self, rule: &Rule) -> Option<Severity> {
         match self.rules.get(&rule.id).and_then(|r| r.level) {

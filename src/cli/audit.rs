@@ -22,7 +22,9 @@ Examples:
   xaudit audit export.zip --format html --out report.html   # one self-contained page with charts
   xaudit audit --store ./store --format md --lang nl
   xaudit audit --store ./store --as-of-version 3 --fail-on warn
-  xaudit audit --store ./store --as-of 2026-11-01T03:00:00Z --format json   # as it was then";
+  xaudit audit --store ./store --as-of 2026-11-01T03:00:00Z --format json   # as it was then
+  xaudit audit --store ./store --select II.D --ignore automated_likes --statistics
+  NO_COLOR=1 xaudit audit export.zip        # or --color never: no escape sequences at all";
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -70,6 +72,17 @@ pub struct Args {
     /// Keep going past bad input records (they are kept in the `rejects` table).
     #[arg(long)]
     lenient: bool,
+    /// Run only these rules: rule ids or policy section prefixes (`II.D`), comma-separated or
+    /// repeated; applied after the config file.
+    #[arg(long, value_delimiter = ',', value_name = "RULE|SECTION")]
+    select: Vec<String>,
+    /// Leave out these rules (ids or section prefixes), after --select.
+    #[arg(long, value_delimiter = ',', value_name = "RULE|SECTION")]
+    ignore: Vec<String>,
+    /// Print, per rule with findings, the accounts, findings and worst severity instead of the
+    /// report (JSON with --format json).
+    #[arg(long)]
+    statistics: bool,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
@@ -81,6 +94,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.show_private {
         config.report.show_private = true;
     }
+    config.apply_selection(&rules, &a.select, &a.ignore)?;
     if a.store.is_none() && a.inputs.is_empty() {
         anyhow::bail!("nothing to audit: give inputs, or --store DIR (see `xaudit audit --help`)");
     }
@@ -140,8 +154,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             store.root().display()
         );
     }
-    let color = a.out.is_none() && std::io::stdout().is_terminal();
+    let color = a.out.is_none() && super::decorate(std::io::stdout().is_terminal());
     let rendered = match a.format {
+        _ if a.statistics => statistics(&report, a.format == Format::Json)?,
         Format::Json => report.to_json(),
         Format::Md => xaudit::report::markdown(&report, a.lang),
         Format::Html => xaudit::report::html(&report, a.lang),
@@ -157,6 +172,58 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit_code(a.fail_on, report.worst()))
+}
+
+/// Per rule with findings: how many accounts, how many findings, the worst severity; the rules
+/// with the most findings first.
+fn statistics(report: &xaudit::report::Report, json: bool) -> anyhow::Result<String> {
+    #[derive(serde::Serialize)]
+    struct RuleStatistics {
+        rule: String,
+        accounts: usize,
+        findings: usize,
+        worst: Severity,
+    }
+    let mut by_rule: std::collections::BTreeMap<&str, (usize, usize, Severity)> =
+        Default::default();
+    for a in &report.accounts {
+        let mut counted = std::collections::BTreeSet::new();
+        for f in &a.findings {
+            let e = by_rule.entry(f.rule.as_str()).or_insert((0, 0, f.severity));
+            if counted.insert(f.rule.as_str()) {
+                e.0 += 1;
+            }
+            e.1 += 1;
+            e.2 = e.2.max(f.severity);
+        }
+    }
+    let mut rows: Vec<RuleStatistics> = by_rule
+        .into_iter()
+        .map(|(rule, (accounts, findings, worst))| RuleStatistics {
+            rule: rule.to_string(),
+            accounts,
+            findings,
+            worst,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.findings.cmp(&a.findings).then(a.rule.cmp(&b.rule)));
+    if json {
+        return Ok(serde_json::to_string_pretty(&rows)? + "\n");
+    }
+    let mut out = format!(
+        "{:<34} {:>8} {:>8}  worst\n",
+        "rule", "accounts", "findings"
+    );
+    for r in &rows {
+        out.push_str(&format!(
+            "{:<34} {:>8} {:>8}  {}\n",
+            r.rule,
+            r.accounts,
+            r.findings,
+            r.worst.as_str()
+        ));
+    }
+    Ok(out)
 }
 
 /// 1 when the worst unsuppressed finding is at or above `--fail-on`, else 0.

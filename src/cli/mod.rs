@@ -38,8 +38,34 @@ Exit codes: 0 success (audit: no finding at or above --fail-on), 1 audit finding
 #[derive(Parser)]
 #[command(name = "xaudit", version, about, after_help = AFTER_HELP)]
 struct Cli {
+    /// When to colour output and draw progress: `auto` on terminals unless NO_COLOR is set;
+    /// `never` (or NO_COLOR) prints no escape sequence at all; `always` even into a pipe.
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Whether output to a stream (a terminal or not) may carry escape sequences: colours, and the
+/// redrawing of progress bars. NO_COLOR (https://no-color.org), when set and not empty, turns
+/// them off unless `--color always` asks for them.
+fn decorate(is_terminal: bool) -> bool {
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -99,6 +125,7 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = COLOR.set(cli.color);
     let result = match cli.command {
         Command::Audit(a) => runtime().and_then(|rt| rt.block_on(stoppable(audit::run(a)))),
         Command::Rules(a) => rules::list(a),
@@ -156,9 +183,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// A progress bar on stderr when it is a terminal; hidden otherwise (cron, CI, pipes).
+/// A progress bar on stderr when it is a terminal that may be decorated; hidden otherwise (cron,
+/// CI, pipes, NO_COLOR).
 fn progress(what: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !(std::io::stderr().is_terminal() && decorate(true)) {
         return indicatif::ProgressBar::hidden();
     }
     let pb = indicatif::ProgressBar::new_spinner();
@@ -175,7 +203,7 @@ fn progress(what: &str) -> indicatif::ProgressBar {
 
 /// Rules done out of rules enabled, with the one running, on stderr when it is a terminal.
 fn rule_progress() -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !(std::io::stderr().is_terminal() && decorate(true)) {
         return indicatif::ProgressBar::hidden();
     }
     let pb = indicatif::ProgressBar::new(0);

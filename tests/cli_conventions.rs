@@ -1,0 +1,124 @@
+//! Conventions users bring from other linters and command-line tools (issue 19): rule selection
+//! by id or policy section, per-rule statistics, and NO_COLOR / --color on a real terminal.
+
+mod common;
+
+use common::*;
+
+fn example_args() -> Vec<String> {
+    ["archives/current-2026", "webhooks", "example"]
+        .iter()
+        .map(|rel| fixture(rel).display().to_string())
+        .collect()
+}
+
+fn audit(extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["audit".to_string()];
+    args.extend(example_args());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    xaudit(&args)
+}
+
+#[derive(serde::Deserialize)]
+struct Row {
+    rule: String,
+    accounts: usize,
+    findings: usize,
+    worst: String,
+}
+
+fn statistics(extra: &[&str]) -> Vec<Row> {
+    let mut args = vec!["--statistics", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = audit(&args);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn select_and_ignore_take_rule_ids_and_section_prefixes() {
+    let all = statistics(&[]);
+    assert!(all.len() > 2, "the example has findings of several rules");
+    let total: usize = all.iter().map(|r| r.findings).sum();
+    assert!(
+        all.iter()
+            .all(|r| r.accounts >= 1 && r.findings >= r.accounts)
+    );
+    assert!(all.iter().any(|r| r.worst == "deny"));
+
+    // A section prefix keeps the rules under it, whole segments only.
+    let section = statistics(&["--select", "II.D"]);
+    assert!(!section.is_empty());
+    let rules = xaudit(&["rules", "--format", "json"]);
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&rules.stdout).unwrap();
+    let section_of = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r["id"] == id)
+            .and_then(|r| r["section"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        section
+            .iter()
+            .all(|r| section_of(&r.rule).starts_with("II.D."))
+    );
+
+    // Ignore applies after select; ids and prefixes mix, comma-separated or repeated.
+    let first = &section[0].rule;
+    let narrowed = statistics(&["--select", "II.D", "--ignore", first]);
+    assert!(narrowed.iter().all(|r| &r.rule != first));
+    assert_eq!(narrowed.len(), section.len() - 1);
+    let both = statistics(&["--select", &format!("{first},I.A")]);
+    assert!(both.iter().any(|r| &r.rule == first));
+    assert!(both.iter().map(|r| r.findings).sum::<usize>() <= total);
+}
+
+#[test]
+fn a_selection_that_names_no_rule_is_an_error() {
+    let out = audit(&["--select", "II.X"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--select II.X"), "{}", stderr(&out));
+    let out = audit(&["--ignore", "no_such_rule"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// The example audit run on a pseudo-terminal (util-linux `script`), everything it printed.
+fn on_a_terminal(env: &str, extra: &str) -> Option<String> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed, so no pseudo-terminal");
+        return None;
+    }
+    let command = format!(
+        "{env} {} audit {} {extra}",
+        env!("CARGO_BIN_EXE_xaudit"),
+        example_args().join(" ")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn no_color_on_a_terminal_prints_no_escape_sequence() {
+    let Some(plain) = on_a_terminal("NO_COLOR=1", "") else {
+        return;
+    };
+    assert!(plain.contains("VIOLATIONS"), "{plain}");
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    let never = on_a_terminal("", "--color never").unwrap();
+    assert!(!never.contains('\u{1b}'), "{never:?}");
+    // The same terminal without NO_COLOR is coloured: the check above can fail.
+    let coloured = on_a_terminal("", "").unwrap();
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    let forced = on_a_terminal("NO_COLOR=1", "--color always").unwrap();
+    assert!(forced.contains("\u{1b}["), "{forced:?}");
+}
