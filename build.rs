@@ -5,11 +5,31 @@
 use std::fmt::Write;
 use std::path::Path;
 
+/// The commit the binary is built from, for `--version`: "unknown" outside a git checkout.
+fn record_commit(root: &Path) {
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=XAUDIT_COMMIT={commit}");
+    // Watched only where they exist: a missing path would rerun this script at every build.
+    for watched in [".git/HEAD", ".git/refs/heads"] {
+        if root.join(watched).exists() {
+            println!("cargo:rerun-if-changed={watched}");
+        }
+    }
+}
+
 fn main() {
     // Read at run time: a build script compiled for another checkout (a shared target dir) must
     // still read this one.
     let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = root.as_path();
+    record_commit(root);
     let mut out = String::from(
         "/// (file name, contents) of every rule in `queries/`, sorted by name.\npub static RULE_FILES: &[(&str, &str)] = &[\n",
     );

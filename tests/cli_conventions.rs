@@ -122,3 +122,56 @@ fn no_color_on_a_terminal_prints_no_escape_sequence() {
     let forced = on_a_terminal("NO_COLOR=1", "--color always").unwrap();
     assert!(forced.contains("\u{1b}["), "{forced:?}");
 }
+
+#[test]
+fn version_names_the_commit_and_explain_speaks_json() {
+    let out = xaudit(&["--version"]);
+    let version = String::from_utf8(out.stdout).unwrap();
+    let commit = version
+        .trim()
+        .rsplit_once(" (")
+        .and_then(|(_, c)| c.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no commit in {version:?}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{version}"
+    );
+
+    let rule: serde_json::Value =
+        serde_json::from_slice(&xaudit(&["explain", "mass_follow", "--format", "json"]).stdout)
+            .unwrap();
+    assert_eq!(rule["id"], "mass_follow");
+    assert!(
+        rule["section_heading"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+    assert!(rule["docs"]["what"].as_str().is_some());
+    let function: serde_json::Value =
+        serde_json::from_slice(&xaudit(&["explain", "cadence", "--format", "json"]).stdout)
+            .unwrap();
+    assert_eq!(function["name"], "cadence");
+}
+
+/// `xaudit rules --functions | head -1` printed a panic: a closed pipe is not an error.
+#[test]
+fn a_listing_into_a_closed_pipe_exits_quietly() {
+    for args in [
+        &["rules", "--functions"][..],
+        &["rules"],
+        &["explain", "mass_follow"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xaudit"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+}

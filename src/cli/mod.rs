@@ -34,9 +34,12 @@ Examples:
 Exit codes: 0 success (audit: no finding at or above --fail-on), 1 audit findings at or above
 --fail-on, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
 
+/// `xaudit --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("XAUDIT_COMMIT"), ")");
+
 /// Audit archived X (Twitter) account activity against the X Automation Rules.
 #[derive(Parser)]
-#[command(name = "xaudit", version, about, after_help = AFTER_HELP)]
+#[command(name = "xaudit", version = VERSION, about, after_help = AFTER_HELP)]
 struct Cli {
     /// When to colour output and draw progress: `auto` on terminals unless NO_COLOR is set;
     /// `never` (or NO_COLOR) prints no escape sequence at all; `always` even into a pipe.

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use xaudit::rules::sections::{self, Lang};
@@ -28,25 +29,38 @@ pub struct ExplainArgs {
     /// Language of the policy section heading.
     #[arg(long, value_enum, default_value = "en")]
     lang: Lang,
+    /// `json`: the rule as `xaudit rules --format json` lists it, with its section heading and
+    /// policy; for a function, its name, syntax and description.
+    #[arg(long, value_enum, default_value = "text")]
+    format: ExplainFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
+    // Written, not printed: a reader that stops early (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
     if a.functions {
         return list_functions(a.format);
     }
     let rules = registry()?;
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rules)?),
-        Format::Md => print!("{}", xaudit::rules::markdown_table(&rules)),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rules)?)?,
+        Format::Md => write!(out, "{}", xaudit::rules::markdown_table(&rules))?,
         Format::Text => {
             for r in &rules {
-                println!(
+                writeln!(
+                    out,
                     "{:<34} {:<5} {:<20} {}",
                     r.id,
                     r.severity.as_str(),
                     r.section,
                     r.title
-                );
+                )?;
             }
         }
     }
@@ -54,10 +68,26 @@ pub fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
+    // Written, not printed: a reader that stops early (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
     let rules = registry()?;
+    let json = a.format == ExplainFormat::Json;
     let Some(r) = find(&rules, &a.rule) else {
-        if let Some(text) = xaudit::udf::docs::text(&a.rule) {
-            print!("{text}");
+        if json {
+            let functions = xaudit::udf::functions();
+            let doc = functions
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(&a.rule))
+                .and_then(|(name, doc)| doc.as_ref().map(|d| (name, d)));
+            if let Some((name, d)) = doc {
+                let value = serde_json::json!({
+                    "name": name, "syntax": d.syntax_example, "description": d.description,
+                });
+                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+        } else if let Some(text) = xaudit::udf::docs::text(&a.rule) {
+            write!(out, "{text}")?;
             return Ok(ExitCode::SUCCESS);
         }
         anyhow::bail!(
@@ -68,35 +98,59 @@ pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
     let heading = sections::get(&r.section)
         .map(|s| s.heading(a.lang))
         .unwrap_or_default();
-    println!("{} — {}\n", r.id, r.title);
-    println!("Section:  {} {heading} ({})", r.section, sections::POLICY);
-    println!("Default:  {}", r.severity);
-    println!(
+    if json {
+        let mut value = serde_json::to_value(r)?;
+        value["section_heading"] = heading.into();
+        value["policy"] = sections::POLICY.into();
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(out, "{} — {}\n", r.id, r.title)?;
+    writeln!(
+        out,
+        "Section:  {} {heading} ({})",
+        r.section,
+        sections::POLICY
+    )?;
+    writeln!(out, "Default:  {}", r.severity)?;
+    writeln!(
+        out,
         "Needs:    {}",
         r.needs
             .iter()
             .map(|n| n.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    )?;
     if !r.params.is_empty() {
-        println!("Parameters:");
+        writeln!(out, "Parameters:")?;
         for p in &r.params {
-            println!("  {} = {}  ({})", p.name, p.default, p.doc);
+            writeln!(out, "  {} = {}  ({})", p.name, p.default, p.doc)?;
         }
     }
-    println!("\nWhat it finds\n  {}\n", r.docs.what.replace('\n', "\n  "));
-    println!("Why it matters\n  {}\n", r.docs.why.replace('\n', "\n  "));
-    println!("Example\n  {}\n", r.docs.example.replace('\n', "\n  "));
-    println!(
+    writeln!(
+        out,
+        "\nWhat it finds\n  {}\n",
+        r.docs.what.replace('\n', "\n  ")
+    )?;
+    writeln!(
+        out,
+        "Why it matters\n  {}\n",
+        r.docs.why.replace('\n', "\n  ")
+    )?;
+    writeln!(out, "Example\n  {}\n", r.docs.example.replace('\n', "\n  "))?;
+    writeln!(
+        out,
         "Remediation\n  {}",
         r.docs.remediation.replace('\n', "\n  ")
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn config_default() -> anyhow::Result<ExitCode> {
-    print!("{}", xaudit::audit::config::default_toml(&registry()?));
+    // Written, not printed: a reader that stops early (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", xaudit::audit::config::default_toml(&registry()?))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,11 +164,15 @@ pub async fn eval(
         None => xaudit::audit::Config::default(),
     };
     let e = xaudit::eval::evaluate(&dir, &rules, &config).await?;
-    print!("{}", e.markdown());
+    std::io::stdout()
+        .lock()
+        .write_all(e.markdown().as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn list_functions(format: Format) -> anyhow::Result<ExitCode> {
+    // Written, not printed: a reader that stops early (`| head`) is not an error.
+    let mut out = std::io::stdout().lock();
     let functions = xaudit::udf::functions();
     let docs = || {
         functions
@@ -130,21 +188,22 @@ fn list_functions(format: Format) -> anyhow::Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
         }
         Format::Md => {
-            println!("| function | what it does |\n| --- | --- |");
+            writeln!(out, "| function | what it does |\n| --- | --- |")?;
             for (_, d) in docs() {
-                println!(
+                writeln!(
+                    out,
                     "| `{}` | {} |",
                     d.syntax_example,
                     xaudit::udf::docs::summary(d).replace('|', "\\|")
-                );
+                )?;
             }
         }
         Format::Text => {
             for (name, d) in docs() {
-                println!("{name:<22} {}", xaudit::udf::docs::summary(d));
+                writeln!(out, "{name:<22} {}", xaudit::udf::docs::summary(d))?;
             }
         }
     }
