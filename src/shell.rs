@@ -7,6 +7,8 @@ use std::io::Write;
 use std::time::Instant;
 
 use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use crate::error::{Error, Result};
 use crate::output::{TableFormat, write_batches};
@@ -18,94 +20,81 @@ pub struct Statement {
     pub text: String,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scan {
-    Code,
-    Single,
-    Double,
-    LineComment,
-    BlockComment,
-}
-
 /// Split `text` into complete statements and commands; the second value is an unfinished
-/// statement at the end (empty when everything is complete).
+/// statement at the end (empty when everything is complete, or only comments are left).
+/// Statements are cut at the `;` tokens of sqlparser's tokenizer (the one DataFusion parses
+/// with), so strings, quoted names, dollar-quoted strings and nested comments hide their `;`
+/// exactly as they do from the parser. A backslash command takes the rest of its line, when it
+/// starts a statement.
 pub fn split(text: &str) -> (Vec<Statement>, String) {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut start_line = 1;
-    let mut line = 1;
-    let mut state = Scan::Code;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if cur.trim().is_empty() && state == Scan::Code && c == '\\' {
-            // A backslash command: the rest of the line.
-            let mut cmd = String::from('\\');
-            while let Some(&n) = chars.peek() {
-                if n == '\n' {
-                    break;
-                }
-                cmd.push(n);
-                chars.next();
-            }
+    let mut pos = 0;
+    loop {
+        let rest = &text[pos..];
+        let start = pos + (rest.len() - rest.trim_start().len());
+        let line = text[..start].matches('\n').count() + 1;
+        let here = &text[start..];
+        if here.is_empty() {
+            return (out, String::new());
+        }
+        if here.starts_with('\\') {
+            let end = here.find('\n').map_or(text.len(), |n| start + n);
             out.push(Statement {
                 line,
-                text: cmd.trim().to_string(),
+                text: text[start..end].trim().to_string(),
             });
-            cur.clear();
+            pos = end;
             continue;
         }
-        if cur.trim().is_empty() && !c.is_whitespace() {
-            start_line = line;
+        let Some(semi) = first_semicolon(here) else {
+            let left = if only_comments(here) { "" } else { here.trim() };
+            return (out, left.to_string());
+        };
+        let statement = here[..semi].trim();
+        if !only_comments(statement) {
+            out.push(Statement {
+                line,
+                text: statement.to_string(),
+            });
         }
-        if c == '\n' {
-            line += 1;
-        }
-        match state {
-            Scan::Code => match c {
-                ';' => {
-                    let s = cur.trim();
-                    if !s.is_empty() {
-                        out.push(Statement {
-                            line: start_line,
-                            text: s.to_string(),
-                        });
-                    }
-                    cur.clear();
-                    continue;
-                }
-                '\'' => state = Scan::Single,
-                '"' => state = Scan::Double,
-                '-' if chars.peek() == Some(&'-') => state = Scan::LineComment,
-                '/' if chars.peek() == Some(&'*') => state = Scan::BlockComment,
-                _ => {}
-            },
-            Scan::Single if c == '\'' => state = Scan::Code,
-            Scan::Double if c == '"' => state = Scan::Code,
-            Scan::LineComment if c == '\n' => state = Scan::Code,
-            Scan::BlockComment if c == '*' && chars.peek() == Some(&'/') => {
-                cur.push(c);
-                cur.push(chars.next().expect("peeked"));
-                state = Scan::Code;
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
+        pos = start + semi + 1;
     }
-    // A trailing comment alone is not an unfinished statement.
-    let rest = if only_comments(&cur) {
-        String::new()
-    } else {
-        cur.trim().to_string()
-    };
-    (out, rest)
 }
 
-fn only_comments(s: &str) -> bool {
-    s.lines().all(|l| {
-        let l = l.trim();
-        l.is_empty() || l.starts_with("--")
-    })
+/// The byte offset of the first `;` token in `sql`. A string or comment left open after it does
+/// not matter: the tokens before the error are kept.
+fn first_semicolon(sql: &str) -> Option<usize> {
+    let mut tokens = Vec::new();
+    // An error (a quote or comment left open) stops the tokenizer where it was.
+    let _ = Tokenizer::new(&GenericDialect {}, sql).tokenize_with_location_into_buf(&mut tokens);
+    let at = tokens
+        .iter()
+        .find(|t| t.token == Token::SemiColon)?
+        .span
+        .start;
+    Some(byte_offset(sql, at))
+}
+
+/// The byte offset of a tokenizer location (1-based line and character column).
+fn byte_offset(sql: &str, at: Location) -> usize {
+    let line_start: usize = sql
+        .split_inclusive('\n')
+        .take(at.line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let column = at.column.saturating_sub(1) as usize;
+    line_start
+        + sql[line_start..]
+            .char_indices()
+            .nth(column)
+            .map_or(sql.len() - line_start, |(i, _)| i)
+}
+
+/// Whether `sql` holds nothing but whitespace and complete comments.
+fn only_comments(sql: &str) -> bool {
+    Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .is_ok_and(|tokens| tokens.iter().all(|t| matches!(t, Token::Whitespace(_))))
 }
 
 /// Whether the text typed so far can run (for the line editor's "press enter to continue").
@@ -119,23 +108,33 @@ Statements end with ';' and may span lines. Commands:
   \\d NAME       describe a table or view (columns and types)
   \\df           list xaudit's functions (UDFs and aggregates), one line each
   \\df NAME      what a function does, with its syntax
-  \\format F     output format: table, csv, json, jsonl
+  \\format F     output format: table, csv, json, jsonl (also \\pset format F)
   \\timing       switch timing on or off
+  \\quiet        switch quiet mode on or off: results and errors only
+  \\i FILE       run the statements of a file
   \\?            this help
   \\q            quit (also Ctrl-D)";
 
 /// What a command asks of the terminal loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     Continue,
     Quit,
+    /// `\\i FILE`: run the statements of a file, then go on.
+    Include(std::path::PathBuf),
 }
+
+/// How deep `\\i` may nest, so a file that includes itself ends.
+const MAX_INCLUDE_DEPTH: usize = 16;
 
 pub struct Shell {
     ctx: SessionContext,
     pub format: TableFormat,
     /// Print row counts and times (to the error stream, so results stay clean for pipes).
     pub timing: bool,
+    /// `\\quiet`: no timing lines or acknowledgements, only results and errors.
+    pub quiet: bool,
+    include_depth: usize,
 }
 
 impl Shell {
@@ -144,6 +143,8 @@ impl Shell {
             ctx,
             format,
             timing,
+            quiet: false,
+            include_depth: 0,
         }
     }
 
@@ -151,7 +152,7 @@ impl Shell {
         let started = Instant::now();
         let batches = self.ctx.sql(sql).await?.collect().await?;
         write_batches(&batches, self.format, out)?;
-        if self.timing {
+        if self.timing && !self.quiet {
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             let _ = writeln!(
                 err,
@@ -175,8 +176,12 @@ impl Shell {
             return Ok(Next::Continue);
         };
         let mut words = cmd.split_whitespace();
-        let name = words.next().unwrap_or("");
-        let arg = words.next();
+        let mut name = words.next().unwrap_or("");
+        let mut arg = words.next();
+        // psql's spelling of \format: `\pset format csv`.
+        if name == "pset" && arg == Some("format") {
+            (name, arg) = ("format", words.next());
+        }
         match (name, arg) {
             ("q" | "quit", _) => return Ok(Next::Quit),
             ("?" | "h" | "help", _) => {
@@ -210,7 +215,18 @@ impl Shell {
                 };
                 write!(out, "{text}").map_err(|e| Error::io("<stdout>", e))?;
             }
-            ("format" | "pset", Some(f)) => {
+            ("i" | "include", Some(file)) => return Ok(Next::Include(file.into())),
+            ("i" | "include", None) => {
+                return Err(Error::Usage("\\i needs a file: \\i queries.sql".into()));
+            }
+            ("quiet", arg) => {
+                self.quiet = match arg {
+                    Some("on" | "true") => true,
+                    Some("off" | "false") => false,
+                    _ => !self.quiet,
+                };
+            }
+            ("format", Some(f)) => {
                 self.format = match f {
                     "table" => TableFormat::Table,
                     "csv" => TableFormat::Csv,
@@ -229,7 +245,9 @@ impl Shell {
                     Some("off") => false,
                     _ => !self.timing,
                 };
-                let _ = writeln!(err, "timing {}", if self.timing { "on" } else { "off" });
+                if !self.quiet {
+                    let _ = writeln!(err, "timing {}", if self.timing { "on" } else { "off" });
+                }
             }
             _ => {
                 return Err(Error::Usage(format!(
@@ -247,25 +265,46 @@ impl Shell {
         text: &str,
         out: &mut dyn Write,
         err: &mut dyn Write,
-    ) -> Result<()> {
-        let (stmts, rest) = split(text);
-        for s in &stmts {
-            match self.run(&s.text, out, err).await {
-                Ok(Next::Quit) => return Ok(()),
-                Ok(Next::Continue) => {}
-                Err(e) => {
-                    return Err(Error::Usage(format!("statement at line {}: {e}", s.line)));
-                }
-            }
-        }
+    ) -> Result<Next> {
+        let (mut stmts, rest) = split(text);
         if !rest.is_empty() {
             // The last statement may omit its ';'.
             let line = text.lines().count() - rest.lines().count() + 1;
-            self.run(&rest, out, err)
-                .await
-                .map_err(|e| Error::Usage(format!("statement at line {line}: {e}")))?;
+            stmts.push(Statement { line, text: rest });
         }
-        Ok(())
+        for s in &stmts {
+            let at_line = |e: Error| Error::Usage(format!("statement at line {}: {e}", s.line));
+            match self.run(&s.text, out, err).await.map_err(at_line)? {
+                Next::Quit => return Ok(Next::Quit),
+                Next::Continue => {}
+                Next::Include(file) => {
+                    if self.include(&file, out, err).await.map_err(at_line)? == Next::Quit {
+                        return Ok(Next::Quit);
+                    }
+                }
+            }
+        }
+        Ok(Next::Continue)
+    }
+
+    /// Run the statements of `file` (`\\i FILE`); errors name the file and its line.
+    pub async fn include(
+        &mut self,
+        file: &std::path::Path,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> Result<Next> {
+        if self.include_depth >= MAX_INCLUDE_DEPTH {
+            return Err(Error::Usage(format!(
+                "\\i {}: files include each other more than {MAX_INCLUDE_DEPTH} deep",
+                file.display()
+            )));
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        self.include_depth += 1;
+        let done = Box::pin(self.script(&text, out, err)).await;
+        self.include_depth -= 1;
+        done.map_err(|e| Error::Usage(format!("{}: {e}", file.display())))
     }
 }
 
@@ -298,6 +337,46 @@ mod tests {
         assert!(!is_complete("SELECT 'it''s"));
         assert!(is_complete("SELECT 'it''s';"));
         assert!(is_complete("-- only a comment"));
+    }
+
+    #[test]
+    fn a_script_ending_in_a_block_comment_is_complete() {
+        let (done, rest) = split("SELECT 1;\n/* the end */\n");
+        assert_eq!(done.len(), 1);
+        assert_eq!(rest, "");
+        assert!(is_complete("SELECT 1; /* a\n comment */"));
+        assert!(!is_complete("SELECT 1; /* still open"));
+    }
+
+    #[test]
+    fn nested_block_comments_hide_their_semicolons() {
+        assert_eq!(
+            texts("SELECT 1 /* a /* b; */ c; */;SELECT 2;"),
+            ["SELECT 1 /* a /* b; */ c; */", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn dollar_quoted_strings_hide_their_semicolons() {
+        assert_eq!(
+            texts("SELECT $$a;b$$ AS x;SELECT $tag$c;d$tag$;"),
+            ["SELECT $$a;b$$ AS x", "SELECT $tag$c;d$tag$"]
+        );
+    }
+
+    #[test]
+    fn a_comment_opened_by_a_slash_star_slash_runs_to_its_star_slash() {
+        assert_eq!(
+            texts("SELECT 1 /*/ ; */;SELECT 2;"),
+            ["SELECT 1 /*/ ; */", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn a_statement_before_an_open_quote_is_complete() {
+        let (done, rest) = split("SELECT 1;\nSELECT 'it");
+        assert_eq!(done[0].text, "SELECT 1");
+        assert_eq!(rest, "SELECT 'it");
     }
 
     #[test]

@@ -113,3 +113,69 @@ async fn commands_list_tables_and_functions_and_a_bad_statement_names_its_line()
         "stops at the error"
     );
 }
+
+/// The statements of issue 19's splitter failures, `\pset`, `\quiet` and `\i`, run as a script,
+/// and the same through `-c` and `-f` of `shell` and `sql`.
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_split_as_sqlparser_tokenizes_and_take_psql_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    ingest_all(
+        &Store::at(&store).unwrap(),
+        &[fixture("logs/bot-actions.csv")],
+        false,
+    )
+    .await
+    .unwrap();
+    let included = dir.path().join("more.sql");
+    std::fs::write(&included, "SELECT 'from the file' AS source;\n").unwrap();
+    let script = format!(
+        "\\pset format csv\n\\quiet\n\
+         SELECT 1 /* nested /* ; */ still a comment ; */ AS nested;\n\
+         SELECT 2 /*/ ; */ AS slash_star_slash;\n\
+         SELECT length($$a;b$$) AS dollar;\n\
+         \\i {}\n\
+         /* the script ends in a block comment */\n",
+        included.display()
+    );
+    let o = shell(&store, &script, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        out,
+        "nested\n1\nslash_star_slash\n2\ndollar\n3\nsource\nfrom the file\n"
+    );
+
+    // -c and -f, for shell and sql alike; an error in a file names the file and line.
+    for command in ["shell", "sql"] {
+        let o = xaudit(&[
+            command,
+            "--store",
+            store.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 40 + 2 AS answer; SELECT 'two' AS second",
+            "-f",
+            included.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", stderr(&o));
+        assert_eq!(
+            String::from_utf8(o.stdout).unwrap(),
+            "answer\n42\nsecond\ntwo\nsource\nfrom the file\n",
+            "{command}"
+        );
+    }
+    let bad = dir.path().join("bad.sql");
+    std::fs::write(&bad, "SELECT 1;\nSELECT nope FROM nowhere;\n").unwrap();
+    let o = xaudit(&[
+        "sql",
+        "--store",
+        store.to_str().unwrap(),
+        "-f",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("bad.sql") && err.contains("line 2"), "{err}");
+}

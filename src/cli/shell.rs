@@ -14,12 +14,13 @@ pub const AFTER_HELP: &str = "\
 Every table of the store, the audit's views and xaudit's functions are there, as for the rules.
 On a terminal: line editing, history (~/.xaudit_history), statements over several lines (they end
 with ';'), \\d to list tables, \\d NAME to describe one, \\df for xaudit's functions, \\format,
-\\timing, \\q. With a script on stdin it runs the statements in order and stops at the first error
+\\timing, \\quiet, \\i FILE, \\q. With a script on stdin (or -c SQL, -f FILE) it runs the statements in order and stops at the first error
 (exit 2, naming the line).
 
 Examples:
   xaudit shell --store ./store
   xaudit shell --store ./store --format csv < queries.sql > out.csv
+  xaudit shell --store ./store -c \"\\\\pset format csv\" -f queries.sql
   echo \"SELECT normalize_text('Héllo @bot WORLD!');\" | xaudit shell --store ./store";
 
 #[derive(clap::Args)]
@@ -31,6 +32,34 @@ pub struct Args {
     format: TableFormat,
     #[command(flatten)]
     as_of: super::AsOfArgs,
+    /// Run these statements and commands (as a script) and exit; repeatable, run in order.
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    commands: Vec<String>,
+    /// Run the statements of this file and exit; repeatable, run after any -c.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    files: Vec<std::path::PathBuf>,
+}
+
+/// Run `-c` texts, then `-f` files, stopping at the first error (which names the file and line)
+/// or at `\q`.
+pub async fn run_given(
+    shell: &mut Shell,
+    commands: &[String],
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    for c in commands {
+        if shell.script(c, &mut out, &mut err).await? == Next::Quit {
+            return Ok(());
+        }
+    }
+    for f in files {
+        if shell.include(f, &mut out, &mut err).await? == Next::Quit {
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// Enter runs the statement once it is complete; until then it continues it on the next line.
@@ -63,6 +92,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
     let interactive = std::io::stdin().is_terminal();
     let mut shell = Shell::new(ctx, a.format, interactive);
+    if !a.commands.is_empty() || !a.files.is_empty() {
+        shell.timing = false;
+        run_given(&mut shell, &a.commands, &a.files).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     if !interactive {
@@ -101,9 +135,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                     .map(|s| s.text.as_str())
                     .chain(Some(rest.as_str()).filter(|r| !r.is_empty()))
                 {
-                    match shell.run(stmt, &mut out, &mut err).await {
+                    let ran = match shell.run(stmt, &mut out, &mut err).await {
+                        Ok(Next::Include(file)) => shell.include(&file, &mut out, &mut err).await,
+                        other => other,
+                    };
+                    match ran {
                         Ok(Next::Quit) => quit = true,
-                        Ok(Next::Continue) => {}
+                        Ok(_) => {}
                         Err(e) => eprintln!("error: {}", visible_lines(&e.to_string())),
                     }
                 }

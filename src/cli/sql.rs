@@ -16,6 +16,7 @@ Examples:
   xaudit sql --store ./store \"SELECT account_id, kind, count(*) AS n FROM events GROUP BY 1, 2 ORDER BY 1, 2\"
   xaudit sql --store ./store --format csv \"SELECT client, count(*) FROM events WHERE kind = 'post' GROUP BY client\"
   xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"
+  xaudit sql --store ./store -f report-queries.sql --format csv
   xaudit sql --store ./store --as-of 2026-11-01T00:00:00Z \"SELECT count(*) FROM trends\"
   xaudit sql --store ./store \"SELECT * FROM store_versions ORDER BY version\"
   xaudit sql --store ./store \"SELECT client, client_class(client), count(*) FROM events GROUP BY 1, 2 ORDER BY 3 DESC\"
@@ -31,14 +32,36 @@ pub struct Args {
     #[command(flatten)]
     as_of: super::AsOfArgs,
     /// The query.
-    query: String,
+    #[arg(required_unless_present_any = ["commands", "files"])]
+    query: Option<String>,
+    /// Run these statements (several per text, as a script) instead of one query; repeatable.
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "query"
+    )]
+    commands: Vec<String>,
+    /// Run the statements of this file; repeatable, after any -c.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
+    files: Vec<std::path::PathBuf>,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
     let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
+    let Some(query) = &a.query else {
+        let mut shell = xaudit::shell::Shell::new(ctx, a.format, false);
+        super::shell::run_given(&mut shell, &a.commands, &a.files).await?;
+        return Ok(ExitCode::SUCCESS);
+    };
     let batches = ctx
-        .sql(&a.query)
+        .sql(query)
         .await
         .map_err(xaudit::Error::Query)?
         .collect()
