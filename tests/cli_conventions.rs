@@ -175,3 +175,34 @@ fn a_listing_into_a_closed_pipe_exits_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = xaudit(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["nightly", "select", "color"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    // bash itself accepts the bash script.
+    let dir = tempfile::tempdir().unwrap();
+    let bash = dir.path().join("xaudit.bash");
+    std::fs::write(&bash, xaudit(&["completions", "bash"]).stdout).unwrap();
+    if let Ok(check) = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&bash)
+        .output()
+    {
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+
+    let man = String::from_utf8(xaudit(&["man"]).stdout).unwrap();
+    assert!(man.contains(".TH xaudit 1"), "{man}");
+    assert!(man.contains("audit") && man.contains("nightly"), "{man}");
+}

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use xaudit::text::inert::visible_lines;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -30,6 +30,8 @@ Examples:
   xaudit nightly --store ./store --inbox ./inbox --reports ./reports
   xaudit suppress FINGERPRINT --store ./store --reason \"opt-in list, ticket OPS-12\"
   xaudit shell --store ./store
+  xaudit completions bash > ~/.local/share/bash-completion/completions/xaudit
+  xaudit man | man -l -
 
 Exit codes: 0 success (audit: no finding at or above --fail-on), 1 audit findings at or above
 --fail-on, 2 error (bad input, bad arguments, I/O). A closed pipe is not an error.";
@@ -124,6 +126,21 @@ enum Command {
     /// Look after a long-lived store: compact its files, check every version is readable.
     #[command(subcommand, after_help = store::AFTER_HELP)]
     Store(store::Command),
+    /// Print a completion script for a shell.
+    #[command(after_help = "\
+Examples:
+  xaudit completions bash > ~/.local/share/bash-completion/completions/xaudit
+  xaudit completions zsh > ~/.zfunc/_xaudit
+  xaudit completions fish > ~/.config/fish/completions/xaudit.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print xaudit's manual page (roff), generated from the same definitions as --help.
+    #[command(
+        after_help = "Examples:\n  xaudit man | man -l -\n  xaudit man > /usr/local/share/man/man1/xaudit.1"
+    )]
+    Man,
 }
 
 pub fn main() -> ExitCode {
@@ -148,6 +165,18 @@ pub fn main() -> ExitCode {
         Command::Unsuppress(a) => runtime().and_then(|rt| rt.block_on(suppress::unsuppress(a))),
         Command::Suppressions(a) => runtime().and_then(|rt| rt.block_on(suppress::list(a))),
         Command::Store(c) => runtime().and_then(|rt| rt.block_on(stoppable(store::run(c)))),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "xaudit", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|_| print_bytes(&page))
+        }
     };
     match result {
         Ok(code) => code,
@@ -173,8 +202,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn print(s: &str) -> anyhow::Result<ExitCode> {
+    print_bytes(s.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    std::io::stdout().write_all(s.as_bytes())?;
+    std::io::stdout().write_all(bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 
