@@ -34,6 +34,8 @@ pub struct NightlyOptions {
     /// Keep going past bad records in the inbox (kept in `rejects`).
     pub lenient: bool,
     pub lang: Lang,
+    /// The config file the run uses, named in its report.
+    pub config_file: Option<String>,
 }
 
 #[derive(Debug)]
@@ -210,7 +212,7 @@ pub async fn nightly(
         &store_version.to_string(),
         previous_id.as_deref().unwrap_or(""),
     ]);
-    let report = Report::build(
+    let mut report = Report::build(
         &audit,
         &suppressions,
         Some(&comparison),
@@ -221,6 +223,7 @@ pub async fn nightly(
         }),
         started_at,
     );
+    report.config_file = opts.config_file.clone();
     let run = RunRecord {
         run_id,
         previous_run_id: previous_id,

@@ -206,3 +206,84 @@ fn completions_and_the_manual_page_come_from_the_command_definitions() {
     assert!(man.contains(".TH xaudit 1"), "{man}");
     assert!(man.contains("audit") && man.contains("nightly"), "{man}");
 }
+
+/// xaudit run in `dir` with extra environment variables (and XAUDIT_* cleared otherwise).
+fn xaudit_in(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_xaudit"))
+        .current_dir(dir)
+        .env_remove("XAUDIT_STORE")
+        .env_remove("XAUDIT_CONFIG")
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_config_is_found_in_the_working_folder_then_the_store_and_named_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut ingest = vec![
+        "ingest".to_string(),
+        "--store".into(),
+        store.display().to_string(),
+    ];
+    ingest.extend(example_args());
+    let ingest: Vec<&str> = ingest.iter().map(String::as_str).collect();
+    assert_eq!(xaudit_in(dir.path(), &[], &ingest).status.code(), Some(0));
+    let rules_with_findings = |out: std::process::Output| -> Vec<String> {
+        assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+        let rows: Vec<Row> = serde_json::from_slice(&out.stdout).unwrap();
+        rows.into_iter().map(|r| r.rule).collect()
+    };
+    let s = store.to_str().unwrap();
+    let stats = ["audit", "--store", s, "--statistics", "--format", "json"];
+    let all = rules_with_findings(xaudit_in(dir.path(), &[], &stats));
+    assert!(all.contains(&"bulk_list_add".to_string()));
+
+    // In the store: used from any working folder.
+    std::fs::write(
+        store.join("xaudit.toml"),
+        "[rules.bulk_list_add]\nlevel = \"off\"\n",
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let from_store = rules_with_findings(xaudit_in(elsewhere.path(), &[], &stats));
+    assert!(!from_store.contains(&"bulk_list_add".to_string()));
+
+    // In the working folder: it wins over the store's.
+    std::fs::write(
+        elsewhere.path().join("xaudit.toml"),
+        "[rules.opt_out_ignored]\nlevel = \"off\"\n",
+    )
+    .unwrap();
+    let here = rules_with_findings(xaudit_in(elsewhere.path(), &[], &stats));
+    assert!(here.contains(&"bulk_list_add".to_string()));
+    assert!(!here.contains(&"opt_out_ignored".to_string()));
+
+    // XAUDIT_STORE and XAUDIT_CONFIG stand for --store and --config; --verbose names the file.
+    let env_config = dir.path().join("env.toml");
+    std::fs::write(
+        &env_config,
+        "[rules.external_source_posts]\nlevel = \"off\"\n",
+    )
+    .unwrap();
+    let env = [
+        ("XAUDIT_STORE", s),
+        ("XAUDIT_CONFIG", env_config.to_str().unwrap()),
+    ];
+    let out = xaudit_in(
+        elsewhere.path(),
+        &env,
+        &["audit", "--format", "json", "--verbose"],
+    );
+    assert!(stderr(&out).contains("env.toml"), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["config_file"], env_config.to_str().unwrap());
+    let count = xaudit_in(
+        dir.path(),
+        &env,
+        &["sql", "--format", "csv", "SELECT count(*) AS n FROM events"],
+    );
+    assert_eq!(count.status.code(), Some(0), "{}", stderr(&count));
+}

@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Audit this store (inputs, if any, are ingested into it first).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "XAUDIT_STORE")]
     store: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
@@ -55,8 +55,9 @@ pub struct Args {
     /// Write the report here instead of standard output.
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
-    /// Rule levels and parameters (TOML; `xaudit config --default` prints the defaults).
-    #[arg(long, value_name = "FILE")]
+    /// Rule levels and parameters (TOML; `xaudit config --default` prints the defaults). Without
+    /// it: ./xaudit.toml, else <store>/xaudit.toml, else the defaults.
+    #[arg(long, value_name = "FILE", env = "XAUDIT_CONFIG")]
     config: Option<PathBuf>,
     /// Language of section headings.
     #[arg(long, value_enum, default_value = "en")]
@@ -83,12 +84,22 @@ pub struct Args {
     /// report (JSON with --format json).
     #[arg(long)]
     statistics: bool,
+    /// Say which config file the audit runs with, and where it was found.
+    #[arg(long, short = 'v')]
+    verbose: bool,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rules = registry()?;
-    let mut config = match &a.config {
-        Some(p) => Config::load(p, &rules)?,
+    let found = super::find_config(a.config.as_deref(), a.store.as_deref());
+    if a.verbose {
+        match &found {
+            Some((p, how)) => eprintln!("config: {} ({how})", p.display()),
+            None => eprintln!("config: none (every rule at its default level and parameters)"),
+        }
+    }
+    let mut config = match &found {
+        Some((p, _)) => Config::load(p, &rules)?,
         None => Config::default(),
     };
     if a.show_private {
@@ -143,7 +154,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         progress: super::rule_progress(),
         ..Default::default()
     };
-    let report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;
+    let mut report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;
+    report.config_file = found.map(|(p, _)| p.display().to_string());
     opts.progress.finish_and_clear();
     // Rows an older xaudit stored with times the engine cannot hold are left out of `events`:
     // say so, since the audit did not see them.

@@ -256,8 +256,27 @@ fn rule_progress() -> indicatif::ProgressBar {
 #[derive(clap::Args, Clone)]
 struct StoreArg {
     /// The store folder.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "XAUDIT_STORE")]
     store: PathBuf,
+}
+
+/// The config file an audit runs with: `--config` (or XAUDIT_CONFIG), else `./xaudit.toml`, else
+/// `<store>/xaudit.toml`; with where it was found, for --verbose. None: the rules' defaults.
+fn find_config(
+    given: Option<&std::path::Path>,
+    store: Option<&std::path::Path>,
+) -> Option<(PathBuf, &'static str)> {
+    if let Some(p) = given {
+        return Some((p.to_path_buf(), "given by --config or XAUDIT_CONFIG"));
+    }
+    let here = PathBuf::from("xaudit.toml");
+    if here.is_file() {
+        return Some((here, "found in the working folder"));
+    }
+    store
+        .map(|s| s.join("xaudit.toml"))
+        .filter(|p| p.is_file())
+        .map(|p| (p, "found in the store"))
 }
 
 /// Time travel: read the store as it was at a version or a moment.

@@ -37,8 +37,9 @@ pub struct Args {
     /// Folder for the nightly report folders.
     #[arg(long, value_name = "DIR")]
     reports: PathBuf,
-    /// Rule levels and parameters (TOML).
-    #[arg(long, value_name = "FILE")]
+    /// Rule levels and parameters (TOML). Without it: ./xaudit.toml, else <store>/xaudit.toml,
+    /// else the defaults; the file used is named in report.json (`config_file`).
+    #[arg(long, value_name = "FILE", env = "XAUDIT_CONFIG")]
     config: Option<PathBuf>,
     /// Language of section headings in the reports.
     #[arg(long, value_enum, default_value = "en")]
@@ -59,8 +60,9 @@ pub struct Args {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rules = registry()?;
-    let config = match &a.config {
-        Some(p) => Config::load(p, &rules)?,
+    let found = super::find_config(a.config.as_deref(), Some(&a.store.store));
+    let config = match &found {
+        Some((p, _)) => Config::load(p, &rules)?,
         None => Config::default(),
     };
     let now = match &a.now {
@@ -85,6 +87,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         now,
         lenient: a.lenient,
         lang: a.lang,
+        config_file: found.map(|(p, _)| p.display().to_string()),
     };
     let out = nightly(&store, &rules, &config, &opts, &pb)
         .await

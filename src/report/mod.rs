@@ -43,6 +43,9 @@ pub struct Report {
     /// The recorded run this report belongs to (nightly reports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunRef>,
+    /// The config file the audit ran with, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
     pub accounts: Vec<AccountReport>,
 }
 
@@ -532,6 +535,7 @@ impl Report {
             },
             policy: sections::POLICY,
             store_version: audit.store_version,
+            config_file: None,
             generated_at: format_ts(generated_at / 1_000_000 * 1_000_000),
             run,
             accounts,
