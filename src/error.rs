@@ -141,6 +141,14 @@ impl Error {
             cause: source,
         }
     }
+    /// The error for one or more bad inputs (at least one): `Input` for one, `Inputs` for more.
+    pub fn bad_inputs(mut errors: Vec<InputError>) -> Self {
+        if errors.len() == 1 {
+            Error::Input(errors.remove(0))
+        } else {
+            Error::Inputs(errors)
+        }
+    }
     /// True when the user's input, arguments or SQL are at fault (rather than the machine or xaudit).
     pub fn is_user_error(&self) -> bool {
         matches!(

@@ -70,7 +70,7 @@ pub struct InboxScan {
     /// renamed or copied twice into the inbox is read once).
     pub fresh: Vec<(PathBuf, String)>,
     /// Entries that cannot be read (a broken link, a named pipe, a folder that cannot be
-    /// listed): the night fails on them, or rejects them with `--lenient`.
+    /// listed): the ingest fails on them, or rejects them with `--lenient`.
     pub unreadable: Vec<InputError>,
     /// Entries skipped for now or for good, with why (still being written, not data by name).
     pub notices: Vec<String>,
@@ -150,16 +150,9 @@ pub async fn nightly(
     let started_at = opts.now;
     let InboxScan {
         fresh,
-        mut unreadable,
+        unreadable,
         mut notices,
     } = new_inputs(store, &opts.inbox).await?;
-    if !opts.lenient && !unreadable.is_empty() {
-        return Err(if unreadable.len() == 1 {
-            Error::Input(unreadable.remove(0))
-        } else {
-            Error::Inputs(unreadable)
-        });
-    }
     let (fresh, content_hashes): (Vec<PathBuf>, std::collections::HashMap<PathBuf, String>) = (
         fresh.iter().map(|(p, _)| p.clone()).collect(),
         fresh.into_iter().collect(),
@@ -173,7 +166,7 @@ pub async fn nightly(
                 lenient: opts.lenient,
                 content_hashes,
                 from_folder: true,
-                rejects: unreadable,
+                unreadable,
                 ..Default::default()
             },
             progress,

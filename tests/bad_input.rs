@@ -11,11 +11,7 @@ use xaudit::store::Store;
 use xaudit::{Error, InputError};
 
 fn input_error(e: Error) -> InputError {
-    match e {
-        Error::Input(i) => i,
-        Error::Inputs(mut v) => v.remove(0),
-        other => panic!("expected an input error, got {other}"),
-    }
+    input_errors(e).remove(0)
 }
 
 /// The fixture archive with one data file replaced.

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::*;
 use rand::{Rng, SeedableRng};
@@ -20,31 +19,6 @@ fn mutations() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300)
-}
-
-fn parquet_seed() -> Vec<u8> {
-    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
-    let col = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
-    let batch = RecordBatch::try_from_iter([
-        ("account_id", col(vec!["1", "1", "2"])),
-        (
-            "ts",
-            col(vec![
-                "2026-03-01T10:00:00Z",
-                "2026-03-01T10:01:00Z",
-                "2026-03-02T11:00:00Z",
-            ]),
-        ),
-        ("kind", col(vec!["post", "like", "follow"])),
-        ("client", col(vec!["HelpBot", "HelpBot", "Web App"])),
-    ])
-    .unwrap();
-    let mut buf = Vec::new();
-    let mut w =
-        datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    buf
 }
 
 fn read(rel: &str) -> Vec<u8> {
@@ -78,7 +52,7 @@ pub fn seeds(target: Target, scratch: &Path) -> Vec<Vec<u8>> {
             read("logs/bot-actions.jsonl"),
             read("example/helpbot-actions.jsonl"),
         ],
-        Target::GenericParquet => vec![parquet_seed()],
+        Target::GenericParquet => vec![common::generic_parquet()],
         Target::TrendLog => {
             let with = |pick: u8, rel: &str| [vec![pick], read(rel)].concat();
             vec![

@@ -5,47 +5,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use common::*;
+use xaudit::InputError;
 use xaudit::readers::Output;
 use xaudit::readers::generic::{self, Format};
 use xaudit::store::Store;
-use xaudit::{Error, InputError};
-
-fn input_errors(e: Error) -> Vec<InputError> {
-    match e {
-        Error::Input(i) => vec![i],
-        Error::Inputs(v) => v,
-        other => panic!("expected an input error, got {other}"),
-    }
-}
-
-/// A valid generic log as Parquet, written with the Parquet writer the store uses.
-fn generic_parquet() -> Vec<u8> {
-    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
-    let col = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
-    let batch = RecordBatch::try_from_iter([
-        ("account_id", col(vec!["1", "1", "2"])),
-        (
-            "ts",
-            col(vec![
-                "2026-03-01T10:00:00Z",
-                "2026-03-01T10:01:00Z",
-                "2026-03-02T11:00:00Z",
-            ]),
-        ),
-        ("kind", col(vec!["post", "like", "follow"])),
-        ("text", col(vec!["hello", "", ""])),
-    ])
-    .unwrap();
-    let mut buf = Vec::new();
-    let mut w =
-        datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    buf
-}
 
 /// Read one generic Parquet file as `ingest` does, without a store.
 fn read_parquet(path: &Path) -> Result<u64, InputError> {

@@ -80,10 +80,11 @@ pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
                 .find(|(name, _)| name.eq_ignore_ascii_case(&a.rule))
                 .and_then(|(name, doc)| doc.as_ref().map(|d| (name, d)));
             if let Some((name, d)) = doc {
-                let value = serde_json::json!({
-                    "name": name, "syntax": d.syntax_example, "description": d.description,
-                });
-                writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&function_json(name, d))?
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
         } else if let Some(text) = xaudit::udf::docs::text(&a.rule) {
@@ -181,13 +182,8 @@ fn list_functions(format: Format) -> anyhow::Result<ExitCode> {
     };
     match format {
         Format::Json => {
-            let list: Vec<serde_json::Value> = docs()
-                .map(|(name, d)| {
-                    serde_json::json!({
-                        "name": name, "syntax": d.syntax_example, "description": d.description,
-                    })
-                })
-                .collect();
+            let list: Vec<serde_json::Value> =
+                docs().map(|(name, d)| function_json(name, d)).collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
         }
         Format::Md => {
@@ -208,4 +204,12 @@ fn list_functions(format: Format) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One SQL function as `rules --functions --format json` and `explain FUNCTION --format json`
+/// show it.
+fn function_json(name: &str, doc: &datafusion::logical_expr::Documentation) -> serde_json::Value {
+    serde_json::json!({
+        "name": name, "syntax": doc.syntax_example, "description": doc.description,
+    })
 }

@@ -49,6 +49,14 @@ pub fn not_data_by_name(path: &Path) -> Option<String> {
         .then(|| format!("a .{ext} file is not data"))
 }
 
+/// A file of a folder input: an input, unless its name says it is not data.
+pub fn file_entry(path: PathBuf) -> Entry {
+    match not_data_by_name(&path) {
+        Some(why) => Entry::NotData(path, why),
+        None => Entry::Input(path),
+    }
+}
+
 /// The error for a path that is neither a regular file nor a folder; None when it is one.
 pub fn refuse_special(path: &Path) -> Option<InputError> {
     let shown = path.display().to_string();
@@ -136,10 +144,8 @@ fn walk(dir: &Path, visited: &mut HashSet<PathBuf>, out: &mut Vec<Entry>) {
             } else {
                 walk(&p, visited, out);
             }
-        } else if let Some(why) = not_data_by_name(&p) {
-            out.push(Entry::NotData(p, why));
         } else {
-            out.push(Entry::Input(p));
+            out.push(file_entry(p));
         }
     }
 }

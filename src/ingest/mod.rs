@@ -40,8 +40,9 @@ pub struct IngestOptions {
     /// recognized is an error, or a reject with `lenient`, and one whose name says it is not data
     /// is skipped with a notice.
     pub from_folder: bool,
-    /// Files of a folder input the caller found unreadable, recorded as rejects (with `lenient`).
-    pub rejects: Vec<InputError>,
+    /// Files of a folder input the caller found unreadable (nightly's broken links, pipes): like
+    /// the folder's files that cannot be recognized, errors, or rejects with `lenient`.
+    pub unreadable: Vec<InputError>,
 }
 
 /// What one input contributed.
@@ -153,7 +154,7 @@ pub async fn ingest(
     progress: &ProgressBar,
 ) -> Result<IngestReport> {
     let _graceful = crate::interrupt::Graceful::enter();
-    if inputs.is_empty() && opts.rejects.is_empty() {
+    if inputs.is_empty() && opts.unreadable.is_empty() {
         return Err(Error::Usage("no inputs given".into()));
     }
     let Plan {
@@ -290,11 +291,7 @@ pub async fn ingest(
         }
         if !errors.is_empty() {
             // Nothing is committed: the files written so far are referenced by no version.
-            return Err(if errors.len() == 1 {
-                Error::Input(errors.remove(0))
-            } else {
-                Error::Inputs(errors)
-            });
+            return Err(Error::bad_inputs(errors));
         }
 
         let mut report = IngestReport {
@@ -441,10 +438,16 @@ fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
     let mut plan = Plan {
         jobs: Vec::with_capacity(inputs.len()),
         notices: Vec::new(),
-        rejects: opts.rejects.clone(),
+        rejects: Vec::new(),
     };
+    let kind_of = |p: &Path| opts.kind.map_or_else(|| detect(p), Ok);
     let mut refused = Vec::new();
-    let mut found = Vec::new();
+    let mut found: Vec<folder::Entry> = opts
+        .unreadable
+        .iter()
+        .cloned()
+        .map(folder::Entry::Unreadable)
+        .collect();
     for p in inputs {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(InputError::file(p.display().to_string(), "no such file or folder").into());
@@ -461,12 +464,9 @@ fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
         {
             found.extend(folder::entries(p));
         } else if opts.from_folder {
-            found.push(match folder::not_data_by_name(p) {
-                Some(why) => folder::Entry::NotData(p.clone(), why),
-                None => folder::Entry::Input(p.clone()),
-            });
+            found.push(folder::file_entry(p.clone()));
         } else {
-            match opts.kind.map_or_else(|| detect(p), Ok) {
+            match kind_of(p) {
                 Ok(k) => plan.jobs.push((p.clone(), k)),
                 Err(e) => refused.push(e),
             }
@@ -476,7 +476,7 @@ fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
     // skipped quietly: an error, or a reject with --lenient.
     for entry in found {
         let unusable = match entry {
-            folder::Entry::Input(f) => match opts.kind.map_or_else(|| detect(&f), Ok) {
+            folder::Entry::Input(f) => match kind_of(&f) {
                 Ok(k) => {
                     plan.jobs.push((f, k));
                     continue;
@@ -497,11 +497,7 @@ fn plan(inputs: &[PathBuf], opts: &IngestOptions) -> Result<Plan> {
         }
     }
     if !refused.is_empty() {
-        return Err(if refused.len() == 1 {
-            Error::Input(refused.remove(0))
-        } else {
-            Error::Inputs(refused)
-        });
+        return Err(Error::bad_inputs(refused));
     }
     if plan.jobs.is_empty() && plan.rejects.is_empty() {
         return Err(Error::Usage(format!(
@@ -569,10 +565,7 @@ fn looks_like_json(path: &Path) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut buf))
         .unwrap_or(0);
-    String::from_utf8_lossy(&buf[..n])
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with(['{', '['])
+    crate::readers::detect::starts_like_json(&buf[..n])
 }
 
 /// An input's content hash: BLAKE3 of its bytes; for a folder, BLAKE3 of every file's relative

@@ -70,11 +70,12 @@ const HEAD: usize = 64 * 1024;
 /// Longest first record read to recognize a JSONL input.
 const MAX_FIRST_RECORD: u64 = 64 << 20;
 
-fn first_byte_is_json(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    text.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| matches!(b, b'{' | b'['))
+/// Whether the first bytes of a file open a JSON value (after a byte-order mark and whitespace).
+pub fn starts_like_json(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head)
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '['])
 }
 
 pub fn detect(path: &Path) -> Result<InputKind, InputError> {
@@ -96,7 +97,7 @@ pub fn detect(path: &Path) -> Result<InputKind, InputError> {
     head.truncate(n);
     // A JSONL log's first record can be longer than the head (a post with a long thread of
     // entities): read on to the end of that line, within a bound, so the record is recognized.
-    if head.len() == HEAD && !head.contains(&b'\n') && first_byte_is_json(&head) {
+    if head.len() == HEAD && !head.contains(&b'\n') && starts_like_json(&head) {
         let mut more = Vec::new();
         let rest = (&mut f).take(MAX_FIRST_RECORD - HEAD as u64);
         let mut rest = std::io::BufReader::new(rest);

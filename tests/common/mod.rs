@@ -186,3 +186,39 @@ pub async fn audit_default(store: &Store) -> xaudit::report::Report {
     .await
     .unwrap()
 }
+
+/// Every input error of a failed ingest: one (`Error::Input`) or several (`Error::Inputs`).
+pub fn input_errors(e: xaudit::Error) -> Vec<xaudit::InputError> {
+    match e {
+        xaudit::Error::Input(i) => vec![i],
+        xaudit::Error::Inputs(v) => v,
+        other => panic!("expected an input error, got {other}"),
+    }
+}
+
+/// A valid generic log as Parquet (three events of two accounts), written with the Parquet
+/// writer the store uses.
+pub fn generic_parquet() -> Vec<u8> {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    let col = |v: Vec<&str>| std::sync::Arc::new(StringArray::from(v)) as ArrayRef;
+    let batch = RecordBatch::try_from_iter([
+        ("account_id", col(vec!["1", "1", "2"])),
+        (
+            "ts",
+            col(vec![
+                "2026-03-01T10:00:00Z",
+                "2026-03-01T10:01:00Z",
+                "2026-03-02T11:00:00Z",
+            ]),
+        ),
+        ("kind", col(vec!["post", "like", "follow"])),
+        ("client", col(vec!["HelpBot", "HelpBot", "Web App"])),
+    ])
+    .unwrap();
+    let mut buf = Vec::new();
+    let mut w =
+        datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    buf
+}

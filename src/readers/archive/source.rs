@@ -223,9 +223,7 @@ impl ArchiveSource {
     pub fn has(&self, rel: &str) -> bool {
         match self {
             ArchiveSource::Zip { entries, .. } => entries.iter().any(|e| e.rel == rel),
-            ArchiveSource::Dir { files, .. } => {
-                files.binary_search_by(|f| f.as_str().cmp(rel)).is_ok()
-            }
+            ArchiveSource::Dir { files, .. } => listed(files, rel),
         }
     }
 
@@ -269,7 +267,7 @@ impl ArchiveSource {
                 digests,
                 ..
             } => {
-                if files.binary_search_by(|f| f.as_str().cmp(rel)).is_err() {
+                if !listed(files, rel) {
                     return Err(InputError::file(&shown, "not in the archive"));
                 }
                 let file = File::open(data.join(rel))
@@ -318,6 +316,11 @@ impl ArchiveSource {
             }
         }
     }
+}
+
+/// Whether the sorted file list of an archive folder holds `rel`.
+fn listed(files: &[String], rel: &str) -> bool {
+    files.binary_search_by(|f| f.as_str().cmp(rel)).is_ok()
 }
 
 fn outside_link(link: &Path, target: &Path) -> InputError {
