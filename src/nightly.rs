@@ -277,6 +277,8 @@ fn write_reports(
         ("report.json", report.to_json()),
         ("report.html", crate::report::html(report, opts.lang)),
         ("report.md", crate::report::markdown(report, opts.lang)),
+        ("report.sarif", crate::report::sarif(report, rules)),
+        ("junit.xml", crate::report::junit(report)),
         (
             "summary.txt",
             summary(report, rules, run, changes, ingested),

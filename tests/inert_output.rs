@@ -103,6 +103,21 @@ fn every_human_facing_output_keeps_data_inert() {
         "tooltip"
     );
 
+    // GitHub annotations: one workflow command per finding, whatever newlines or `::` the data
+    // holds, and nothing a terminal acts on.
+    let github = audit(&store, "github");
+    let report: serde_json::Value = serde_json::from_str(&audit(&store, "json")).unwrap();
+    let findings: usize = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["findings"].as_array().unwrap().len())
+        .sum();
+    assert!(findings > 0);
+    assert_eq!(github.lines().count(), findings, "{github}");
+    assert!(github.lines().all(|l| l.starts_with("::")), "{github}");
+    assert!(!github.chars().any(acts_on_terminal), "{github:?}");
+
     // Errors and notes name files whose names carry escapes: shown, not run.
     let bad = dir.path().join("bad\u{1b}[2J.jsonl");
     std::fs::write(

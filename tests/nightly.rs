@@ -45,18 +45,6 @@ fn setup() -> Setup {
     }
 }
 
-fn copy_into(src: &Path, inbox: &Path) {
-    let dest = inbox.join(src.file_name().unwrap());
-    if src.is_dir() {
-        std::fs::create_dir_all(&dest).unwrap();
-        for e in std::fs::read_dir(src).unwrap() {
-            copy_into(&e.unwrap().path(), &dest);
-        }
-    } else {
-        std::fs::copy(src, dest).unwrap();
-    }
-}
-
 fn nightly_cmd(s: &Setup, now: &str, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_xaudit"));
     c.args([

@@ -45,6 +45,17 @@ async fn every_report_format_of_the_example() {
         xaudit::report::text(&report, &rules, Lang::Tr, false)
     );
     insta::assert_snapshot!("example_html", xaudit::report::html(&report, Lang::En));
+    insta::assert_snapshot!("example_junit", xaudit::report::junit(&report));
+    // The evidence's input files are paths of this checkout: shown relative to it.
+    let root = format!("file://{}/", env!("CARGO_MANIFEST_DIR"));
+    insta::assert_snapshot!(
+        "example_sarif",
+        xaudit::report::sarif(&report, &rules).replace(&root, "file:///CHECKOUT/")
+    );
+    insta::assert_snapshot!(
+        "example_github",
+        xaudit::report::github(&report).replace(env!("CARGO_MANIFEST_DIR"), "CHECKOUT")
+    );
 }
 
 #[tokio::test]

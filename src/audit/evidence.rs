@@ -24,6 +24,9 @@ pub struct EvidenceEvent {
     pub target: Option<String>,
     pub client: Option<String>,
     pub text: Option<String>,
+    /// The input file the event was read from, and its record there (see the `events` schema).
+    pub source: String,
+    pub source_record: i64,
 }
 
 pub const PRIVATE_TEXT: &str = "[private message: shown with --show-private]";
@@ -70,7 +73,7 @@ pub async fn load<'a>(
 ) -> Result<BTreeMap<String, EvidenceEvent>> {
     let sql = format!(
         "SELECT e.event_id, e.ts, e.kind, coalesce(e.target_user_id, e.target_post_id, e.list_id) AS target,
-                e.client, e.text
+                e.client, e.text, e.source, e.source_record
          FROM events e JOIN {WANTED} w ON e.event_id = w.event_id"
     );
     let rows: Vec<EvidenceEvent> = rows_of_wanted(ctx, "evidence", ids, &sql).await?;
@@ -130,6 +133,8 @@ mod tests {
             text("list_id"),
             text("client"),
             text("text"),
+            text("source"),
+            Field::new("source_record", DataType::Int64, false),
         ]));
         let ids: Vec<String> = (0..N).map(|i| format!("e{i}")).collect();
         let strings = |f: &dyn Fn(usize) -> Option<String>| -> ArrayRef {
@@ -148,6 +153,10 @@ mod tests {
                 strings(&|_| None),
                 strings(&|_| Some("Bot".into())),
                 strings(&|i| Some(format!("text {i}"))),
+                strings(&|_| Some("log.jsonl".into())),
+                Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+                    0..N as i64,
+                )),
             ],
         )
         .unwrap();
@@ -167,6 +176,10 @@ mod tests {
         assert_eq!(found.len(), N / 2);
         assert_eq!(found["e4"].ts, 4_000_000);
         assert_eq!(found["e4"].target.as_deref(), Some("u4"));
+        assert_eq!(
+            (found["e4"].source.as_str(), found["e4"].source_record),
+            ("log.jsonl", 4)
+        );
         // The table of wanted ids is gone again, and DM text stays private.
         assert!(!ctx.table_exist(WANTED).unwrap());
         let dm = load(&ctx, [ids[1].clone()].iter(), false).await.unwrap();

@@ -24,6 +24,9 @@ Examples:
   xaudit audit --store ./store --as-of-version 3 --fail-on warn
   xaudit audit --store ./store --as-of 2026-11-01T03:00:00Z --format json   # as it was then
   xaudit audit --store ./store --select II.D --ignore automated_likes --statistics
+  xaudit audit bot-log.jsonl --format sarif --out xaudit.sarif   # upload to code scanning
+  xaudit audit bot-log.jsonl --format github --fail-on warn      # annotations in a workflow
+  xaudit audit --store ./store --format junit --out junit.xml    # test results in CI
   NO_COLOR=1 xaudit audit export.zip        # or --color never: no escape sequences at all";
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,6 +35,12 @@ pub enum Format {
     Json,
     Md,
     Html,
+    /// SARIF 2.1.0, for code scanning (a result per finding, fingerprints, suppressions).
+    Sarif,
+    /// JUnit XML: a test suite per account, a test case per rule.
+    Junit,
+    /// GitHub Actions annotations, one per finding.
+    Github,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -173,6 +182,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Md => xaudit::report::markdown(&report, a.lang),
         Format::Html => xaudit::report::html(&report, a.lang),
         Format::Text => xaudit::report::text(&report, &rules, a.lang, color),
+        Format::Sarif => xaudit::report::sarif(&report, &rules),
+        Format::Junit => xaudit::report::junit(&report),
+        Format::Github => xaudit::report::github(&report),
     };
     match &a.out {
         Some(p) => {

@@ -15,7 +15,8 @@ Each run: ingests every inbox file not ingested before (recognized by content ha
 deleted from the inbox; names ending in .part or .tmp are left for the next night), audits the
 store, compares every finding with the previous run by fingerprint (new, open, resolved), records
 the run in the audit_runs and findings tables, and writes REPORTS/<YYYY-MM-DD>/ with report.json,
-report.html, report.md and summary.txt. The summary is also printed, for cron's mail.
+report.html, report.md, report.sarif (with each result's baseline state), junit.xml and
+summary.txt. The summary is also printed, for cron's mail.
 
 One run at a time per store: a second run exits 2 naming the running one, or waits with --wait.
 A run killed at any point leaves the store at a committed version; the next run picks up cleanly.

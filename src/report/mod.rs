@@ -4,8 +4,11 @@
 //! turns times into text. Output is deterministic: accounts, rules and findings are sorted, and
 //! the only wall-clock value is `generated_at`.
 
+mod github;
 mod html;
+mod junit;
 mod markdown;
+pub mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -23,8 +26,11 @@ use crate::store::Store;
 
 pub use crate::audit::facts::{ClientUse, DayActivity};
 pub use crate::model::{Change, RuleStatus, Status};
+pub use github::render as github;
 pub use html::render as html;
+pub use junit::render as junit;
 pub use markdown::render as markdown;
+pub use sarif::render as sarif;
 pub use text::render as text;
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +128,13 @@ pub struct Evidence {
     pub client: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Where the event was read from: the input file (as given to `ingest`, so a path of the
+    /// machine that ingested it) and the record there. SARIF and GitHub annotations point here;
+    /// the JSON report leaves it out so that it stays the same wherever the inputs lay.
+    #[serde(skip)]
+    pub source: String,
+    #[serde(skip)]
+    pub source_record: i64,
 }
 
 impl From<&EvidenceEvent> for Evidence {
@@ -133,6 +146,8 @@ impl From<&EvidenceEvent> for Evidence {
             target: e.target.clone(),
             client: e.client.clone(),
             text: e.text.clone(),
+            source: e.source.clone(),
+            source_record: e.source_record,
         }
     }
 }

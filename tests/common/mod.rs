@@ -222,3 +222,13 @@ pub fn generic_parquet() -> Vec<u8> {
     w.close().unwrap();
     buf
 }
+
+/// Copy a file or a folder (recursively) into `inbox`, under its own name.
+pub fn copy_into(src: &Path, inbox: &Path) {
+    let dest = inbox.join(src.file_name().unwrap());
+    if src.is_dir() {
+        copy_dir(src, &dest);
+    } else {
+        std::fs::copy(src, dest).unwrap();
+    }
+}
