@@ -11,7 +11,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use crate::error::{Error, Result};
-use crate::output::{TableFormat, write_batches};
+use crate::output::{MaxRows, TableFormat, cut_note, write_stream};
 
 /// One statement or command of a script, with the line it starts on (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +109,7 @@ Statements end with ';' and may span lines. Commands:
   \\df           list xaudit's functions (UDFs and aggregates), one line each
   \\df NAME      what a function does, with its syntax
   \\format F     output format: table, csv, json, jsonl (also \\pset format F)
+  \\pset maxrows N  at most N rows of a result (0: all; 40 on a terminal)
   \\timing       switch timing on or off
   \\quiet        switch quiet mode on or off: results and errors only
   \\i FILE       run the statements of a file
@@ -134,6 +135,8 @@ pub struct Shell {
     pub timing: bool,
     /// `\\quiet`: no timing lines or acknowledgements, only results and errors.
     pub quiet: bool,
+    /// How many rows of a result are shown (`--maxrows`, `\\pset maxrows N`).
+    pub maxrows: MaxRows,
     include_depth: usize,
 }
 
@@ -144,16 +147,20 @@ impl Shell {
             format,
             timing,
             quiet: false,
+            maxrows: MaxRows::All,
             include_depth: 0,
         }
     }
 
     async fn query(&self, sql: &str, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         let started = Instant::now();
-        let batches = self.ctx.sql(sql).await?.collect().await?;
-        write_batches(&batches, self.format, out)?;
+        let written =
+            write_stream(self.ctx.sql(sql).await?, self.format, self.maxrows, out).await?;
+        if let Some(note) = cut_note(written) {
+            let _ = writeln!(err, "{note}");
+        }
         if self.timing && !self.quiet {
-            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let rows = written.rows;
             let _ = writeln!(
                 err,
                 "{rows} row{} in {:.3} s",
@@ -236,6 +243,16 @@ impl Shell {
                         return Err(Error::Usage(format!(
                             "\\format {other}: expected table, csv, json or jsonl"
                         )));
+                    }
+                };
+            }
+            ("pset", Some("maxrows")) => {
+                self.maxrows = match words.next().map(str::parse::<usize>) {
+                    Some(Ok(n)) => MaxRows::new(Some(n), false),
+                    _ => {
+                        return Err(Error::Usage(
+                            "\\pset maxrows N: expected a number of rows (0: all)".into(),
+                        ));
                     }
                 };
             }

@@ -87,24 +87,11 @@ fn a_selection_that_names_no_rule_is_an_error() {
 
 /// The example audit run on a pseudo-terminal (util-linux `script`), everything it printed.
 fn on_a_terminal(env: &str, extra: &str) -> Option<String> {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: util-linux `script` is not installed, so no pseudo-terminal");
-        return None;
-    }
-    let command = format!(
+    on_a_pty(&format!(
         "{env} {} audit {} {extra}",
         env!("CARGO_BIN_EXE_xaudit"),
         example_args().join(" ")
-    );
-    let out = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .output()
-        .unwrap();
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    ))
 }
 
 #[test]

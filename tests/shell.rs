@@ -179,3 +179,85 @@ async fn scripts_split_as_sqlparser_tokenizes_and_take_psql_commands() {
     let err = stderr(&o);
     assert!(err.contains("bad.sql") && err.contains("line 2"), "{err}");
 }
+
+/// Results stream (issue 19): rows leave as the query yields them, so a reader that stops early
+/// ends a query of two billion rows at once instead of waiting for it to be collected; on a
+/// terminal a result shows its first 40 rows (as datafusion-cli does), into a pipe all of them;
+/// `--maxrows` and `\pset maxrows` choose.
+#[test]
+fn results_stream_and_a_terminal_shows_the_first_forty_rows() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let o = xaudit(&[
+        "ingest",
+        "--store",
+        store.to_str().unwrap(),
+        fixture("logs/bot-actions.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = store.to_str().unwrap();
+    let hundred = "SELECT value FROM generate_series(1, 100) ORDER BY value";
+
+    if let Some(tty) = on_a_pty(&format!(
+        "{} sql --store {s} '{hundred}'",
+        env!("CARGO_BIN_EXE_xaudit")
+    )) {
+        assert!(tty.contains("| 40 "), "{tty}");
+        assert!(!tty.contains("| 41 "), "{tty}");
+        assert!(tty.contains("40 of 100 rows shown"), "{tty}");
+    }
+    let piped = xaudit(&["sql", "--store", s, "--format", "csv", hundred]);
+    assert_eq!(String::from_utf8_lossy(&piped.stdout).lines().count(), 101);
+    assert!(stderr(&piped).is_empty(), "{}", stderr(&piped));
+    let cut = xaudit(&[
+        "sql",
+        "--store",
+        s,
+        "--format",
+        "csv",
+        "--maxrows",
+        "5",
+        hundred,
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&cut.stdout),
+        "value\n1\n2\n3\n4\n5\n"
+    );
+    assert!(
+        stderr(&cut).contains("5 of 100 rows shown"),
+        "{}",
+        stderr(&cut)
+    );
+    let o = shell(
+        &store,
+        &format!("\\pset maxrows 2\n{hundred};\n\\pset maxrows 0\n{hundred};\n"),
+        &["--format", "csv"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().lines().count(),
+        3 + 101
+    );
+
+    // Two billion rows would not fit in memory collected: streamed, the first rows arrive and
+    // closing the pipe ends the query (exit 0, as for any closed pipe).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xaudit"))
+        .args([
+            "sql",
+            "--store",
+            s,
+            "--format",
+            "csv",
+            "SELECT value FROM generate_series(1, 2000000000)",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "value");
+    assert_eq!(lines.next().unwrap().unwrap(), "1");
+    drop(lines);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -30,6 +30,10 @@ pub struct Args {
     /// Output format (change it inside with \format).
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
+    /// Show at most N rows of a result (0: all; `\pset maxrows N` inside). Default: 40 on a
+    /// terminal, all into a pipe or file.
+    #[arg(long, value_name = "N")]
+    maxrows: Option<usize>,
     #[command(flatten)]
     as_of: super::AsOfArgs,
     /// Run these statements and commands (as a script) and exit; repeatable, run in order.
@@ -92,6 +96,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
     let interactive = std::io::stdin().is_terminal();
     let mut shell = Shell::new(ctx, a.format, interactive);
+    shell.maxrows = xaudit::output::MaxRows::new(a.maxrows, std::io::stdout().is_terminal());
     if !a.commands.is_empty() || !a.files.is_empty() {
         shell.timing = false;
         run_given(&mut shell, &a.commands, &a.files).await?;

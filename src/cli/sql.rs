@@ -1,6 +1,8 @@
 use std::process::ExitCode;
 
-use xaudit::output::{TableFormat, write_batches};
+use std::io::IsTerminal;
+
+use xaudit::output::{MaxRows, TableFormat, cut_note, write_stream};
 use xaudit::store::Store;
 
 pub const AFTER_HELP: &str = "\
@@ -17,6 +19,7 @@ Examples:
   xaudit sql --store ./store --format csv \"SELECT client, count(*) FROM events WHERE kind = 'post' GROUP BY client\"
   xaudit sql --store ./store --as-of-version 3 \"SELECT count(*) FROM events\"
   xaudit sql --store ./store -f report-queries.sql --format csv
+  xaudit sql --store ./store --maxrows 200 \"SELECT * FROM events ORDER BY ts\"   # on a terminal: 200 rows, not 40
   xaudit sql --store ./store --as-of 2026-11-01T00:00:00Z \"SELECT count(*) FROM trends\"
   xaudit sql --store ./store \"SELECT * FROM store_versions ORDER BY version\"
   xaudit sql --store ./store \"SELECT client, client_class(client), count(*) FROM events GROUP BY 1, 2 ORDER BY 3 DESC\"
@@ -29,6 +32,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
+    /// Show at most N rows of a result (0: all). Default: 40 on a terminal, all into a pipe or
+    /// file. The query still runs to the end and the rows left out are counted.
+    #[arg(long, value_name = "N")]
+    maxrows: Option<usize>,
     #[command(flatten)]
     as_of: super::AsOfArgs,
     /// The query.
@@ -55,21 +62,20 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
     let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
+    let maxrows = MaxRows::new(a.maxrows, std::io::stdout().is_terminal());
     let Some(query) = &a.query else {
         let mut shell = xaudit::shell::Shell::new(ctx, a.format, false);
+        shell.maxrows = maxrows;
         super::shell::run_given(&mut shell, &a.commands, &a.files).await?;
         return Ok(ExitCode::SUCCESS);
     };
-    let batches = ctx
-        .sql(query)
-        .await
-        .map_err(xaudit::Error::Query)?
-        .collect()
-        .await
-        .map_err(xaudit::Error::Query)?;
+    let df = ctx.sql(query).await.map_err(xaudit::Error::Query)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write_batches(&batches, a.format, &mut out)?;
+    let written = write_stream(df, a.format, maxrows, &mut out).await?;
     std::io::Write::flush(&mut out)?;
+    if let Some(note) = cut_note(written) {
+        eprintln!("{note}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -232,3 +232,17 @@ pub fn copy_into(src: &Path, inbox: &Path) {
         std::fs::copy(src, dest).unwrap();
     }
 }
+
+/// `command` (a shell command line) run on a pseudo-terminal with util-linux `script`:
+/// everything it printed, or None when `script` is not installed.
+pub fn on_a_pty(command: &str) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed, so no pseudo-terminal");
+        return None;
+    }
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", command, "/dev/null"])
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
