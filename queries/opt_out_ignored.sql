@@ -27,7 +27,13 @@ outbound AS (
     SELECT account_id, u, ts, CAST(NULL AS VARCHAR) AS consent, event_id, automated, 'out' AS dir, kind
     FROM (SELECT account_id, unnest(mention_ids) AS u, ts, event_id, automated, kind FROM activity WHERE kind IN ('post', 'quote') AND array_length(mention_ids) > 0)
 ),
-msgs AS (SELECT * FROM inbound UNION ALL SELECT * FROM outbound),
+-- Only conversations with an opt-out can break the rule: the ordered window below runs over their
+-- messages alone, not over every reply and mention of every account.
+opted AS (SELECT DISTINCT account_id, u FROM inbound WHERE consent = 'opt_out'),
+msgs AS (
+    SELECT m.* FROM (SELECT * FROM inbound UNION ALL SELECT * FROM outbound) m
+    JOIN opted o ON m.account_id = o.account_id AND m.u = o.u
+),
 t AS (
     SELECT *,
            max(CASE WHEN consent = 'opt_out' THEN ts END) OVER w AS last_out,

@@ -235,29 +235,20 @@ fn sarif_of_two_nightly_runs_is_valid_with_fingerprints_suppressions_and_baselin
 /// The bundled example in a store, with its JSON report.
 fn example_store(dir: &Path) -> (std::path::PathBuf, Value) {
     let store = dir.join("store");
-    let o = xaudit(&[
-        "ingest",
-        "--store",
-        store.to_str().unwrap(),
-        fixture("archives/current-2026").to_str().unwrap(),
-        fixture("webhooks").to_str().unwrap(),
-        fixture("example").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ingest_cli(
+        &store,
+        &[
+            &fixture("archives/current-2026"),
+            &fixture("webhooks"),
+            &fixture("example"),
+        ],
+    );
     let report = audit_output(&store, "json");
     (store, serde_json::from_str(&report).unwrap())
 }
 
 fn audit_output(store: &Path, format: &str) -> String {
-    let o = xaudit(&[
-        "audit",
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        format,
-    ]);
-    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
-    String::from_utf8(o.stdout).unwrap()
+    audit_stdout(store, &["--format", format])
 }
 
 /// Failing findings: deny or warn, not suppressed.

@@ -189,13 +189,7 @@ fn results_stream_and_a_terminal_shows_the_first_forty_rows() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let o = xaudit(&[
-        "ingest",
-        "--store",
-        store.to_str().unwrap(),
-        fixture("logs/bot-actions.csv").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    ingest_cli(&store, &[&fixture("logs/bot-actions.csv")]);
     let s = store.to_str().unwrap();
     let hundred = "SELECT value FROM generate_series(1, 100) ORDER BY value";
 

@@ -13,13 +13,14 @@ use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, collect_partitioned};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 #[derive(Debug)]
 pub struct CachedView {
     plan: LogicalPlan,
     schema: SchemaRef,
-    table: OnceCell<Arc<MemTable>>,
+    /// The batches once computed; emptied again by [`CachedView::release`].
+    table: Mutex<Option<Arc<MemTable>>>,
 }
 
 impl CachedView {
@@ -38,8 +39,14 @@ impl CachedView {
         CachedView {
             plan,
             schema,
-            table: OnceCell::new(),
+            table: Mutex::new(None),
         }
+    }
+
+    /// Drop the computed batches: the audit calls this once no later rule reads the view. A
+    /// later scan would compute them again.
+    pub async fn release(&self) {
+        self.table.lock().await.take();
     }
 }
 
@@ -60,9 +67,11 @@ impl TableProvider for CachedView {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let table = self
-            .table
-            .get_or_try_init(|| async {
+        // Held while computing, so that concurrent scans compute it once.
+        let mut cached = self.table.lock().await;
+        let table = match cached.as_ref() {
+            Some(table) => table.clone(),
+            None => {
                 let physical = state.create_physical_plan(&self.plan).await?;
                 // Keep the plan's partitions, so later scans stay parallel.
                 let partitions = collect_partitioned(physical, state.task_ctx())
@@ -77,12 +86,12 @@ impl TableProvider for CachedView {
                             .collect::<std::result::Result<Vec<_>, _>>()
                     })
                     .collect::<std::result::Result<Vec<_>, _>>()?;
-                Ok::<_, datafusion::error::DataFusionError>(Arc::new(MemTable::try_new(
-                    self.schema.clone(),
-                    partitions,
-                )?))
-            })
-            .await?;
+                let table = Arc::new(MemTable::try_new(self.schema.clone(), partitions)?);
+                *cached = Some(table.clone());
+                table
+            }
+        };
+        drop(cached);
         table.scan(state, projection, filters, limit).await
     }
 }

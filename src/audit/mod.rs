@@ -93,6 +93,59 @@ impl Audit {
     }
 }
 
+/// Whether `sql` names `table` as a whole word.
+fn mentions(sql: &str, table: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    sql.match_indices(table).any(|(i, _)| {
+        !sql[..i].chars().next_back().is_some_and(word)
+            && !sql[i + table.len()..].chars().next().is_some_and(word)
+    })
+}
+
+/// For each cached text view, the index in `rules` of the last enabled rule that reads it,
+/// directly or through a cached view built on it. The near-duplicate stages of millions of posts
+/// hold gigabytes; kept to the end of the audit they were still in memory while the last rules
+/// ran (issue 23).
+fn last_readers(rules: &[Rule], config: &Config) -> Vec<(&'static str, usize)> {
+    let views = views::text_views();
+    let mut last: Vec<Option<usize>> = vec![None; views.len()];
+    // Views come in build order: a view's readers among the views come after it.
+    for v in (0..views.len()).rev() {
+        let name = views[v].0;
+        let direct = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| config.severity(r).is_some() && mentions(&r.sql, name))
+            .map(|(i, _)| i)
+            .max();
+        let through = (v + 1..views.len())
+            .filter(|&w| mentions(&views[w].1, name))
+            .filter_map(|w| last[w])
+            .max();
+        last[v] = direct.max(through);
+    }
+    views
+        .iter()
+        .zip(last)
+        .filter_map(|((name, _), last)| last.map(|i| (*name, i)))
+        .collect()
+}
+
+/// Release the cached views whose last reader was rule `index`.
+async fn release_after(
+    ctx: &SessionContext,
+    last_readers: &[(&'static str, usize)],
+    index: usize,
+) -> Result<()> {
+    for (name, _) in last_readers.iter().filter(|(_, i)| *i == index) {
+        let provider = ctx.table_provider(*name).await?;
+        if let Some(view) = provider.downcast_ref::<cached_view::CachedView>() {
+            view.release().await;
+        }
+    }
+    Ok(())
+}
+
 /// Run the rule pack.
 pub async fn audit(
     store: &Store,
@@ -123,7 +176,8 @@ pub async fn audit(
             .filter(|r| config.severity(r).is_some())
             .count() as u64,
     );
-    for rule in rules {
+    let last_readers = last_readers(rules, config);
+    for (index, rule) in rules.iter().enumerate() {
         let Some(level) = config.severity(rule) else {
             continue;
         };
@@ -157,6 +211,7 @@ pub async fn audit(
             caps: &caps,
         };
         drafts.extend(run.findings(&ctx).await?);
+        release_after(&ctx, &last_readers, index).await?;
         opts.progress.inc(1);
         stage(&rule.id, started);
     }
@@ -205,4 +260,55 @@ pub async fn audit(
         facts,
         evidence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::registry;
+
+    fn last_reader(rules: &[Rule], config: &Config, view: &str) -> Option<String> {
+        last_readers(rules, config)
+            .iter()
+            .find(|(name, _)| *name == view)
+            .map(|(_, i)| rules[*i].id.clone())
+    }
+
+    /// The near-duplicate stages are freed after the last rule that reads them, directly or
+    /// through a view built on them, and a rule that is off does not keep them (issue 23).
+    #[test]
+    fn cached_text_views_are_released_after_their_last_reader() {
+        let rules = registry().unwrap();
+        let config = Config::default();
+        for view in ["post_candidates", "post_cluster_ids", "post_clusters"] {
+            assert_eq!(
+                last_reader(&rules, &config, view).as_deref(),
+                Some("duplicate_posts"),
+                "{view}"
+            );
+        }
+        assert_eq!(
+            last_reader(&rules, &config, "post_texts").as_deref(),
+            Some("trend_automation")
+        );
+        let mut fewer = Config::default();
+        fewer
+            .apply_selection(&rules, &[], &["duplicate_posts".into(), "II".into()])
+            .unwrap();
+        assert_eq!(
+            last_reader(&rules, &fewer, "post_clusters").as_deref(),
+            Some("duplicate_accounts")
+        );
+        let mut none = Config::default();
+        none.apply_selection(&rules, &["II.D".into()], &[]).unwrap();
+        assert_eq!(last_reader(&rules, &none, "post_clusters"), None);
+    }
+
+    #[test]
+    fn a_table_is_mentioned_only_as_a_whole_word() {
+        assert!(mentions("SELECT * FROM post_clusters p", "post_clusters"));
+        assert!(mentions("JOIN post_clusters\n", "post_clusters"));
+        assert!(!mentions("FROM post_clusters_old", "post_clusters"));
+        assert!(!mentions("FROM my_post_clusters", "post_clusters"));
+    }
 }

@@ -188,12 +188,10 @@ pub async fn register(ctx: &SessionContext) -> Result<()> {
     register_text_views(ctx).await
 }
 
-/// The cached text views (`post_texts` … `dm_clusters`) over a table or view named `activity`
-/// with at least `event_id, account_id, ts, kind, automated, text, urls, target_user_id`. The audit
-/// registers them over its `activity` view; the near-duplicate benchmark over a table of its own.
-pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
+/// The cached text views, each with its SQL, in the order they build on each other.
+pub fn text_views() -> Vec<(&'static str, String)> {
     const POSTS: &str = "'post', 'reply', 'quote'";
-    let cached = [
+    vec![
         ("post_texts", texts_sql(POSTS, ", target_user_id")),
         ("post_candidates", candidates_sql("post_texts")),
         (
@@ -214,7 +212,14 @@ pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
             "dm_clusters",
             clusters_sql("dm_texts", "dm_cluster_ids", ", t.target_user_id"),
         ),
-    ];
+    ]
+}
+
+/// The cached text views (`post_texts` … `dm_clusters`) over a table or view named `activity`
+/// with at least `event_id, account_id, ts, kind, automated, text, urls, target_user_id`. The audit
+/// registers them over its `activity` view; the near-duplicate benchmark over a table of its own.
+pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
+    let cached = text_views();
     for (name, sql) in cached {
         let plan = ctx.sql(&sql).await?.into_unoptimized_plan();
         ctx.register_table(name, Arc::new(CachedView::new(plan)))?;

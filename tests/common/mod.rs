@@ -246,3 +246,20 @@ pub fn on_a_pty(command: &str) -> Option<String> {
         .unwrap();
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// `xaudit ingest --store STORE INPUT…`, which must succeed.
+pub fn ingest_cli(store: &Path, inputs: &[&Path]) {
+    let mut args = vec!["ingest", "--store", store.to_str().unwrap()];
+    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
+    let o = xaudit(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `xaudit audit --store STORE EXTRA…`: its standard output; it must not fail (exit 2).
+pub fn audit_stdout(store: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["audit", "--store", store.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = xaudit(&args);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
