@@ -55,20 +55,28 @@ fn props<const N: usize>(pairs: [(&str, Value); N]) -> s::PropertyBag {
         .collect())
 }
 
+/// A rule doc's paragraph as one line: the rule files wrap them for the terminal.
+fn unwrapped(text: &str) -> String {
+    text.split('\n')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn descriptor(rule: &Rule) -> s::ReportingDescriptor {
     let d = &rule.docs;
-    let mut text = format!("{}\n\nWhy it matters: {}", d.what, d.why);
-    let mut markdown = format!(
-        "**What it finds.** {}\n\n**Why it matters.** {}",
-        d.what, d.why
-    );
+    let (what, why) = (unwrapped(&d.what), unwrapped(&d.why));
+    let mut text = format!("{what}\n\nWhy it matters: {why}");
+    let mut markdown = format!("**What it finds.** {what}\n\n**Why it matters.** {why}");
     if !d.example.is_empty() {
-        text.push_str(&format!("\n\nExample: {}", d.example));
-        markdown.push_str(&format!("\n\n**Example.** {}", d.example));
+        let example = unwrapped(&d.example);
+        text.push_str(&format!("\n\nExample: {example}"));
+        markdown.push_str(&format!("\n\n**Example.** {example}"));
     }
     if !d.remediation.is_empty() {
-        text.push_str(&format!("\n\nWhat to do: {}", d.remediation));
-        markdown.push_str(&format!("\n\n**What to do.** {}", d.remediation));
+        let remediation = unwrapped(&d.remediation);
+        text.push_str(&format!("\n\nWhat to do: {remediation}"));
+        markdown.push_str(&format!("\n\n**What to do.** {remediation}"));
     }
     let heading = sections::get(&rule.section)
         .map(|s| s.heading(sections::Lang::En))
@@ -80,11 +88,7 @@ fn descriptor(rule: &Rule) -> s::ReportingDescriptor {
                 .text(rule.title.clone())
                 .build(),
         )
-        .full_description(
-            s::MultiformatMessageString::builder()
-                .text(d.what.clone())
-                .build(),
-        )
+        .full_description(s::MultiformatMessageString::builder().text(what).build())
         .help(
             s::MultiformatMessageString::builder()
                 .text(text)
