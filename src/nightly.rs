@@ -344,10 +344,7 @@ pub fn summary(
     };
     let mut new: Vec<String> = Vec::new();
     for a in &report.accounts {
-        let name = a
-            .handle
-            .as_deref()
-            .map_or(a.account_id.clone(), |h| format!("@{h}"));
+        let name = a.short_name();
         for f in &a.findings {
             if f.change == Some(Change::New) {
                 new.push(format!(

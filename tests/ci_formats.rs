@@ -132,20 +132,10 @@ fn check_results(sarif: &Value, report: &Value) -> BTreeMap<String, usize> {
     states
 }
 
-fn nightly(store: &Path, inbox: &Path, reports: &Path, now: &str) -> (Value, Value) {
-    let o = xaudit(&[
-        "nightly",
-        "--store",
-        store.to_str().unwrap(),
-        "--inbox",
-        inbox.to_str().unwrap(),
-        "--reports",
-        reports.to_str().unwrap(),
-        "--now",
-        now,
-    ]);
+fn nightly(s: &Setup, now: &str) -> (Value, Value) {
+    let o = nightly_cmd(s, now, &[]).output().unwrap();
     assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
-    let dir = reports.join(&now[..10]);
+    let dir = s.reports.join(&now[..10]);
     let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
     let sarif = std::fs::read_to_string(dir.join("report.sarif")).unwrap();
     (serde_json::from_str(&json).unwrap(), valid_sarif(&sarif))
@@ -153,17 +143,9 @@ fn nightly(store: &Path, inbox: &Path, reports: &Path, now: &str) -> (Value, Val
 
 #[test]
 fn sarif_of_two_nightly_runs_is_valid_with_fingerprints_suppressions_and_baseline_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    generate(&data, "6", "10", "3");
-    let (store, inbox, reports) = (
-        dir.path().join("store"),
-        dir.path().join("inbox"),
-        dir.path().join("reports"),
-    );
-    std::fs::create_dir_all(&inbox).unwrap();
-    copy_into(&data.join("archives"), &inbox);
-    let (json1, sarif1) = nightly(&store, &inbox, &reports, "2026-11-01T03:00:00Z");
+    let s = setup();
+    copy_into(&s.data.join("archives"), &s.inbox);
+    let (json1, sarif1) = nightly(&s, "2026-11-01T03:00:00Z");
     let states = check_results(&sarif1, &json1);
     assert_eq!(states.keys().collect::<Vec<_>>(), ["new"], "{states:?}");
 
@@ -174,15 +156,15 @@ fn sarif_of_two_nightly_runs_is_valid_with_fingerprints_suppressions_and_baselin
         "suppress",
         &accepted,
         "--store",
-        store.to_str().unwrap(),
+        s.store.to_str().unwrap(),
         "--reason",
         "opt-in list, ticket OPS-12",
         "--by",
         "ana",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    copy_into(&data.join("webhooks"), &inbox);
-    let (json2, sarif2) = nightly(&store, &inbox, &reports, "2099-01-02T03:00:00Z");
+    copy_into(&s.data.join("webhooks"), &s.inbox);
+    let (json2, sarif2) = nightly(&s, "2099-01-02T03:00:00Z");
     let states = check_results(&sarif2, &json2);
     for state in ["new", "unchanged", "absent"] {
         assert!(
@@ -229,7 +211,7 @@ fn sarif_of_two_nightly_runs_is_valid_with_fingerprints_suppressions_and_baselin
             )
         });
     assert!(open_again);
-    assert!(reports.join("2099-01-02").join("junit.xml").is_file());
+    assert!(s.reports.join("2099-01-02").join("junit.xml").is_file());
 }
 
 /// The bundled example in a store, with its JSON report.

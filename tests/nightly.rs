@@ -5,8 +5,8 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 
 use common::*;
 use serde_json::Value;
@@ -16,50 +16,6 @@ struct Night {
     code: Option<i32>,
     report: Value,
     stdout: String,
-}
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-    store: PathBuf,
-    inbox: PathBuf,
-    reports: PathBuf,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    generate(&data, "6", "10", "3");
-    let (store, inbox, reports) = (
-        dir.path().join("store"),
-        dir.path().join("inbox"),
-        dir.path().join("reports"),
-    );
-    std::fs::create_dir_all(&inbox).unwrap();
-    Setup {
-        _dir: dir,
-        data,
-        store,
-        inbox,
-        reports,
-    }
-}
-
-fn nightly_cmd(s: &Setup, now: &str, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xaudit"));
-    c.args([
-        "nightly",
-        "--store",
-        s.store.to_str().unwrap(),
-        "--inbox",
-        s.inbox.to_str().unwrap(),
-        "--reports",
-        s.reports.to_str().unwrap(),
-        "--now",
-        now,
-    ])
-    .args(extra);
-    c
 }
 
 fn night(s: &Setup, now: &str) -> Night {

@@ -32,11 +32,7 @@ fn annotation(f: &ReportedFinding, account: &str) -> String {
     let mut props = Vec::new();
     // Inside a zip archive the file is the zip.
     if let Some(e) = f.evidence.first() {
-        let file = match e.source.split_once(".zip!") {
-            Some((zip, _)) => format!("{zip}.zip"),
-            None => e.source.clone(),
-        };
-        props.push(format!("file={}", property(&file)));
+        props.push(format!("file={}", property(e.file().0)));
     }
     props.push(format!(
         "title={}",
@@ -57,10 +53,7 @@ fn annotation(f: &ReportedFinding, account: &str) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for a in &report.accounts {
-        let account = a
-            .handle
-            .as_ref()
-            .map_or(a.account_id.clone(), |h| format!("@{h}"));
+        let account = a.short_name();
         for f in &a.findings {
             out.push_str(&annotation(f, &account));
         }

@@ -235,10 +235,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
         esc(&r.generated_at)
     );
     for a in &r.accounts {
-        let (class, label) = match a.verdict {
-            Verdict::Violations => ("violations", "violations"),
-            Verdict::Warnings => ("warnings", "warnings"),
-            Verdict::Compliant => ("compliant", "no findings"),
+        let class = a.verdict.as_str();
+        let label = match a.verdict {
+            Verdict::Compliant => "no findings",
+            _ => class,
         };
         let name = a
             .handle

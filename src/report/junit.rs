@@ -75,19 +75,9 @@ fn test_case(a: &AccountReport, rule: &str, status: Status, reason: &str) -> Tes
 pub fn render(report: &Report) -> String {
     let mut junit = quick_junit::Report::new("xaudit");
     for a in &report.accounts {
-        let name = a
-            .handle
-            .as_ref()
-            .map_or(a.account_id.clone(), |h| format!("@{h} ({})", a.account_id));
-        let mut suite = TestSuite::new(name);
+        let mut suite = TestSuite::new(a.long_name());
         suite.add_property(Property::new("account_id", a.account_id.as_str()));
-        suite.add_property(Property::new(
-            "verdict",
-            serde_json::to_value(a.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        ));
+        suite.add_property(Property::new("verdict", a.verdict.as_str()));
         for r in &a.rules {
             suite.add_test_case(test_case(a, &r.rule, r.status, &r.reason));
         }

@@ -137,6 +137,17 @@ pub struct Evidence {
     pub source_record: i64,
 }
 
+impl Evidence {
+    /// The input file the event came from, and the member inside it when that file is a zip
+    /// archive (a source `export.zip!data/tweets.js`).
+    pub fn file(&self) -> (&str, Option<&str>) {
+        match self.source.split_once(".zip!") {
+            Some((zip, member)) => (&self.source[..zip.len() + 4], Some(member)),
+            None => (&self.source, None),
+        }
+    }
+}
+
 impl From<&EvidenceEvent> for Evidence {
     fn from(e: &EvidenceEvent) -> Self {
         Evidence {
@@ -205,6 +216,17 @@ pub enum Verdict {
     Violations,
     Warnings,
     Compliant,
+}
+
+impl Verdict {
+    /// As the JSON report spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Violations => "violations",
+            Verdict::Warnings => "warnings",
+            Verdict::Compliant => "compliant",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -390,6 +412,20 @@ impl AccountReport {
     /// The most severe finding that is not suppressed.
     pub fn worst(&self) -> Option<Severity> {
         worst_unsuppressed(&self.findings)
+    }
+
+    /// `@handle`, or the account id when no handle is known.
+    pub fn short_name(&self) -> String {
+        self.handle
+            .as_ref()
+            .map_or(self.account_id.clone(), |h| format!("@{h}"))
+    }
+
+    /// `@handle (account id)`, or the account id when no handle is known.
+    pub fn long_name(&self) -> String {
+        self.handle.as_ref().map_or(self.account_id.clone(), |h| {
+            format!("@{h} ({})", self.account_id)
+        })
     }
 }
 

@@ -33,14 +33,6 @@ fn level(severity: Severity) -> s::ResultLevel {
     }
 }
 
-fn level_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Deny => "error",
-        Severity::Warn => "warning",
-        Severity::Info => "note",
-    }
-}
-
 fn bag(properties: BTreeMap<String, Value>) -> s::PropertyBag {
     s::PropertyBag::builder()
         .additional_properties(properties)
@@ -97,7 +89,7 @@ fn descriptor(rule: &Rule) -> s::ReportingDescriptor {
         )
         .default_configuration(
             s::ReportingConfiguration::builder()
-                .level(json!(level_name(rule.severity)))
+                .level(json!(level(rule.severity)))
                 .build(),
         )
         .properties(props([
@@ -132,24 +124,19 @@ fn uri(path: &str) -> String {
 /// Where an evidence event was read from. Inside a zip archive the source is
 /// `export.zip!data/tweets.js`: the location is the zip, the member is named in the message.
 fn location(e: &Evidence, account: &s::LogicalLocation) -> s::Location {
-    let (file, member) = match e.source.split_once(".zip!") {
-        Some((zip, member)) => (format!("{zip}.zip"), Some(member)),
-        None => (e.source.clone(), None),
-    };
-    let what = match member {
-        Some(m) => format!(
-            "{} {} at {}: {m}, record {}",
-            e.kind, e.event_id, e.ts, e.source_record
-        ),
-        None => format!(
-            "{} {} at {}: record {}",
-            e.kind, e.event_id, e.ts, e.source_record
-        ),
-    };
+    let (file, member) = e.file();
+    let what = format!(
+        "{} {} at {}: {}record {}",
+        e.kind,
+        e.event_id,
+        e.ts,
+        member.map_or(String::new(), |m| format!("{m}, ")),
+        e.source_record
+    );
     s::Location::builder()
         .physical_location(
             s::PhysicalLocation::builder()
-                .artifact_location(s::ArtifactLocation::builder().uri(uri(&file)).build())
+                .artifact_location(s::ArtifactLocation::builder().uri(uri(file)).build())
                 .build(),
         )
         .logical_locations(vec![account.clone()])
@@ -164,14 +151,22 @@ fn location(e: &Evidence, account: &s::LogicalLocation) -> s::Location {
 
 fn account_location(a: &AccountReport) -> s::LogicalLocation {
     s::LogicalLocation::builder()
-        .name(
-            a.handle
-                .as_ref()
-                .map_or(a.account_id.clone(), |h| format!("@{h}")),
-        )
+        .name(a.short_name())
         .fully_qualified_name(format!("account/{}", a.account_id))
         .kind("account")
         .build()
+}
+
+/// A location that names only the account: for a finding without stored evidence events (an
+/// app's permissions) and for a finding that no longer holds.
+fn account_only(account: s::LogicalLocation) -> s::Location {
+    s::Location::builder()
+        .logical_locations(vec![account])
+        .build()
+}
+
+fn fingerprints(fingerprint: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([(FINGERPRINT_KEY.to_string(), fingerprint.to_string())])
 }
 
 fn baseline(change: Change) -> Value {
@@ -185,17 +180,11 @@ fn baseline(change: Change) -> Value {
 fn result(f: &ReportedFinding, a: &AccountReport, rule_index: &BTreeMap<&str, usize>) -> s::Result {
     let account = account_location(a);
     let mut locations = f.evidence.iter().map(|e| location(e, &account));
-    let first = locations.next().unwrap_or_else(|| {
-        // A finding without stored evidence events (an app's permissions) still names its account.
-        s::Location::builder()
-            .logical_locations(vec![account.clone()])
-            .build()
-    });
+    let first = locations
+        .next()
+        .unwrap_or_else(|| account_only(account.clone()));
     let related: Vec<s::Location> = locations.collect();
-    let name = a
-        .handle
-        .as_ref()
-        .map_or(a.account_id.clone(), |h| format!("@{h}"));
+    let name = a.short_name();
     let mut r = s::Result::builder()
         .rule_id(f.rule.clone())
         .level(level(f.severity))
@@ -207,10 +196,7 @@ fn result(f: &ReportedFinding, a: &AccountReport, rule_index: &BTreeMap<&str, us
                 ))
                 .build(),
         )
-        .partial_fingerprints(BTreeMap::from([(
-            FINGERPRINT_KEY.to_string(),
-            f.fingerprint.clone(),
-        )]))
+        .partial_fingerprints(fingerprints(&f.fingerprint))
         .locations(vec![first])
         .properties(props([
             ("accountId", json!(a.account_id)),
@@ -270,15 +256,8 @@ pub fn render(report: &Report, rules: &[Rule]) -> String {
                         .text(format!("no longer found: {}", f.message))
                         .build(),
                 )
-                .partial_fingerprints(BTreeMap::from([(
-                    FINGERPRINT_KEY.to_string(),
-                    f.fingerprint.clone(),
-                )]))
-                .locations(vec![
-                    s::Location::builder()
-                        .logical_locations(vec![account_location(a)])
-                        .build(),
-                ])
+                .partial_fingerprints(fingerprints(&f.fingerprint))
+                .locations(vec![account_only(account_location(a))])
                 .build();
             r.rule_index = rule_index.get(f.rule.as_str()).map(|&i| i as i64);
             r.baseline_state = Some(baseline(Change::Resolved));

@@ -55,11 +55,7 @@ pub fn render(r: &Report, rules: &[Rule], lang: Lang, color: bool) -> String {
         r.store_version.map(|v| v.to_string()).unwrap_or("-".into())
     );
     for a in &r.accounts {
-        let name = visible(&match &a.handle {
-            Some(h) => format!("@{h} ({})", a.account_id),
-            None => a.account_id.clone(),
-        })
-        .into_owned();
+        let name = visible(&a.long_name()).into_owned();
         let verdict = match a.verdict {
             Verdict::Violations => p.c("1;31", "VIOLATIONS"),
             Verdict::Warnings => p.c("1;33", "WARNINGS"),

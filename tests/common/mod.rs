@@ -263,3 +263,50 @@ pub fn audit_stdout(store: &Path, extra: &[&str]) -> String {
     assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
     String::from_utf8(o.stdout).unwrap()
 }
+
+/// A generated population (6 accounts, 10 days, seed 3) with an empty inbox, a store and a
+/// reports folder for `xaudit nightly`, in a temporary folder.
+pub struct Setup {
+    pub _dir: tempfile::TempDir,
+    pub data: PathBuf,
+    pub store: PathBuf,
+    pub inbox: PathBuf,
+    pub reports: PathBuf,
+}
+
+pub fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, "6", "10", "3");
+    let (store, inbox, reports) = (
+        dir.path().join("store"),
+        dir.path().join("inbox"),
+        dir.path().join("reports"),
+    );
+    std::fs::create_dir_all(&inbox).unwrap();
+    Setup {
+        _dir: dir,
+        data,
+        store,
+        inbox,
+        reports,
+    }
+}
+
+/// `xaudit nightly` over the setup, as if at `now`, with `extra` arguments.
+pub fn nightly_cmd(s: &Setup, now: &str, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xaudit"));
+    c.args([
+        "nightly",
+        "--store",
+        s.store.to_str().unwrap(),
+        "--inbox",
+        s.inbox.to_str().unwrap(),
+        "--reports",
+        s.reports.to_str().unwrap(),
+        "--now",
+        now,
+    ])
+    .args(extra);
+    c
+}
