@@ -163,6 +163,49 @@ fn a_listing_into_a_closed_pipe_exits_quietly() {
     }
 }
 
+/// `xaudit ingest … | head -1` panicked in `println!` once the pipe was closed, after the store
+/// was written: the commands that print a summary after their work end as the work did.
+#[test]
+fn a_summary_into_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store").display().to_string();
+    let generated = dir.path().join("gen").display().to_string();
+    let archive = fixture("archives/current-2026").display().to_string();
+    for args in [
+        &["ingest", "--store", &store, &archive][..],
+        &["ingest", "--json", "--store", &store, &archive],
+        &["store", "check", "--store", &store],
+        &["suppressions", "--store", &store],
+        &["gen", "--accounts", "2", "--days", "2", "--out", &generated],
+    ] {
+        // The reading end is closed before the command starts: its first write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xaudit"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
+    // The work was done all the same.
+    let events = xaudit(&[
+        "sql",
+        "--store",
+        &store,
+        "--format",
+        "csv",
+        "SELECT count(*) FROM events",
+    ]);
+    assert_ne!(
+        String::from_utf8_lossy(&events.stdout).lines().nth(1),
+        Some("0")
+    );
+}
+
 #[test]
 fn completions_and_the_manual_page_come_from_the_command_definitions() {
     for shell in ["bash", "zsh", "fish"] {

@@ -192,7 +192,10 @@ async fn run_sql(ctx: &SessionContext, rule: &Rule, sql: &str) -> Result<Vec<Rec
                 .await
                 .map_err(bad_sql)?
                 .into_unoptimized_plan();
-            ctx.register_table(name.as_str(), Arc::new(cached_view::CachedView::new(plan)))?;
+            ctx.register_table(
+                name.as_str(),
+                Arc::new(cached_view::CachedView::new(name.as_str(), plan)),
+            )?;
             registered.push(name.as_str());
         }
         ctx.sql(main)

@@ -54,7 +54,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|l| !l.violations.is_empty())
         .count();
-    println!(
+    outln!(
         "wrote {} files with {} events for {} accounts ({} with planted violations) to {}; labels in {}",
         labels.files.len(),
         labels.events,
@@ -62,6 +62,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         bots,
         a.out.display(),
         a.out.join("labels.json").display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

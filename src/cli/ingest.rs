@@ -76,7 +76,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         })?;
     pb.finish_and_clear();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if report.inputs.len() <= 10 {
@@ -92,7 +92,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 String::new()
             };
             let path = visible_lines(&i.path);
-            println!("{path} ({}): {} {unit}{rejected}", i.kind, i.records);
+            outln!("{path} ({}): {} {unit}{rejected}", i.kind, i.records)?;
         }
     } else {
         let mut by_kind: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
@@ -114,9 +114,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        println!("{} inputs: {}", report.inputs.len(), parts.join(", "));
+        outln!("{} inputs: {}", report.inputs.len(), parts.join(", "))?;
     }
-    println!(
+    outln!(
         "events: {} read, {} new, {} already in the store{}",
         report.events_read,
         report.events_added,
@@ -126,17 +126,17 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         } else {
             String::new()
         }
-    );
+    )?;
     if report.trends_added > 0 {
-        println!("trends: {} new", report.trends_added);
+        outln!("trends: {} new", report.trends_added)?;
     }
     match (report.version_before, report.version_after) {
-        (b, Some(a)) if b != Some(a) => println!("store {}: version {a}", store.root().display()),
-        (_, v) => println!(
+        (b, Some(a)) if b != Some(a) => outln!("store {}: version {a}", store.root().display())?,
+        (_, v) => outln!(
             "store {}: unchanged (version {})",
             store.root().display(),
             v.map(|v| v.to_string()).unwrap_or("-".into())
-        ),
+        )?,
     }
     for (file, want, got) in &report.count_mismatches {
         let file = visible_lines(file);

@@ -1,3 +1,12 @@
+/// `println!` that hands back the write error instead of panicking, so that a closed pipe
+/// (`xaudit ingest … | head -1`) ends the command quietly like the other commands' output.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod audit;
 mod generate;
 mod ingest;

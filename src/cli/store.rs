@@ -61,19 +61,20 @@ async fn optimize(a: OptimizeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("optimizing {}", store.root().display()))?;
     for c in &done {
         if c.files_removed == 0 {
-            println!(
+            outln!(
                 "{:<16} {} files, nothing to compact",
-                c.table, c.files_before
-            );
+                c.table,
+                c.files_before
+            )?;
         } else {
-            println!(
+            outln!(
                 "{:<16} {} files: {} compacted into {} (version {})",
                 c.table,
                 c.files_before,
                 c.files_removed,
                 c.files_added,
                 c.version.map(|v| v.to_string()).unwrap_or("-".into())
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -86,20 +87,20 @@ async fn check(a: CheckArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("checking {}", store.root().display()))?;
     let versions: u64 = report.versions.values().sum();
-    println!(
+    outln!(
         "read {versions} versions of {} tables and {} data files",
         report.versions.len(),
         report.files
-    );
+    )?;
     if report.problems.is_empty() {
-        println!("no problems: every version of every table is readable");
+        outln!("no problems: every version of every table is readable")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} problems:", report.problems.len());
+    outln!("{} problems:", report.problems.len())?;
     for p in &report.problems {
         match p.version {
-            Some(v) => println!("  {} version {v}: {}", p.table, p.what),
-            None => println!("  {}: {}", p.table, p.what),
+            Some(v) => outln!("  {} version {v}: {}", p.table, p.what)?,
+            None => outln!("  {}: {}", p.table, p.what)?,
         }
     }
     Ok(ExitCode::from(1))

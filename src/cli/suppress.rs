@@ -131,11 +131,11 @@ pub async fn suppress(a: SuppressArgs) -> anyhow::Result<ExitCode> {
         now,
     )
     .await?;
-    println!(
+    outln!(
         "suppressed {}{}",
         name,
         until.map_or(String::new(), |u| format!(" until {}", format_ts(u)))
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -154,7 +154,7 @@ pub async fn unsuppress(a: UnsuppressArgs) -> anyhow::Result<ExitCode> {
         now,
     )
     .await?;
-    println!("unsuppressed {name}");
+    outln!("unsuppressed {name}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -204,22 +204,22 @@ pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
             .collect()
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "{}",
             if a.all {
                 "no suppressions recorded"
             } else {
                 "no suppression in force"
             }
-        );
+        )?;
     }
     for r in &rows {
         let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
-        println!(
+        outln!(
             "{}  {}{}  by {} at {}{}\n    {}",
             s("fingerprint"),
             if a.all {
@@ -234,7 +234,7 @@ pub async fn list(a: ListArgs) -> anyhow::Result<ExitCode> {
                 .as_str()
                 .map_or(String::new(), |u| format!(", until {u}")),
             s("reason"),
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -157,15 +157,7 @@ impl Accumulator for CadenceAccumulator {
         Ok(())
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let values: Vec<ScalarValue> = self
-            .times
-            .iter()
-            .map(|t| ScalarValue::Int64(Some(*t)))
-            .collect();
-        Ok(vec![ScalarValue::List(ScalarValue::new_list_nullable(
-            &values,
-            &DataType::Int64,
-        ))])
+        Ok(vec![super::int_lists::take_list_scalar(&mut self.times)])
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
         let s = stats(&mut self.times);

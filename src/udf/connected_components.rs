@@ -11,7 +11,7 @@ use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
 use super::int_lists::{
-    extend_from_list_state, int64_arg, list_scalar, list_state_field, pairs_scalar, pairs_type,
+    extend_from_list_state, int64_arg, list_state_field, pairs_scalar, pairs_type, take_list_scalar,
 };
 use crate::text::near_dup::Components;
 
@@ -84,7 +84,10 @@ impl Accumulator for Edges {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![list_scalar(&self.a), list_scalar(&self.b)])
+        Ok(vec![
+            take_list_scalar(&mut self.a),
+            take_list_scalar(&mut self.b),
+        ])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {

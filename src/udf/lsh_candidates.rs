@@ -14,7 +14,7 @@ use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatil
 use rayon::prelude::*;
 
 use super::int_lists::{
-    extend_from_list_state, int64_arg, list_scalar, list_state_field, pairs_scalar, pairs_type,
+    extend_from_list_state, int64_arg, list_state_field, pairs_scalar, pairs_type, take_list_scalar,
 };
 use crate::text::near_dup::{BANDS, bucket_pairs};
 
@@ -98,7 +98,10 @@ impl Accumulator for Collected {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![list_scalar(&self.contents), list_scalar(&self.keys)])
+        Ok(vec![
+            take_list_scalar(&mut self.contents),
+            take_list_scalar(&mut self.keys),
+        ])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
