@@ -168,7 +168,7 @@ pub(crate) fn timings() -> bool {
 /// before it: at 12M events the audit's peak was the sum of what the text views and the largest
 /// later rule needed, not the larger of the two (issue 23). Below the threshold nothing is done:
 /// memory handed back is faulted in again by the next rule that needs it, and trimming after
-/// every rule made a 1M-event audit 6 % slower. Other allocators and systems return memory on
+/// every rule made a 1M-event audit 4–8 % slower. Other allocators and systems return memory on
 /// their own.
 fn return_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
