@@ -99,10 +99,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let summary = std::fs::read_to_string(out.dir.join("summary.txt"))
         .with_context(|| format!("cannot read {}", out.dir.join("summary.txt").display()))?;
-    {
-        use std::io::Write as _;
-        write!(std::io::stdout(), "{summary}")?;
-    }
+    super::print(&summary)?;
     outln!("reports: {}", visible_lines(&out.dir.display().to_string()))?;
     Ok(super::audit::exit_code(a.fail_on, out.report.worst()))
 }

@@ -16,6 +16,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
+use super::int_lists::{one_row_list, take_list_scalar};
 use super::utf8_arg;
 
 /// Event ids kept per segment in the result.
@@ -138,16 +139,6 @@ impl Sorted<'_> {
     }
 }
 
-fn item_list(item: DataType, values: ArrayRef) -> ScalarValue {
-    let len = values.len();
-    ScalarValue::List(Arc::new(ListArray::new(
-        Arc::new(Field::new("item", item, true)),
-        OffsetBuffer::from_lengths([len]),
-        values,
-        None,
-    )))
-}
-
 impl EventSequence {
     /// The state fields: times, ids, and the two parameters.
     pub fn state_fields(name: &str) -> Vec<FieldRef> {
@@ -229,11 +220,8 @@ impl EventSequence {
             None,
         )?;
         Ok(vec![
-            item_list(
-                DataType::Int64,
-                Arc::new(Int64Array::from(std::mem::take(&mut self.times))),
-            ),
-            item_list(DataType::Utf8, Arc::new(ids)),
+            take_list_scalar(&mut self.times),
+            one_row_list(DataType::Utf8, Arc::new(ids)),
             ScalarValue::Float64(self.params[0]),
             ScalarValue::Float64(self.params[1]),
         ])
@@ -242,28 +230,27 @@ impl EventSequence {
     pub fn merge(&mut self, states: &[ArrayRef]) -> Result<()> {
         let ts = states[0].as_list::<i32>();
         let ids = states[1].as_list::<i32>();
+        // The values of every state in the batch, read once rather than row by row.
+        let times = ts.values().as_primitive::<Int64Type>();
+        let id_values = utf8_arg(ids.values())?;
+        let span = |offsets: &[i32], row: usize| offsets[row] as usize..offsets[row + 1] as usize;
+        let rows: Vec<usize> = (0..ts.len()).filter(|&row| ts.is_valid(row)).collect();
         // Room for the whole batch of states at once: growing by doubling while pushing could
         // leave half the capacity of the largest groups unused.
-        let id_values = utf8_arg(ids.values())?;
-        let id_offsets = id_values.value_offsets();
+        let id_ends = id_values.value_offsets();
         let (mut events, mut bytes) = (0, 0);
-        for row in (0..ts.len()).filter(|&row| ts.is_valid(row)) {
-            events += ts.value_length(row) as usize;
-            let (first, last) = (ids.value_offsets()[row], ids.value_offsets()[row + 1]);
-            bytes += (id_offsets[last as usize] - id_offsets[first as usize]) as usize;
+        for &row in &rows {
+            events += span(ts.value_offsets(), row).len();
+            let ids = span(ids.value_offsets(), row);
+            bytes += (id_ends[ids.end] - id_ends[ids.start]) as usize;
         }
         self.times.reserve(events);
         self.id_ends.reserve(events);
         self.id_bytes.reserve(bytes);
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
-            }
-            let t = ts.value(row);
-            let t = t.as_primitive::<Int64Type>();
-            let i = utf8_arg(&ids.value(row))?;
-            for k in 0..t.len() {
-                self.push(t.value(k), i.value(k).as_bytes());
+        for &row in &rows {
+            let pairs = span(ts.value_offsets(), row).zip(span(ids.value_offsets(), row));
+            for (t, i) in pairs {
+                self.push(times.value(t), id_values.value(i).as_bytes());
             }
         }
         self.set_params(&states[2], &states[3])

@@ -1,6 +1,8 @@
 //! What the near-duplicate aggregates (`lsh_candidates`, `connected_components`) share: they
 //! collect plain `i64` columns, carry them between partial aggregates as `list<bigint>` states,
-//! and return a list of `struct<…: bigint, …: bigint>` pairs.
+//! and return a list of `struct<…: bigint, …: bigint>` pairs. The other collecting aggregates
+//! (`cadence`, and `regular_runs` and `sliding_bursts` through `collect`) carry their states with
+//! the same one-row lists.
 
 use std::sync::Arc;
 
@@ -10,18 +12,24 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type}
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 
-/// `values` as a one-row `list<bigint>` scalar, without going through one `ScalarValue` per value.
-/// Moves the values out rather than copying them: an aggregate's state is asked for once, when
-/// the partial aggregate emits it, and a copy of the band keys of 7.4M posts was 400 MB at the
-/// audit's peak (issue 23).
-pub(super) fn take_list_scalar(values: &mut Vec<i64>) -> ScalarValue {
-    let values = std::mem::take(values);
+/// `values` as a one-row list scalar of `item`s, without going through one `ScalarValue` per value.
+pub(super) fn one_row_list(item: DataType, values: ArrayRef) -> ScalarValue {
     ScalarValue::List(Arc::new(ListArray::new(
-        Arc::new(Field::new("item", DataType::Int64, true)),
+        Arc::new(Field::new("item", item, true)),
         OffsetBuffer::from_lengths([values.len()]),
-        Arc::new(Int64Array::from(values)),
+        values,
         None,
     )))
+}
+
+/// `values` as a one-row `list<bigint>` scalar, moved out rather than copied: an aggregate's state
+/// is asked for once, when the partial aggregate emits it, and a copy of the band keys of 7.4M
+/// posts was 400 MB at the audit's peak (issue 23).
+pub(super) fn take_list_scalar(values: &mut Vec<i64>) -> ScalarValue {
+    one_row_list(
+        DataType::Int64,
+        Arc::new(Int64Array::from(std::mem::take(values))),
+    )
 }
 
 /// Appends every value of every non-NULL row of a `list<bigint>` state column.
