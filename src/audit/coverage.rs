@@ -108,27 +108,27 @@ HAVING count(DISTINCT a.source) >= coalesce(e.n, 1)
 ORDER BY a.account_id, a.file";
 
 pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSummary>> {
-    let mut out: BTreeMap<String, DataSummary> =
-        query_rows::<AccountSummary>(ctx, "coverage: data per account", SUMMARY)
-            .await?
-            .into_iter()
-            .map(|s| (s.account_id, s.data))
-            .collect();
-    let trends = query_rows::<Count>(ctx, "coverage: trends", "SELECT count(*) AS n FROM trends")
-        .await?
-        .first()
-        .map_or(0, |c| c.n);
-    let accounts = out.len() as i64;
-    for s in out.values_mut() {
-        s.trends = trends;
-        s.accounts = accounts;
-    }
     #[derive(Deserialize)]
     struct Absent {
         account_id: String,
         file: String,
     }
-    let absent = query_rows::<Absent>(ctx, "coverage: absent files", ABSENT).await?;
+    // Together, as the account facts: none of the three needs the others.
+    let (summaries, trends, absent) = futures::try_join!(
+        query_rows::<AccountSummary>(ctx, "coverage: data per account", SUMMARY),
+        query_rows::<Count>(ctx, "coverage: trends", "SELECT count(*) AS n FROM trends"),
+        query_rows::<Absent>(ctx, "coverage: absent files", ABSENT),
+    )?;
+    let mut out: BTreeMap<String, DataSummary> = summaries
+        .into_iter()
+        .map(|s| (s.account_id, s.data))
+        .collect();
+    let trends = trends.first().map_or(0, |c| c.n);
+    let accounts = out.len() as i64;
+    for s in out.values_mut() {
+        s.trends = trends;
+        s.accounts = accounts;
+    }
     for a in absent {
         if let Some(s) = out.get_mut(&a.account_id) {
             s.absent_files.push(a.file);
