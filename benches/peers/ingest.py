@@ -65,7 +65,7 @@ def tweet_kind(tweet):
 
 def own_tweet(account, tweet, ts, origin):
     return {
-        "event_id": f"{tweet['id_str']}", "account_id": account, "kind": tweet_kind(tweet), "ts": ts,
+        "event_id": tweet["id_str"], "account_id": account, "kind": tweet_kind(tweet), "ts": ts,
         "actor_id": account, "target_user_id": tweet.get("in_reply_to_user_id_str"),
         "target_post_id": tweet.get("in_reply_to_status_id_str"), "post_id": tweet["id_str"],
         "text": tweet.get("full_text", tweet.get("text")), "client": client_name(tweet.get("source")),
@@ -104,13 +104,13 @@ def parse_archive(path):
 
 
 def parse_webhooks(path):
-    events, apps = [], []
+    events = []
     with open(path, "rb") as f:
         for line in f:
             d = json.loads(line)
             me = d["for_user_id"]
             for t in d.get("tweet_create_events", ()):
-                ts = int(t["timestamp_ms"]) * 1000
+                ts = ms(t["timestamp_ms"])
                 if t["user"]["id_str"] == me:
                     events.append(own_tweet(me, t, ts, "webhook"))
                 else:
@@ -126,7 +126,7 @@ def parse_webhooks(path):
                 mine = fav["user"]["id_str"] == me
                 events.append({
                     "event_id": fav["id"], "account_id": me, "kind": "like" if mine else "liked_by",
-                    "ts": int(fav["timestamp_ms"]) * 1000, "actor_id": fav["user"]["id_str"],
+                    "ts": ms(fav["timestamp_ms"]), "actor_id": fav["user"]["id_str"],
                     "target_user_id": fav["favorited_status"]["user"]["id_str"],
                     "target_post_id": fav["favorited_status"]["id_str"], "post_id": None, "text": None,
                     "client": None, "origin": "webhook",
@@ -154,7 +154,7 @@ def parse_webhooks(path):
                     "text": c["message_data"].get("text"), "client": app_names.get(c.get("source_app_id")),
                     "origin": "webhook",
                 })
-    return events, apps
+    return events, []
 
 
 def parse_log(path):

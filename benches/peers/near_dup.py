@@ -22,7 +22,7 @@ from collections import defaultdict
 import duckdb
 from datasketch import MinHash, MinHashLSH
 
-from rules import delta_files
+from rules import events_view, source_args
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 MENTION = re.compile(r"@\w+")
@@ -53,16 +53,14 @@ def find(parent, x):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--store")
-    src.add_argument("--parquet")
+    source_args(p)
     p.add_argument("--out", required=True)
     args = p.parse_args()
-    files = delta_files(f"{args.store}/events") if args.store else [f"{args.parquet}/events.parquet"]
     start = time.perf_counter()
-    posts = duckdb.sql(
-        f"SELECT account_id, epoch_us(ts), text FROM read_parquet({files!r}) "
-        "WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL"
+    con = duckdb.connect()
+    events_view(con, args)
+    posts = con.sql(
+        "SELECT account_id, epoch_us(ts), text FROM events WHERE kind IN ('post', 'reply', 'quote') AND text IS NOT NULL"
     ).fetchall()
     text_ids, sets, post_rows = {}, [], []
     for account, ts, text in posts:

@@ -50,24 +50,34 @@ def client_classes(con, clients_toml):
         con.executemany("INSERT INTO client_classes VALUES (?, ?, ?, ?, ?)", rows)
 
 
+def source_args(parser):
+    """--store or --parquet: where the events are read from."""
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--store", help="an xaudit store: read the Parquet files of its Delta tables")
+    src.add_argument("--parquet", help="a folder with the peer ingest's events.parquet")
+
+
+def events_view(con, args):
+    """`events` over the source. From a store, as xaudit's `events` view: snapshot differences a
+    timed event explains, and rows a later ingest superseded, are not events."""
+    if not args.store:
+        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({[os.path.join(args.parquet, 'events.parquet')]!r})")
+        return
+    events = delta_files(os.path.join(args.store, "events"))
+    superseded = delta_files(os.path.join(args.store, "superseded"))
+    anti = (f"ANTI JOIN (SELECT event_id, origin FROM read_parquet({superseded!r})) USING (event_id, origin)"
+            if superseded else "")
+    con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({events!r}) {anti} "
+                "WHERE origin <> 'explained_snapshot'")
+
+
 def connect(args):
     con = duckdb.connect()
+    events_view(con, args)
     if args.store:
-        events = delta_files(os.path.join(args.store, "events"))
         apps = delta_files(os.path.join(args.store, "connected_apps"))
     else:
-        events = [os.path.join(args.parquet, "events.parquet")]
         apps = [os.path.join(args.parquet, "connected_apps.parquet")]
-    if args.store:
-        # As xaudit's `events` view: snapshot differences a timed event explains, and rows a later
-        # ingest superseded, are not events.
-        superseded = delta_files(os.path.join(args.store, "superseded"))
-        anti = (f"ANTI JOIN (SELECT event_id, origin FROM read_parquet({superseded!r})) USING (event_id, origin)"
-                if superseded else "")
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({events!r}) {anti} "
-                    "WHERE origin <> 'explained_snapshot'")
-    else:
-        con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet({events!r})")
     if apps:
         con.execute(f"CREATE VIEW connected_apps AS SELECT account_id, name, permissions, approved_at FROM read_parquet({apps!r})")
     else:
@@ -81,9 +91,7 @@ def connect(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--store", help="an xaudit store: read the Parquet files of its events table")
-    src.add_argument("--parquet", help="a folder with the peer ingest's events.parquet")
+    source_args(p)
     p.add_argument("--out", required=True)
     p.add_argument("--rules", default=",".join(RULES))
     args = p.parse_args()

@@ -151,8 +151,8 @@ struct Day {
 /// The facts of every account in the session's store.
 pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>> {
     // Two scans of the events at a time, beside the small tables: one query alone leaves a core
-    // idle while it plans, opens files and merges its partitions; all four at once held 100 MiB
-    // more of scan buffers at 1M events for no further gain.
+    // idle while it plans, opens files and merges its partitions. All four scans at once were no
+    // faster at 1M events on two cores, and would hold four scans' buffers at a time.
     let (handles, apps, (kinds, cadences), (clients, days)) = futures::try_join!(
         query_rows::<Handle>(ctx, "account facts: handles", HANDLES),
         query_rows::<App>(ctx, "account facts: connected apps", APPS),
