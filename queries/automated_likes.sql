@@ -19,11 +19,21 @@
 WITH likes AS (
     SELECT account_id, event_id, ts, snowflake_time(target_post_id) AS created FROM activity WHERE kind = 'like' AND origin <> 'snapshot'
 ),
+-- Runs and bursts are first found on the likes' times alone; the ids, which a finding cites, are
+-- collected again only for the accounts that have one. Collected for every like, the ids were
+-- most of an audit's peak memory (3.3M likes in a 10M-event store: 0.5 GiB).
+flagged AS (
+    SELECT account_id FROM likes GROUP BY account_id
+    HAVING cardinality(regular_runs(ts, CAST(NULL AS VARCHAR), {{min_run}}, {{max_cv}})) > 0
+        OR cardinality(sliding_bursts(ts, CAST(NULL AS VARCHAR), 86400, {{max_per_day}})) > 0
+),
 runs AS (
-    SELECT account_id, unnest(regular_runs(ts, event_id, {{min_run}}, {{max_cv}})) AS r FROM likes GROUP BY account_id
+    SELECT account_id, unnest(regular_runs(ts, event_id, {{min_run}}, {{max_cv}})) AS r
+    FROM likes WHERE account_id IN (SELECT account_id FROM flagged) GROUP BY account_id
 ),
 daily AS (
-    SELECT account_id, unnest(sliding_bursts(ts, event_id, 86400, {{max_per_day}})) AS b FROM likes GROUP BY account_id
+    SELECT account_id, unnest(sliding_bursts(ts, event_id, 86400, {{max_per_day}})) AS b
+    FROM likes WHERE account_id IN (SELECT account_id FROM flagged) GROUP BY account_id
 ),
 fast AS (
     SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence

@@ -92,6 +92,71 @@ async fn regular_runs_from_sql_finds_a_ticking_sequence() {
     assert_eq!(r[0]["runs"][0]["cv"], 0.0);
 }
 
+/// The grouped collecting aggregates (the sequences, `cadence`) collect every group at once (DataFusion's groups
+/// accumulators): a group's result must not depend on how its rows were split into batches and
+/// partitions, on a FILTER clause's rows, or on DataFusion passing rows straight on as states
+/// when a partial aggregate does not reduce them (which it decides by itself on many groups).
+#[tokio::test]
+async fn grouped_sequence_aggregates_give_each_group_what_it_gives_alone() {
+    // 40 groups; group g ticks 200 times every (g + 1) minutes, the last 50 ticks filtered out.
+    let data = "WITH t AS (SELECT value % 40 AS g, value / 40 < 150 AS keep,
+                    to_timestamp_seconds(1767225600 + (value / 40) * 60 * (value % 40 + 1)) AS ts,
+                    CAST(value AS VARCHAR) AS id FROM generate_series(0, 7999))";
+    let grouped = format!(
+        "{data} SELECT g, sliding_bursts(ts, id, 3600, 20) AS b,
+                regular_runs(ts, id, 50, 0.3) FILTER (WHERE keep) AS r, cadence(ts) FILTER (WHERE keep) AS c
+         FROM t GROUP BY g ORDER BY g"
+    );
+    let alone = |g: usize| {
+        format!(
+            "{data} SELECT sliding_bursts(ts, id, 3600, 20) AS b,
+                    (SELECT regular_runs(ts, id, 50, 0.3) FROM t WHERE g = {g} AND keep) AS r,
+                    (SELECT cadence(ts) FROM t WHERE g = {g} AND keep) AS c
+             FROM t WHERE g = {g}"
+        )
+    };
+    let mut expected = Vec::new();
+    for g in 0..40 {
+        let mut row = query(&alone(g)).await.remove(0);
+        row["g"] = serde_json::json!(g);
+        expected.push(row);
+    }
+    assert!(
+        expected[0]["b"].as_array().is_some_and(|b| !b.is_empty())
+            && expected[0]["r"].as_array().is_some_and(|r| !r.is_empty()),
+        "the data has bursts and runs to compare"
+    );
+    assert_eq!(expected[0]["r"][0]["events"], 150, "the filter applies");
+    assert_eq!(expected[0]["c"]["events"], 150);
+    for settings in [
+        vec![],
+        vec![
+            "SET datafusion.execution.batch_size = 100",
+            "SET datafusion.execution.target_partitions = 3",
+        ],
+        vec![
+            "SET datafusion.execution.skip_partial_aggregation_probe_rows_threshold = 0",
+            "SET datafusion.execution.skip_partial_aggregation_probe_ratio_threshold = 0.0",
+            "SET datafusion.execution.batch_size = 512",
+        ],
+    ] {
+        let ctx = SessionContext::new();
+        xaudit::udf::register_all(&ctx);
+        for set in &settings {
+            ctx.sql(set).await.unwrap().collect().await.unwrap();
+        }
+        let batches = ctx.sql(&grouped).await.unwrap().collect().await.unwrap();
+        let mut buf = Vec::new();
+        let mut w = datafusion::arrow::json::ArrayWriter::new(&mut buf);
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+        let got: Vec<serde_json::Value> = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(got, expected, "with {settings:?}");
+    }
+}
+
 #[test]
 fn ad_hoc_sql_has_the_rules_views_and_functions() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use datafusion::prelude::SessionContext;
 use serde::Deserialize;
 
+use super::census::{Census, Tally};
 use crate::error::Result;
 use crate::rules::Need;
 use crate::store::query_rows;
@@ -14,8 +15,7 @@ use crate::store::query_rows;
 pub use crate::model::Status;
 
 /// What the store holds for one account.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct DataSummary {
     pub posts: i64,
     pub dms: i64,
@@ -58,34 +58,50 @@ impl DataSummary {
     }
 }
 
-const SUMMARY: &str = "
-SELECT account_id,
-  sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END) AS posts,
-  sum(CASE WHEN kind IN ('dm_sent','dm_received') THEN 1 ELSE 0 END) AS dms,
-  sum(CASE WHEN origin IN ('webhook','activity_api') THEN 1 ELSE 0 END) AS activity_log,
-  sum(CASE WHEN kind IN ('follow','unfollow','followed_by','unfollowed_by') AND origin <> 'snapshot' THEN 1 ELSE 0 END) AS timed_follows,
-  sum(CASE WHEN kind IN ('follow','unfollow') AND origin = 'snapshot' THEN 1 ELSE 0 END) AS snapshot_follows,
-  sum(CASE WHEN kind IN ('like','unlike') AND origin <> 'snapshot' THEN 1 ELSE 0 END) AS timed_likes,
-  sum(CASE WHEN kind IN ('list_add','list_remove') THEN 1 ELSE 0 END) AS list_events,
-  sum(CASE WHEN origin = 'archive' THEN 1 ELSE 0 END) AS archive,
-  sum(CASE WHEN origin = 'generic' THEN 1 ELSE 0 END) AS generic,
-  min(CASE WHEN inbound_source THEN ts END) AS inbound_from,
-  max(CASE WHEN inbound_source THEN ts END) AS inbound_to,
-  min(CASE WHEN kind IN ('post','reply','quote','dm_sent') THEN ts END) AS own_from,
-  max(CASE WHEN kind IN ('post','reply','quote','dm_sent') THEN ts END) AS own_to
-FROM (
-  SELECT e.*, s.source IS NOT NULL AS inbound_source
-  FROM events e LEFT JOIN (
-    SELECT DISTINCT account_id, source FROM events
-    WHERE origin IN ('webhook','activity_api') OR kind IN ('mention_received','reply_received')
-  ) s ON e.account_id = s.account_id AND e.source = s.source
-) GROUP BY account_id";
-
-#[derive(Deserialize)]
-struct AccountSummary {
-    account_id: String,
-    #[serde(flatten)]
-    data: DataSummary,
+impl DataSummary {
+    /// What the census says of one account's events.
+    fn of(tallies: &[Tally]) -> Self {
+        let mut d = DataSummary::default();
+        let timed = |t: &Tally| t.origin != "snapshot";
+        let span = |from: &mut Option<i64>, to: &mut Option<i64>, t: &Tally| {
+            *from = Some(from.map_or(t.first, |f| f.min(t.first)));
+            *to = Some(to.map_or(t.last, |l| l.max(t.last)));
+        };
+        for t in tallies {
+            let n = t.n as i64;
+            let kind = t.kind.as_str();
+            if matches!(kind, "post" | "reply" | "quote" | "repost") {
+                d.posts += n;
+            }
+            if matches!(kind, "dm_sent" | "dm_received") {
+                d.dms += n;
+            }
+            if matches!(t.origin.as_str(), "webhook" | "activity_api") {
+                d.activity_log += n;
+            }
+            match kind {
+                "follow" | "unfollow" | "followed_by" | "unfollowed_by" if timed(t) => {
+                    d.timed_follows += n
+                }
+                "follow" | "unfollow" if !timed(t) => d.snapshot_follows += n,
+                "like" | "unlike" if timed(t) => d.timed_likes += n,
+                "list_add" | "list_remove" => d.list_events += n,
+                _ => {}
+            }
+            match t.origin.as_str() {
+                "archive" => d.archive += n,
+                "generic" => d.generic += n,
+                _ => {}
+            }
+            if t.inbound {
+                span(&mut d.inbound_from, &mut d.inbound_to, t);
+            }
+            if matches!(kind, "post" | "reply" | "quote" | "dm_sent") {
+                span(&mut d.own_from, &mut d.own_to, t);
+            }
+        }
+        d
+    }
 }
 
 #[derive(Deserialize)]
@@ -107,21 +123,23 @@ GROUP BY a.account_id, a.file, e.n
 HAVING count(DISTINCT a.source) >= coalesce(e.n, 1)
 ORDER BY a.account_id, a.file";
 
-pub async fn summarize(ctx: &SessionContext) -> Result<BTreeMap<String, DataSummary>> {
+/// What the store holds for each account of the census.
+pub async fn summarize(
+    ctx: &SessionContext,
+    census: &Census,
+) -> Result<BTreeMap<String, DataSummary>> {
     #[derive(Deserialize)]
     struct Absent {
         account_id: String,
         file: String,
     }
-    // Together, as the account facts: none of the three needs the others.
-    let (summaries, trends, absent) = futures::try_join!(
-        query_rows::<AccountSummary>(ctx, "coverage: data per account", SUMMARY),
+    let (trends, absent) = futures::try_join!(
         query_rows::<Count>(ctx, "coverage: trends", "SELECT count(*) AS n FROM trends"),
         query_rows::<Absent>(ctx, "coverage: absent files", ABSENT),
     )?;
-    let mut out: BTreeMap<String, DataSummary> = summaries
-        .into_iter()
-        .map(|s| (s.account_id, s.data))
+    let mut out: BTreeMap<String, DataSummary> = census
+        .iter()
+        .map(|(account, tallies)| (account.clone(), DataSummary::of(tallies)))
         .collect();
     let trends = trends.first().map_or(0, |c| c.n);
     let accounts = out.len() as i64;
@@ -285,6 +303,42 @@ pub fn status(needs: &[Need], d: &DataSummary) -> (Status, String) {
 mod tests {
     use super::*;
     use crate::model::Severity;
+
+    fn tally(kind: &str, origin: &str, inbound: bool, n: u64, first: i64, last: i64) -> Tally {
+        Tally {
+            kind: kind.into(),
+            origin: origin.into(),
+            inbound,
+            n,
+            first,
+            last,
+        }
+    }
+
+    /// The census is per kind and origin; the summary must sort snapshot diffs from timed events
+    /// and take the inbound period from inbound files only.
+    #[test]
+    fn the_summary_of_a_census_keeps_snapshots_apart_and_spans_inbound_files_only() {
+        let d = DataSummary::of(&[
+            tally("follow", "snapshot", false, 4, 100, 900),
+            tally("follow", "webhook", true, 2, 300, 400),
+            tally("like", "snapshot", false, 7, 100, 900),
+            tally("post", "archive", false, 5, 50, 1000),
+            tally("dm_sent", "webhook", true, 1, 350, 350),
+            tally("mention_received", "generic", true, 3, 200, 600),
+        ]);
+        assert_eq!(
+            (d.snapshot_follows, d.timed_follows, d.timed_likes),
+            (4, 2, 0)
+        );
+        assert_eq!(
+            (d.posts, d.dms, d.activity_log, d.archive, d.generic),
+            (5, 1, 3, 5, 3)
+        );
+        assert_eq!((d.inbound_from, d.inbound_to), (Some(200), Some(600)));
+        assert_eq!((d.own_from, d.own_to), (Some(50), Some(1000)));
+        assert!(!d.inbound_covers_own());
+    }
 
     #[test]
     fn a_plain_archive_cannot_evaluate_timed_likes_or_follows() {

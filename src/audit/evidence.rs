@@ -65,47 +65,45 @@ async fn rows_of_wanted<'a, T: serde::de::DeserializeOwned>(
     rows
 }
 
-/// The events with these ids, by id.
-pub async fn load<'a>(
-    ctx: &SessionContext,
-    ids: impl Iterator<Item = &'a String>,
-    show_private: bool,
-) -> Result<BTreeMap<String, EvidenceEvent>> {
-    let sql = format!(
-        "SELECT e.event_id, e.ts, e.kind, coalesce(e.target_user_id, e.target_post_id, e.list_id) AS target,
-                e.client, e.text, e.source, e.source_record
-         FROM events e JOIN {WANTED} w ON e.event_id = w.event_id"
-    );
-    let rows: Vec<EvidenceEvent> = rows_of_wanted(ctx, "evidence", ids, &sql).await?;
-    Ok(rows
-        .into_iter()
-        .map(|mut e| {
-            if e.kind.starts_with("dm_") && !show_private && e.text.is_some() {
-                e.text = Some(PRIVATE_TEXT.into());
-            }
-            (e.event_id.clone(), e)
-        })
-        .collect())
+/// What the report shows of the evidence events, and who acted in them.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// The `activity` view's `automated` and `automation` of each event, by id.
+    pub actors: HashMap<String, EventActor>,
+    /// The events, by id (DM text hidden unless `show_private`).
+    pub events: BTreeMap<String, EvidenceEvent>,
 }
 
 #[derive(Deserialize)]
-struct ActorRow {
-    event_id: String,
+struct EvidenceRow {
+    #[serde(flatten)]
+    event: EvidenceEvent,
     #[serde(flatten)]
     actor: EventActor,
 }
 
-/// Who acted in each of these events (the `activity` view's `automated` and `automation`), by id.
-pub async fn actors<'a>(
+/// The evidence events with these ids, in one join with `activity`: loading who acted and what
+/// the report shows in two were two scans of the events (0.25 s and 0.36 s at 10M events).
+pub async fn load<'a>(
     ctx: &SessionContext,
     ids: impl Iterator<Item = &'a String>,
-) -> Result<HashMap<String, EventActor>> {
+    show_private: bool,
+) -> Result<Evidence> {
     let sql = format!(
-        "SELECT a.event_id, a.automated, a.automation
+        "SELECT a.event_id, a.ts, a.kind, coalesce(a.target_user_id, a.target_post_id, a.list_id) AS target,
+                a.client, a.text, a.source, a.source_record, a.automated, a.automation
          FROM activity a JOIN {WANTED} w ON a.event_id = w.event_id"
     );
-    let rows: Vec<ActorRow> = rows_of_wanted(ctx, "automation evidence", ids, &sql).await?;
-    Ok(rows.into_iter().map(|r| (r.event_id, r.actor)).collect())
+    let rows: Vec<EvidenceRow> = rows_of_wanted(ctx, "evidence", ids, &sql).await?;
+    let mut evidence = Evidence::default();
+    for EvidenceRow { mut event, actor } in rows {
+        if event.kind.starts_with("dm_") && !show_private && event.text.is_some() {
+            event.text = Some(PRIVATE_TEXT.into());
+        }
+        evidence.actors.insert(event.event_id.clone(), actor);
+        evidence.events.insert(event.event_id.clone(), event);
+    }
+    Ok(evidence)
 }
 
 #[cfg(test)]
@@ -166,14 +164,35 @@ mod tests {
             Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap()),
         )
         .unwrap();
+        // Who acted comes from the audit's `activity` view; here every tenth event is a bot's.
+        ctx.sql(
+            "CREATE VIEW activity AS SELECT *, \
+             CASE WHEN source_record % 10 = 0 THEN true END AS automated, \
+             CASE WHEN source_record % 10 = 0 THEN 'client:Bot (automation)' END AS automation \
+             FROM events",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
         let wanted: Vec<String> = ids
             .iter()
             .step_by(2)
             .cloned()
             .chain(["missing".into()])
             .collect();
-        let found = load(&ctx, wanted.iter(), false).await.unwrap();
-        assert_eq!(found.len(), N / 2);
+        let Evidence {
+            actors,
+            events: found,
+        } = load(&ctx, wanted.iter(), false).await.unwrap();
+        assert_eq!((found.len(), actors.len()), (N / 2, N / 2));
+        assert_eq!(actors["e10"].automated, Some(true));
+        assert_eq!(
+            actors["e10"].automation.as_deref(),
+            Some("client:Bot (automation)")
+        );
+        assert_eq!(actors["e4"].automated, None);
         assert_eq!(found["e4"].ts, 4_000_000);
         assert_eq!(found["e4"].target.as_deref(), Some("u4"));
         assert_eq!(
@@ -183,6 +202,6 @@ mod tests {
         // The table of wanted ids is gone again, and DM text stays private.
         assert!(!ctx.table_exist(WANTED).unwrap());
         let dm = load(&ctx, [ids[1].clone()].iter(), false).await.unwrap();
-        assert_eq!(dm["e1"].text.as_deref(), Some(PRIVATE_TEXT));
+        assert_eq!(dm.events["e1"].text.as_deref(), Some(PRIVATE_TEXT));
     }
 }

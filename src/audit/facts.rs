@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
+use super::census::Census;
 use crate::error::Result;
 use crate::store::query_rows;
 
@@ -67,10 +68,6 @@ pub struct DayActivity {
 const HANDLES: &str = "SELECT account_id, last_value(handle ORDER BY observed_at) AS handle
     FROM accounts WHERE handle IS NOT NULL GROUP BY account_id";
 
-/// Counts and periods in one scan: the period is the span of the kinds' spans.
-const KINDS: &str = "SELECT account_id, kind, count(*) AS n, min(ts) AS first, max(ts) AS last
-    FROM events GROUP BY account_id, kind";
-
 const CLIENTS: &str = "SELECT account_id, client, count(*) AS n FROM events
     WHERE kind IN ('post','reply','quote','repost') AND client IS NOT NULL
     GROUP BY account_id, client ORDER BY account_id, n DESC, client";
@@ -88,10 +85,12 @@ const CADENCE: &str = "SELECT account_id, grp, cadence(ts) AS c FROM (
       FROM events WHERE origin <> 'snapshot')
       WHERE grp IS NOT NULL GROUP BY account_id, grp";
 
-/// Grouped by the truncated time and only then cast to text: casting every event's day first cost
-/// a second on 9M events.
-const DAILY: &str = "SELECT account_id, CAST(day AS VARCHAR) AS day, p, l, f, d, la FROM (
-      SELECT account_id, date_trunc('day', ts) AS day,
+/// Days are numbered from the epoch by integer division (floored, for times before 1970):
+/// `date_trunc('day', ts)` converted every event's time to a calendar date and took 0.23 s of CPU
+/// per million events, against 0.02 s for this.
+const DAILY: &str = "SELECT account_id, day, p, l, f, d, la FROM (
+      SELECT account_id,
+      (CAST(ts AS BIGINT) - ((CAST(ts AS BIGINT) % 86400000000) + 86400000000) % 86400000000) / 86400000000 AS day,
       sum(CASE WHEN kind IN ('post','reply','quote','repost') THEN 1 ELSE 0 END) AS p,
       sum(CASE WHEN kind = 'like' THEN 1 ELSE 0 END) AS l,
       sum(CASE WHEN kind IN ('follow','unfollow') THEN 1 ELSE 0 END) AS f,
@@ -103,15 +102,6 @@ const DAILY: &str = "SELECT account_id, CAST(day AS VARCHAR) AS day, p, l, f, d,
 struct Handle {
     account_id: String,
     handle: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct KindSpan {
-    account_id: String,
-    kind: String,
-    n: u64,
-    first: i64,
-    last: i64,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +130,8 @@ struct GroupCadence {
 #[derive(Deserialize)]
 struct Day {
     account_id: String,
-    day: String,
+    /// Days since 1970-01-01 (UTC).
+    day: i64,
     p: u64,
     l: u64,
     f: u64,
@@ -148,20 +139,16 @@ struct Day {
     la: u64,
 }
 
-/// The facts of every account in the session's store.
-pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>> {
+/// The facts of every account in the session's store; counts per kind and periods come from the
+/// `census`.
+pub async fn load(ctx: &SessionContext, census: &Census) -> Result<BTreeMap<String, AccountFacts>> {
     // Two scans of the events at a time, beside the small tables: one query alone leaves a core
-    // idle while it plans, opens files and merges its partitions. All four scans at once were no
-    // faster at 1M events on two cores, and would hold four scans' buffers at a time.
-    let (handles, apps, (kinds, cadences), (clients, days)) = futures::try_join!(
+    // idle while it plans, opens files and merges its partitions. All scans at once were no
+    // faster at 1M events on two cores, and would hold every scan's buffers at a time.
+    let (handles, apps, cadences, (clients, days)) = futures::try_join!(
         query_rows::<Handle>(ctx, "account facts: handles", HANDLES),
         query_rows::<App>(ctx, "account facts: connected apps", APPS),
-        async {
-            let kinds = query_rows::<KindSpan>(ctx, "account facts: kinds", KINDS).await?;
-            let cadences =
-                query_rows::<GroupCadence>(ctx, "account facts: cadence", CADENCE).await?;
-            Ok((kinds, cadences))
-        },
+        query_rows::<GroupCadence>(ctx, "account facts: cadence", CADENCE),
         async {
             let clients = query_rows::<ClientCount>(ctx, "account facts: clients", CLIENTS).await?;
             let days = query_rows::<Day>(ctx, "account facts: daily activity", DAILY).await?;
@@ -174,12 +161,14 @@ pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>
             facts.entry(h.account_id).or_default().handle = Some(handle);
         }
     }
-    for k in kinds {
-        let f = facts.entry(k.account_id).or_default();
-        f.counts.insert(k.kind, k.n);
-        let (lo, hi) = f.period.get_or_insert((k.first, k.last));
-        *lo = (*lo).min(k.first);
-        *hi = (*hi).max(k.last);
+    for (account, tallies) in census {
+        let f = facts.entry(account.clone()).or_default();
+        for t in tallies {
+            *f.counts.entry(t.kind.clone()).or_default() += t.n;
+            let (lo, hi) = f.period.get_or_insert((t.first, t.last));
+            *lo = (*lo).min(t.first);
+            *hi = (*hi).max(t.last);
+        }
     }
     for c in clients {
         let class = crate::udf::client_class_of(&c.client);
@@ -224,7 +213,7 @@ pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>
             .or_default()
             .daily
             .push(DayActivity {
-                day: d.day.chars().take(10).collect(),
+                day: date_of(d.day),
                 posts: d.p,
                 likes: d.l,
                 follows: d.f,
@@ -233,4 +222,45 @@ pub async fn load(ctx: &SessionContext) -> Result<BTreeMap<String, AccountFacts>
             });
     }
     Ok(facts)
+}
+
+/// `YYYY-MM-DD` of a day counted from 1970-01-01.
+fn date_of(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day.saturating_mul(86_400), 0).map_or_else(
+        || format!("day {day}"),
+        |t| t.format("%Y-%m-%d").to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The daily activity is grouped by day numbers from the epoch; these must name the same
+    /// UTC dates `date_trunc` did, before 1970 included.
+    #[test]
+    fn day_numbers_name_their_utc_dates() {
+        assert_eq!(date_of(0), "1970-01-01");
+        assert_eq!(date_of(-1), "1969-12-31");
+        assert_eq!(date_of(20_423), "2025-12-01");
+    }
+
+    #[tokio::test]
+    async fn an_event_a_microsecond_before_midnight_counts_on_its_own_day() {
+        async fn day(ts: i64) -> i64 {
+            let sql = DAILY.replace(
+                "FROM events",
+                &format!(
+                    "FROM (SELECT 'a' AS account_id, 'like' AS kind, 'webhook' AS origin, \
+                     to_timestamp_micros({ts}) AS ts)"
+                ),
+            );
+            let ctx = SessionContext::new();
+            query_rows::<Day>(&ctx, "daily", &sql).await.unwrap()[0].day
+        }
+        let midnight: i64 = 20_423 * 86_400_000_000;
+        assert_eq!(day(midnight - 1).await, 20_422);
+        assert_eq!(day(midnight).await, 20_423);
+        assert_eq!(day(-1).await, -1);
+    }
 }

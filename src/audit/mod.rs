@@ -9,6 +9,7 @@
 //! `report::Report::build` → renderers.
 
 mod cached_view;
+mod census;
 pub mod config;
 pub mod coverage;
 pub mod evidence;
@@ -17,7 +18,7 @@ pub mod runner;
 mod shared_ctes;
 pub mod views;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use datafusion::prelude::SessionContext;
 
@@ -201,7 +202,8 @@ pub async fn audit(
     let moment = pin.as_ref().map_or(opts.now, |p| p.moment);
     stage("session", started);
     let started = std::time::Instant::now();
-    let summary = coverage::summarize(&ctx).await?;
+    let census = census::take(&ctx).await?;
+    let summary = coverage::summarize(&ctx, &census).await?;
     stage("coverage", started);
     let mut findings: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     let mut drafts = Vec::new();
@@ -255,23 +257,29 @@ pub async fn audit(
     }
 
     let started = std::time::Instant::now();
-    let actors = evidence::actors(&ctx, drafts.iter().flat_map(|d| d.evidence())).await?;
+    let evidence::Evidence {
+        actors,
+        events: mut evidence,
+    } = evidence::load(
+        &ctx,
+        drafts.iter().flat_map(|d| d.evidence()),
+        config.report.show_private,
+    )
+    .await?;
     for draft in drafts {
         let f = draft.finish(&actors, config.report.evidence_limit);
         findings.entry(f.account_id.clone()).or_default().push(f);
     }
-    stage("automation evidence", started);
-
-    let started = std::time::Instant::now();
-    let evidence = evidence::load(
-        &ctx,
-        findings.values().flatten().flat_map(|f| f.evidence.iter()),
-        config.report.show_private,
-    )
-    .await?;
+    // Only the evidence the findings cite after the limit is shown.
+    let cited: HashSet<&String> = findings
+        .values()
+        .flatten()
+        .flat_map(|f| &f.evidence)
+        .collect();
+    evidence.retain(|id, _| cited.contains(id));
     stage("evidence", started);
     let started = std::time::Instant::now();
-    let facts = facts::load(&ctx).await?;
+    let facts = facts::load(&ctx, &census).await?;
     stage("account facts", started);
     // Accounts are the ones with events; a finding can name no other.
     findings.retain(|account, _| summary.contains_key(account));

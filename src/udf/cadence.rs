@@ -16,12 +16,17 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StructArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, StructArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
 
 use super::collect::micros;
 
@@ -47,7 +52,8 @@ pub struct Stats {
 }
 
 pub fn stats(times: &mut [i64]) -> Stats {
-    times.sort_unstable();
+    // Stable for its speed on the sorted runs a group arrives as (see `collect::sorted`).
+    times.sort();
     let n = times.len();
     let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
     let gap_cv = (gaps.len() >= 2).then(|| {
@@ -121,6 +127,12 @@ impl AggregateUDFImpl for Cadence {
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(CadenceAccumulator::default()))
     }
+    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
+        true
+    }
+    fn create_groups_accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(CadenceGroups::default()))
+    }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![Arc::new(Field::new(
             format!("{}_ts", args.name),
@@ -160,21 +172,134 @@ impl Accumulator for CadenceAccumulator {
         Ok(vec![super::int_lists::take_list_scalar(&mut self.times)])
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let s = stats(&mut self.times);
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(vec![s.events])),
-            Arc::new(Float64Array::from(vec![s.gap_cv])),
-            Arc::new(Float64Array::from(vec![s.hour_entropy])),
-            Arc::new(Float64Array::from(vec![s.longest_active_hours])),
-        ];
-        Ok(ScalarValue::Struct(Arc::new(StructArray::try_new(
-            fields(),
-            columns,
-            None,
-        )?)))
+        let stats = stats_array(&[stats(&mut self.times)])?;
+        Ok(ScalarValue::Struct(Arc::new(stats)))
     }
     fn size(&self) -> usize {
         std::mem::size_of_val(self) + self.times.capacity() * 8
+    }
+}
+
+/// The statistics as a struct array, one row each.
+fn stats_array(stats: &[Stats]) -> Result<StructArray> {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(stats.iter().map(|s| s.events))),
+        Arc::new(Float64Array::from_iter(stats.iter().map(|s| s.gap_cv))),
+        Arc::new(Float64Array::from_iter(
+            stats.iter().map(|s| s.hour_entropy),
+        )),
+        Arc::new(Float64Array::from_iter(
+            stats.iter().map(|s| s.longest_active_hours),
+        )),
+    ];
+    Ok(StructArray::try_new(fields(), columns, None)?)
+}
+
+/// Every group of a grouped query at once (see `collect::SequenceGroups`: the same reasons).
+#[derive(Debug, Default)]
+struct CadenceGroups {
+    groups: Vec<Vec<i64>>,
+    /// Times held in all groups, kept count of for `size`.
+    held: usize,
+}
+
+impl CadenceGroups {
+    fn take(&mut self, emit_to: EmitTo) -> Vec<Vec<i64>> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        self.held = self.groups.iter().map(Vec::len).sum();
+        taken
+    }
+}
+
+impl GroupsAccumulator for CadenceGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Vec::new);
+        let ts = micros(&values[0])?;
+        for (row, &group) in group_indices.iter().enumerate() {
+            let selected = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+            if ts.is_valid(row) && selected {
+                self.groups[group].push(ts.value(row));
+                self.held += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let stats: Vec<Stats> = self
+            .take(emit_to)
+            .into_iter()
+            .map(|mut times| stats(&mut times))
+            .collect();
+        Ok(Arc::new(stats_array(&stats)?))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let groups = self.take(emit_to);
+        let lengths: Vec<usize> = groups.iter().map(Vec::len).collect();
+        let mut times = Vec::with_capacity(lengths.iter().sum());
+        for group in groups {
+            times.extend_from_slice(&group);
+        }
+        Ok(vec![Arc::new(ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Int64, true)),
+            OffsetBuffer::from_lengths(lengths),
+            Arc::new(Int64Array::from(times)),
+            None,
+        )?)])
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.resize_with(total_num_groups, Vec::new);
+        let lists = values[0].as_list::<i32>();
+        let times = lists.values().as_primitive::<Int64Type>().values();
+        for (row, &group) in group_indices.iter().enumerate() {
+            if lists.is_valid(row) {
+                let span =
+                    lists.value_offsets()[row] as usize..lists.value_offsets()[row + 1] as usize;
+                self.held += span.len();
+                self.groups[group].extend_from_slice(&times[span]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Each row as a state of its own: a one-time list, or an empty one.
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let ts = micros(&values[0])?;
+        let keep: Vec<bool> = (0..ts.len())
+            .map(|row| {
+                ts.is_valid(row) && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+            })
+            .collect();
+        let times = datafusion::arrow::compute::filter(&ts, &BooleanArray::from(keep.clone()))?;
+        Ok(vec![Arc::new(ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Int64, true)),
+            OffsetBuffer::from_lengths(keep.iter().map(|&k| usize::from(k))),
+            times,
+            None,
+        )?)])
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.groups.capacity() * std::mem::size_of::<Vec<i64>>()
+            + self.held * 8
     }
 }
 

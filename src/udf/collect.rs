@@ -6,15 +6,17 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, ListArray, ListBuilder, StringBuilder, StructArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, ListBuilder,
+    StringArray, StringBuilder, StructArray, TimestampMicrosecondArray, new_empty_array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
 
 use super::int_lists::{one_row_list, take_list_scalar};
 use super::utf8_arg;
@@ -227,11 +229,28 @@ impl EventSequence {
         ])
     }
 
+    /// Appends row `row` of a state batch (the `times` and `ids` list columns).
+    fn extend_from_state_row(
+        &mut self,
+        times: &datafusion::arrow::array::ListArray,
+        ids: &datafusion::arrow::array::ListArray,
+        id_values: &datafusion::arrow::array::StringArray,
+        row: usize,
+    ) {
+        let time_values = times.values().as_primitive::<Int64Type>();
+        let span = |offsets: &[i32]| offsets[row] as usize..offsets[row + 1] as usize;
+        let pairs = span(times.value_offsets()).zip(span(ids.value_offsets()));
+        self.times.reserve(pairs.len());
+        self.id_ends.reserve(pairs.len());
+        for (t, i) in pairs {
+            self.push(time_values.value(t), id_values.value(i).as_bytes());
+        }
+    }
+
     pub fn merge(&mut self, states: &[ArrayRef]) -> Result<()> {
         let ts = states[0].as_list::<i32>();
         let ids = states[1].as_list::<i32>();
-        // The values of every state in the batch, read once rather than row by row.
-        let times = ts.values().as_primitive::<Int64Type>();
+        // The ids of every state in the batch, cast once rather than row by row.
         let id_values = utf8_arg(ids.values())?;
         let span = |offsets: &[i32], row: usize| offsets[row] as usize..offsets[row + 1] as usize;
         let rows: Vec<usize> = (0..ts.len()).filter(|&row| ts.is_valid(row)).collect();
@@ -248,10 +267,7 @@ impl EventSequence {
         self.id_ends.reserve(events);
         self.id_bytes.reserve(bytes);
         for &row in &rows {
-            let pairs = span(ts.value_offsets(), row).zip(span(ids.value_offsets(), row));
-            for (t, i) in pairs {
-                self.push(times.value(t), id_values.value(i).as_bytes());
-            }
+            self.extend_from_state_row(ts, ids, &id_values, row);
         }
         self.set_params(&states[2], &states[3])
     }
@@ -263,7 +279,11 @@ impl EventSequence {
             .enumerate()
             .map(|(k, &t)| (t, k as u32))
             .collect();
-        order.sort_unstable_by(|a, b| {
+        // A stable sort, for its speed on runs already in order: a group arrives as one sorted
+        // run per partition (files are written in time order per input), which it merges in
+        // linear time where an unstable sort starts over. Events equal in time and id are
+        // indistinguishable in the result, so their order does not matter.
+        order.sort_by(|a, b| {
             a.0.cmp(&b.0).then_with(|| {
                 self.id_bytes_of(a.1 as usize)
                     .cmp(self.id_bytes_of(b.1 as usize))
@@ -274,6 +294,14 @@ impl EventSequence {
             order: order.into_iter().map(|p| p.1).collect(),
             seq: self,
         }
+    }
+
+    /// What one event costs besides its id's bytes: its time and where its id ends.
+    const EVENT_BYTES: usize = 16;
+
+    /// The bytes of the events held (lengths, not capacities: cheap to keep count of).
+    fn held(&self) -> usize {
+        self.times.len() * Self::EVENT_BYTES + self.id_bytes.len()
     }
 
     pub fn size(&self) -> usize {
@@ -339,6 +367,18 @@ impl AggregateUDFImpl for SequenceAggregate {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(segments_type(&(self.extra)()))
     }
+    fn groups_accumulator_supported(&self, _: AccumulatorArgs) -> bool {
+        true
+    }
+    fn create_groups_accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(SequenceGroups {
+            groups: Vec::new(),
+            held: 0,
+            params: [None, None],
+            evaluate: self.evaluate,
+            return_type: segments_type(&(self.extra)()),
+        }))
+    }
     fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(SequenceAccumulator {
             seq: EventSequence::default(),
@@ -371,5 +411,205 @@ impl Accumulator for SequenceAccumulator {
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         self.seq.merge(states)
+    }
+}
+
+/// Every group of a grouped query at once. DataFusion hands it whole batches with each row's
+/// group; an [`Accumulator`] per group was handed its rows sliced out of every batch, with its
+/// arguments cast again for each slice: at 10M events and 7,000 groups (account, client and kind)
+/// the partial aggregate of `machine_runs` took 0.94 s, and the final one 0.76 s.
+#[derive(Debug)]
+struct SequenceGroups {
+    groups: Vec<EventSequence>,
+    /// The bytes of the groups' events (see [`EventSequence::held`]).
+    held: usize,
+    /// The two constant arguments, the same for every group.
+    params: [Option<f64>; 2],
+    evaluate: fn(&mut EventSequence) -> Result<ScalarValue>,
+    return_type: DataType,
+}
+
+impl SequenceGroups {
+    /// The groups to emit, taken out.
+    fn take(&mut self, emit_to: EmitTo) -> Vec<EventSequence> {
+        let taken = emit_to.take_needed(&mut self.groups);
+        self.held = self.groups.iter().map(EventSequence::held).sum();
+        taken
+    }
+
+    fn set_params(&mut self, a: &ArrayRef, b: &ArrayRef) -> Result<()> {
+        if self.params[0].is_none() {
+            self.params[0] = first_value(a)?;
+        }
+        if self.params[1].is_none() {
+            self.params[1] = first_value(b)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether row `row` passes the aggregate's FILTER clause, if any.
+fn selected(filter: Option<&BooleanArray>, row: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+}
+
+impl GroupsAccumulator for SequenceGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups
+            .resize_with(total_num_groups, EventSequence::default);
+        let ts = micros(&values[0])?;
+        let ids = utf8_arg(&values[1])?;
+        self.set_params(&values[2], &values[3])?;
+        for (row, &group) in group_indices.iter().enumerate() {
+            if ts.is_valid(row) && selected(opt_filter, row) {
+                let id = if ids.is_valid(row) {
+                    ids.value(row).as_bytes()
+                } else {
+                    b""
+                };
+                self.groups[group].push(ts.value(row), id);
+                self.held += EventSequence::EVENT_BYTES + id.len();
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let groups = self.take(emit_to);
+        if groups.is_empty() {
+            return Ok(new_empty_array(&self.return_type));
+        }
+        // Each group's events are dropped as soon as its segments are made.
+        let segments = groups
+            .into_iter()
+            .map(|mut group| {
+                group.params = self.params;
+                (self.evaluate)(&mut group)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        ScalarValue::iter_to_array(segments)
+    }
+
+    /// The states as the same list columns an [`Accumulator`]'s states make, built group by
+    /// group so that each group's events are freed as they are copied.
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let groups = self.take(emit_to);
+        let n = groups.len();
+        let events: usize = groups.iter().map(|g| g.times.len()).sum();
+        let bytes: usize = groups.iter().map(|g| g.id_bytes.len()).sum();
+        if bytes > i32::MAX as usize {
+            return Err(datafusion::error::DataFusionError::Execution(
+                "event ids of one partial aggregate exceed 2 GiB".into(),
+            ));
+        }
+        let (mut times, mut id_bytes) = (Vec::with_capacity(events), Vec::with_capacity(bytes));
+        let mut id_offsets = Vec::with_capacity(events + 1);
+        id_offsets.push(0i32);
+        let mut lengths = Vec::with_capacity(n);
+        for group in groups {
+            lengths.push(group.times.len());
+            times.extend_from_slice(&group.times);
+            let base = id_bytes.len();
+            id_offsets.extend(group.id_ends.iter().map(|&end| (base + end) as i32));
+            id_bytes.extend_from_slice(&group.id_bytes);
+        }
+        let ids = StringArray::try_new(
+            OffsetBuffer::new(id_offsets.into()),
+            datafusion::arrow::buffer::Buffer::from_vec(id_bytes),
+            None,
+        )?;
+        let list = |item: DataType, values: ArrayRef| -> Result<ArrayRef> {
+            Ok(Arc::new(ListArray::try_new(
+                Arc::new(Field::new("item", item, true)),
+                OffsetBuffer::from_lengths(lengths.iter().copied()),
+                values,
+                None,
+            )?))
+        };
+        let param = |p: Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(vec![p; n])) };
+        Ok(vec![
+            list(DataType::Int64, Arc::new(Int64Array::from(times)))?,
+            list(DataType::Utf8, Arc::new(ids))?,
+            param(self.params[0]),
+            param(self.params[1]),
+        ])
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups
+            .resize_with(total_num_groups, EventSequence::default);
+        let times = values[0].as_list::<i32>();
+        let ids = values[1].as_list::<i32>();
+        let id_values = utf8_arg(ids.values())?;
+        self.set_params(&values[2], &values[3])?;
+        for (row, &group) in group_indices.iter().enumerate() {
+            if times.is_valid(row) {
+                let group = &mut self.groups[group];
+                let before = group.held();
+                group.extend_from_state_row(times, ids, &id_values, row);
+                self.held += group.held() - before;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each row as a state of its own: a one-event list, or an empty one for a row without a
+    /// time or filtered out.
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let ts = micros(&values[0])?;
+        let ids = utf8_arg(&values[1])?;
+        let keep: Vec<bool> = (0..ts.len())
+            .map(|row| ts.is_valid(row) && selected(opt_filter, row))
+            .collect();
+        let kept = BooleanArray::from(keep.clone());
+        let times = datafusion::arrow::compute::filter(&ts, &kept)?;
+        let ids = datafusion::arrow::compute::filter(&ids, &kept)?;
+        let ids = datafusion::arrow::compute::cast(&ids, &DataType::Utf8)?;
+        let list = |item: DataType, values: ArrayRef| -> Result<ArrayRef> {
+            Ok(Arc::new(ListArray::try_new(
+                Arc::new(Field::new("item", item, true)),
+                OffsetBuffer::from_lengths(keep.iter().map(|&k| usize::from(k))),
+                values,
+                None,
+            )?))
+        };
+        // NULL ids are kept as empty ones, as `update_batch` keeps them.
+        let ids = datafusion::arrow::compute::kernels::zip::zip(
+            &datafusion::arrow::compute::is_not_null(&ids)?,
+            &ids,
+            &datafusion::arrow::array::Scalar::new(StringArray::from(vec![""])),
+        )?;
+        let param = |p: &ArrayRef| -> Result<ArrayRef> {
+            Ok(datafusion::arrow::compute::cast(p, &DataType::Float64)?)
+        };
+        Ok(vec![
+            list(DataType::Int64, times)?,
+            list(DataType::Utf8, ids)?,
+            param(&values[2])?,
+            param(&values[3])?,
+        ])
+    }
+
+    /// Kept as a running count: DataFusion asks after every batch, and summing thousands of
+    /// groups each time would cost more than the batch.
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.groups.capacity() * std::mem::size_of::<EventSequence>()
+            + self.held
     }
 }
