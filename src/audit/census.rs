@@ -28,6 +28,20 @@ pub struct Tally {
     pub last: i64,
 }
 
+#[cfg(test)]
+impl Tally {
+    pub fn new(kind: &str, origin: &str, inbound: bool, n: u64, first: i64, last: i64) -> Self {
+        Tally {
+            kind: kind.into(),
+            origin: origin.into(),
+            inbound,
+            n,
+            first,
+            last,
+        }
+    }
+}
+
 /// Every account with events, and its tallies.
 pub type Census = BTreeMap<String, Vec<Tally>>;
 
@@ -103,16 +117,7 @@ mod tests {
         ctx
     }
 
-    fn tally(kind: &str, origin: &str, inbound: bool, n: u64, first: i64, last: i64) -> Tally {
-        Tally {
-            kind: kind.into(),
-            origin: origin.into(),
-            inbound,
-            n,
-            first,
-            last,
-        }
-    }
+    use Tally as T;
 
     #[tokio::test]
     async fn a_file_with_an_inbound_mention_makes_all_its_events_inbound_and_no_other_files() {
@@ -128,13 +133,13 @@ mod tests {
         assert_eq!(
             census["a"],
             [
-                tally("mention_received", "generic", true, 1, 40, 40),
-                tally("post", "archive", false, 2, 10, 30),
-                tally("post", "generic", false, 1, 50, 50),
-                tally("post", "generic", true, 1, 20, 20),
+                T::new("mention_received", "generic", true, 1, 40, 40),
+                T::new("post", "archive", false, 2, 10, 30),
+                T::new("post", "generic", false, 1, 50, 50),
+                T::new("post", "generic", true, 1, 20, 20),
             ]
         );
-        assert_eq!(census["b"], [tally("like", "webhook", true, 1, 5, 5)]);
+        assert_eq!(census["b"], [T::new("like", "webhook", true, 1, 5, 5)]);
     }
 
     #[tokio::test]
@@ -144,6 +149,6 @@ mod tests {
             ("b", "post", "generic", "shared.csv", 2),
         ]);
         let census = take(&ctx).await.unwrap();
-        assert_eq!(census["b"], [tally("post", "generic", false, 1, 2, 2)]);
+        assert_eq!(census["b"], [T::new("post", "generic", false, 1, 2, 2)]);
     }
 }

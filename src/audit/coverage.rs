@@ -304,28 +304,19 @@ mod tests {
     use super::*;
     use crate::model::Severity;
 
-    fn tally(kind: &str, origin: &str, inbound: bool, n: u64, first: i64, last: i64) -> Tally {
-        Tally {
-            kind: kind.into(),
-            origin: origin.into(),
-            inbound,
-            n,
-            first,
-            last,
-        }
-    }
+    use Tally as T;
 
     /// The census is per kind and origin; the summary must sort snapshot diffs from timed events
     /// and take the inbound period from inbound files only.
     #[test]
     fn the_summary_of_a_census_keeps_snapshots_apart_and_spans_inbound_files_only() {
         let d = DataSummary::of(&[
-            tally("follow", "snapshot", false, 4, 100, 900),
-            tally("follow", "webhook", true, 2, 300, 400),
-            tally("like", "snapshot", false, 7, 100, 900),
-            tally("post", "archive", false, 5, 50, 1000),
-            tally("dm_sent", "webhook", true, 1, 350, 350),
-            tally("mention_received", "generic", true, 3, 200, 600),
+            T::new("follow", "snapshot", false, 4, 100, 900),
+            T::new("follow", "webhook", true, 2, 300, 400),
+            T::new("like", "snapshot", false, 7, 100, 900),
+            T::new("post", "archive", false, 5, 50, 1000),
+            T::new("dm_sent", "webhook", true, 1, 350, 350),
+            T::new("mention_received", "generic", true, 3, 200, 600),
         ]);
         assert_eq!(
             (d.snapshot_follows, d.timed_follows, d.timed_likes),

@@ -17,9 +17,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, StructArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StructArray,
 };
-use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -29,6 +28,7 @@ use datafusion::logical_expr::{
 };
 
 use super::collect::micros;
+use super::int_lists::{lists_of, one_value_lists, selected, timed_rows};
 
 /// A gap this long is a rest (a night's sleep, at the least).
 const REST_MICROS: i64 = 6 * 3_600 * 1_000_000;
@@ -222,8 +222,7 @@ impl GroupsAccumulator for CadenceGroups {
         self.groups.resize_with(total_num_groups, Vec::new);
         let ts = micros(&values[0])?;
         for (row, &group) in group_indices.iter().enumerate() {
-            let selected = opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
-            if ts.is_valid(row) && selected {
+            if ts.is_valid(row) && selected(opt_filter, row) {
                 self.groups[group].push(ts.value(row));
                 self.held += 1;
             }
@@ -247,12 +246,11 @@ impl GroupsAccumulator for CadenceGroups {
         for group in groups {
             times.extend_from_slice(&group);
         }
-        Ok(vec![Arc::new(ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Int64, true)),
-            OffsetBuffer::from_lengths(lengths),
+        Ok(vec![lists_of(
+            DataType::Int64,
+            lengths,
             Arc::new(Int64Array::from(times)),
-            None,
-        )?)])
+        )?])
     }
 
     fn merge_batch(
@@ -282,18 +280,8 @@ impl GroupsAccumulator for CadenceGroups {
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
         let ts = micros(&values[0])?;
-        let keep: Vec<bool> = (0..ts.len())
-            .map(|row| {
-                ts.is_valid(row) && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row))
-            })
-            .collect();
-        let times = datafusion::arrow::compute::filter(&ts, &BooleanArray::from(keep.clone()))?;
-        Ok(vec![Arc::new(ListArray::try_new(
-            Arc::new(Field::new("item", DataType::Int64, true)),
-            OffsetBuffer::from_lengths(keep.iter().map(|&k| usize::from(k))),
-            times,
-            None,
-        )?)])
+        let kept = timed_rows(&ts, opt_filter);
+        Ok(vec![one_value_lists(DataType::Int64, &ts, &kept)?])
     }
 
     fn size(&self) -> usize {

@@ -18,7 +18,9 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 
-use super::int_lists::{one_row_list, take_list_scalar};
+use super::int_lists::{
+    lists_of, one_row_list, one_value_lists, selected, take_list_scalar, timed_rows,
+};
 use super::utf8_arg;
 
 /// Event ids kept per segment in the result.
@@ -112,6 +114,25 @@ fn first_value(a: &ArrayRef) -> Result<Option<f64>> {
     Ok((0..c.len()).find(|&i| c.is_valid(i)).map(|i| c.value(i)))
 }
 
+/// Sets each of the two constant parameters not known yet from its argument column.
+fn fill_params(params: &mut [Option<f64>; 2], a: &ArrayRef, b: &ArrayRef) -> Result<()> {
+    for (param, column) in params.iter_mut().zip([a, b]) {
+        if param.is_none() {
+            *param = first_value(column)?;
+        }
+    }
+    Ok(())
+}
+
+/// The id of row `row`, empty where it is NULL (a group's ids are only evidence).
+fn id_at(ids: &StringArray, row: usize) -> &[u8] {
+    if ids.is_valid(row) {
+        ids.value(row).as_bytes()
+    } else {
+        b""
+    }
+}
+
 /// A group's events. Ids are kept back to back in one buffer rather than one `String` each: a
 /// group can hold millions of likes, and the state is handed between partial aggregates as whole
 /// Arrow arrays rather than value by value.
@@ -179,25 +200,14 @@ impl EventSequence {
         self.id_ends.reserve(ts.len());
         for i in 0..ts.len() {
             if ts.is_valid(i) {
-                let id = if ids.is_valid(i) {
-                    ids.value(i).as_bytes()
-                } else {
-                    b""
-                };
-                self.push(ts.value(i), id);
+                self.push(ts.value(i), id_at(&ids, i));
             }
         }
         Ok(())
     }
 
     fn set_params(&mut self, a: &ArrayRef, b: &ArrayRef) -> Result<()> {
-        if self.params[0].is_none() {
-            self.params[0] = first_value(a)?;
-        }
-        if self.params[1].is_none() {
-            self.params[1] = first_value(b)?;
-        }
-        Ok(())
+        fill_params(&mut self.params, a, b)
     }
 
     /// Hands the collected events over rather than copying them: DataFusion asks for a partial
@@ -438,19 +448,8 @@ impl SequenceGroups {
     }
 
     fn set_params(&mut self, a: &ArrayRef, b: &ArrayRef) -> Result<()> {
-        if self.params[0].is_none() {
-            self.params[0] = first_value(a)?;
-        }
-        if self.params[1].is_none() {
-            self.params[1] = first_value(b)?;
-        }
-        Ok(())
+        fill_params(&mut self.params, a, b)
     }
-}
-
-/// Whether row `row` passes the aggregate's FILTER clause, if any.
-fn selected(filter: Option<&BooleanArray>, row: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
 }
 
 impl GroupsAccumulator for SequenceGroups {
@@ -468,11 +467,7 @@ impl GroupsAccumulator for SequenceGroups {
         self.set_params(&values[2], &values[3])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if ts.is_valid(row) && selected(opt_filter, row) {
-                let id = if ids.is_valid(row) {
-                    ids.value(row).as_bytes()
-                } else {
-                    b""
-                };
+                let id = id_at(&ids, row);
                 self.groups[group].push(ts.value(row), id);
                 self.held += EventSequence::EVENT_BYTES + id.len();
             }
@@ -524,18 +519,14 @@ impl GroupsAccumulator for SequenceGroups {
             datafusion::arrow::buffer::Buffer::from_vec(id_bytes),
             None,
         )?;
-        let list = |item: DataType, values: ArrayRef| -> Result<ArrayRef> {
-            Ok(Arc::new(ListArray::try_new(
-                Arc::new(Field::new("item", item, true)),
-                OffsetBuffer::from_lengths(lengths.iter().copied()),
-                values,
-                None,
-            )?))
-        };
         let param = |p: Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(vec![p; n])) };
         Ok(vec![
-            list(DataType::Int64, Arc::new(Int64Array::from(times)))?,
-            list(DataType::Utf8, Arc::new(ids))?,
+            lists_of(
+                DataType::Int64,
+                lengths.iter().copied(),
+                Arc::new(Int64Array::from(times)),
+            )?,
+            lists_of(DataType::Utf8, lengths, Arc::new(ids))?,
             param(self.params[0]),
             param(self.params[1]),
         ])
@@ -572,34 +563,20 @@ impl GroupsAccumulator for SequenceGroups {
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
         let ts = micros(&values[0])?;
-        let ids = utf8_arg(&values[1])?;
-        let keep: Vec<bool> = (0..ts.len())
-            .map(|row| ts.is_valid(row) && selected(opt_filter, row))
-            .collect();
-        let kept = BooleanArray::from(keep.clone());
-        let times = datafusion::arrow::compute::filter(&ts, &kept)?;
-        let ids = datafusion::arrow::compute::filter(&ids, &kept)?;
-        let ids = datafusion::arrow::compute::cast(&ids, &DataType::Utf8)?;
-        let list = |item: DataType, values: ArrayRef| -> Result<ArrayRef> {
-            Ok(Arc::new(ListArray::try_new(
-                Arc::new(Field::new("item", item, true)),
-                OffsetBuffer::from_lengths(keep.iter().map(|&k| usize::from(k))),
-                values,
-                None,
-            )?))
-        };
         // NULL ids are kept as empty ones, as `update_batch` keeps them.
+        let ids = utf8_arg(&values[1])?;
         let ids = datafusion::arrow::compute::kernels::zip::zip(
             &datafusion::arrow::compute::is_not_null(&ids)?,
             &ids,
             &datafusion::arrow::array::Scalar::new(StringArray::from(vec![""])),
         )?;
+        let kept = timed_rows(&ts, opt_filter);
         let param = |p: &ArrayRef| -> Result<ArrayRef> {
             Ok(datafusion::arrow::compute::cast(p, &DataType::Float64)?)
         };
         Ok(vec![
-            list(DataType::Int64, times)?,
-            list(DataType::Utf8, ids)?,
+            one_value_lists(DataType::Int64, &ts, &kept)?,
+            one_value_lists(DataType::Utf8, &ids, &kept)?,
             param(&values[2])?,
             param(&values[3])?,
         ])

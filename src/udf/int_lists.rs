@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, ListArray, StructArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, StructArray,
+};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::ScalarValue;
@@ -20,6 +22,44 @@ pub(super) fn one_row_list(item: DataType, values: ArrayRef) -> ScalarValue {
         values,
         None,
     )))
+}
+
+/// `values` cut into one list per group of `lengths`: the state column of a groups accumulator.
+pub(super) fn lists_of(
+    item: DataType,
+    lengths: impl IntoIterator<Item = usize>,
+    values: ArrayRef,
+) -> Result<ArrayRef> {
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(Field::new("item", item, true)),
+        OffsetBuffer::from_lengths(lengths),
+        values,
+        None,
+    )?))
+}
+
+/// Whether row `row` passes an aggregate's FILTER clause, if any.
+pub(super) fn selected(filter: Option<&BooleanArray>, row: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+}
+
+/// The rows a groups accumulator's `convert_to_state` keeps, each its own one-value state: those
+/// with a time that pass the filter.
+pub(super) fn timed_rows(ts: &Int64Array, filter: Option<&BooleanArray>) -> BooleanArray {
+    (0..ts.len())
+        .map(|row| Some(ts.is_valid(row) && selected(filter, row)))
+        .collect()
+}
+
+/// The state column of `convert_to_state`: `values` of the `kept` rows, a one-value list for each
+/// kept row and an empty one for the others.
+pub(super) fn one_value_lists(
+    item: DataType,
+    values: &dyn Array,
+    kept: &BooleanArray,
+) -> Result<ArrayRef> {
+    let values = datafusion::arrow::compute::filter(values, kept)?;
+    lists_of(item, kept.values().iter().map(usize::from), values)
 }
 
 /// `values` as a one-row `list<bigint>` scalar, moved out rather than copied: an aggregate's state

@@ -88,6 +88,11 @@ fn find_runs(times: &[i64], min_events: usize, max_cv: f64) -> Vec<Run> {
     if times.len() < 2 {
         return Vec::new();
     }
+    let mut runs = greedy_runs(times, min_events, max_cv);
+    // A window needs two gaps before its CV means anything, as a greedy run does.
+    if min_events < 3 || times.len() < min_events {
+        return runs;
+    }
     // Prefix sums of the gaps and their squares: gap k is between events k - 1 and k.
     let mut sums = vec![(0.0f64, 0.0f64); times.len()];
     for k in 1..times.len() {
@@ -98,32 +103,27 @@ fn find_runs(times: &[i64], min_events: usize, max_cv: f64) -> Vec<Run> {
         let (sum, sq) = (sums[end].0 - sums[start].0, sums[end].1 - sums[start].1);
         cv((end - start) as f64, sum, sq)
     };
-    let greedy = greedy_runs(times, min_events, max_cv);
     let mut windowed: Vec<(usize, usize)> = Vec::new();
-    // A window needs two gaps before its CV means anything, as a greedy run does.
-    if min_events >= 3 && times.len() >= min_events {
-        for start in 0..=times.len() - min_events {
-            let end = start + min_events - 1;
-            if gaps_cv(start, end) >= max_cv {
-                continue;
-            }
-            match windowed.last_mut() {
-                Some(last) if start < last.1 => last.1 = end,
-                _ => windowed.push((start, end)),
-            }
+    for start in 0..=times.len() - min_events {
+        let end = start + min_events - 1;
+        if gaps_cv(start, end) >= max_cv {
+            continue;
+        }
+        match windowed.last_mut() {
+            Some(last) if start < last.1 => last.1 = end,
+            _ => windowed.push((start, end)),
         }
     }
     let shares_a_gap = |(start, end): (usize, usize), g: &Run| start < g.end && g.start < end;
     let missed: Vec<Run> = windowed
         .into_iter()
-        .filter(|&w| !greedy.iter().any(|g| shares_a_gap(w, g)))
+        .filter(|&w| !runs.iter().any(|g| shares_a_gap(w, g)))
         .map(|(start, end)| Run {
             start,
             end,
             cv: gaps_cv(start, end),
         })
         .collect();
-    let mut runs = greedy;
     runs.extend(missed);
     runs.sort_unstable_by_key(|r| r.start);
     runs
