@@ -120,9 +120,32 @@ pub enum Error {
     #[error("stopped by a signal before anything was committed: the store is as it was")]
     Interrupted,
 
+    /// A cluster could not be reached, or one of its roles failed.
+    #[error("cluster: {0}")]
+    Cluster(#[from] ClusterError),
+
     /// A bug in xaudit: please report it with the command that produced it.
     #[error("internal error (a bug in xaudit, please report it): {0}")]
     Internal(String),
+}
+
+/// What went wrong between xaudit and a cluster (`xaudit cluster`, `--cluster`).
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("bad cluster address {given:?}: expected df://HOST:PORT (e.g. df://127.0.0.1:50050)")]
+    BadUrl { given: String },
+    #[error(
+        "the scheduler at {url} cannot be reached ({cause}): is `xaudit cluster scheduler` running there?"
+    )]
+    Unreachable { url: String, cause: String },
+    #[error("the {role} cannot listen on {address}: {cause}")]
+    Bind {
+        role: &'static str,
+        address: String,
+        cause: String,
+    },
+    #[error("the {role} failed: {cause}")]
+    Ballista { role: &'static str, cause: String },
 }
 
 impl Error {

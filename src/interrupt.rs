@@ -28,6 +28,12 @@ pub fn install() {
     });
 }
 
+/// The next SIGINT or SIGTERM, for a server that ends cleanly on either (a cluster's scheduler).
+/// Not with [`install`], which exits on the first.
+pub async fn stop_signal() -> &'static str {
+    next_signal().await
+}
+
 #[cfg(unix)]
 async fn next_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};

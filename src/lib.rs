@@ -5,6 +5,7 @@
 //! DataFusion SQL reads the store.
 
 pub mod audit;
+pub mod cluster;
 pub mod error;
 pub mod eval;
 pub mod fault;

@@ -190,7 +190,7 @@ pub async fn nightly(
         &AuditOptions {
             as_of: None,
             now: started_at,
-            progress: indicatif::ProgressBar::hidden(),
+            ..Default::default()
         },
     )
     .await?;

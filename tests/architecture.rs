@@ -16,6 +16,9 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     // inputs into events; the rule pack; SQL functions; the generator; Arrow output for the shell
     &["readers", "rules", "udf", "synth", "output"],
+    // the distributed engine: Ballista's roles, plans that carry xaudit's functions, sessions
+    // over the store's files
+    &["cluster"],
     // ingest; the engine: rules → typed findings, coverage, facts, evidence
     &["ingest", "audit"],
     // consumers of findings: the findings log, scoring against generated labels

@@ -26,6 +26,22 @@ pub struct CachedView {
     table: Mutex<Option<Arc<MemTable>>>,
 }
 
+/// Register `plan` as the view `name`: a [`CachedView`] in a local session; on a cluster, whose
+/// executors cannot read this process's memory, a plain view, computed where it is read.
+pub fn register(
+    ctx: &datafusion::prelude::SessionContext,
+    name: &str,
+    plan: LogicalPlan,
+) -> Result<()> {
+    let view: Arc<dyn TableProvider> = if crate::cluster::is_remote(ctx) {
+        Arc::new(datafusion::catalog::view::ViewTable::new(plan, None))
+    } else {
+        Arc::new(CachedView::new(name, plan))
+    };
+    ctx.register_table(name, view)?;
+    Ok(())
+}
+
 impl CachedView {
     pub fn new(name: impl Into<String>, plan: LogicalPlan) -> Self {
         // Every column nullable: the logical plan's nullability can be stricter than what its

@@ -41,6 +41,21 @@ pub struct AuditOptions {
     pub now: i64,
     /// Counts rules as they run (its length is set to the number of enabled rules).
     pub progress: indicatif::ProgressBar,
+    /// Where the queries run.
+    pub engine: Engine,
+}
+
+/// Where an audit's queries run: the report is built here either way, from the same rows.
+#[derive(Debug, Clone, Default)]
+pub enum Engine {
+    /// In this process.
+    #[default]
+    Local,
+    /// On a Ballista cluster (`xaudit cluster`), with this many partitions per stage.
+    Cluster {
+        url: crate::cluster::ClusterUrl,
+        partitions: usize,
+    },
 }
 
 impl Default for AuditOptions {
@@ -49,22 +64,51 @@ impl Default for AuditOptions {
             as_of: None,
             now: chrono::Utc::now().timestamp_micros(),
             progress: indicatif::ProgressBar::hidden(),
+            engine: Engine::Local,
         }
     }
 }
 
 /// A session with the store, xaudit's functions and the audit views.
 pub async fn session(store: &Store, as_of: Option<AsOf>) -> Result<SessionContext> {
-    session_at(store, store.resolve(as_of).await?.as_ref()).await
+    session_on(store, as_of, &Engine::Local).await
 }
 
-async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionContext> {
-    let ctx = store.session_at(pin).await?;
+/// [`session`], its queries running on `engine`.
+pub async fn session_on(
+    store: &Store,
+    as_of: Option<AsOf>,
+    engine: &Engine,
+) -> Result<SessionContext> {
+    session_at(store, store.resolve(as_of).await?.as_ref(), engine).await
+}
+
+async fn session_at(store: &Store, pin: Option<&Pin>, engine: &Engine) -> Result<SessionContext> {
+    use crate::udf::{DmEcho, StoredDms, TrendTopics};
+    use datafusion::logical_expr::ScalarUDF;
+    let (ctx, received) = match engine {
+        Engine::Local => (store.session_at(pin).await?, None),
+        Engine::Cluster { url, partitions } => {
+            // Executors read the same version as the client, whatever commits meanwhile.
+            let pin = match pin {
+                Some(pin) => pin.clone(),
+                None => store.pin_latest().await?,
+            };
+            let ctx = crate::cluster::session(store, &pin, url, *partitions).await?;
+            let store =
+                std::path::absolute(store.root()).map_err(|e| crate::Error::io(store.root(), e))?;
+            (ctx, Some(DmEcho::stored(StoredDms { store, pin })))
+        }
+    };
+    // After the session exists: a cluster session starts from a function list of its own.
     crate::udf::register_all(&ctx);
-    let trends = crate::udf::TrendTopics::from_store(&ctx).await?;
-    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(trends));
-    let received = crate::udf::DmEcho::from_store(&ctx).await?;
-    ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(received));
+    let trends = TrendTopics::from_store(&ctx).await?;
+    ctx.register_udf(ScalarUDF::from(trends));
+    let received = match received {
+        Some(stored) => stored,
+        None => DmEcho::from_store(&ctx).await?,
+    };
+    ctx.register_udf(ScalarUDF::from(received));
     views::register(&ctx).await?;
     Ok(ctx)
 }
@@ -198,7 +242,7 @@ pub async fn audit(
     };
     let started = std::time::Instant::now();
     let pin = store.resolve(opts.as_of).await?;
-    let ctx = session_at(store, pin.as_ref()).await?;
+    let ctx = session_at(store, pin.as_ref(), &opts.engine).await?;
     let moment = pin.as_ref().map_or(opts.now, |p| p.moment);
     stage("session", started);
     let started = std::time::Instant::now();

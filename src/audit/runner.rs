@@ -14,7 +14,6 @@
 //! connected app) keeps what its row says.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -192,10 +191,7 @@ async fn run_sql(ctx: &SessionContext, rule: &Rule, sql: &str) -> Result<Vec<Rec
                 .await
                 .map_err(bad_sql)?
                 .into_unoptimized_plan();
-            ctx.register_table(
-                name.as_str(),
-                Arc::new(cached_view::CachedView::new(name.as_str(), plan)),
-            )?;
+            cached_view::register(ctx, name.as_str(), plan)?;
             registered.push(name.as_str());
         }
         ctx.sql(main)

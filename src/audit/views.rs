@@ -23,7 +23,8 @@
 //!   A finding's `automated_evidence` is the evidence of its own events (the runner gathers it),
 //!   never what else the account did.
 //!
-//! Computed once per session and kept in memory ([`CachedView`]), because several rules read them:
+//! Computed once per session and kept in memory ([`CachedView`](cached_view::CachedView)), because
+//! several rules read them (on a cluster: plain views, see [`cached_view::register`]):
 //! - `post_texts`: own posts, replies and quotes (reposts are not posts): `event_id, account_id,
 //!   ts, kind, automated, target_user_id, norm, links, content, words`: the normalized text,
 //!   where its links lead (`link_targets`), the `content_hash` of both and the word count.
@@ -34,11 +35,9 @@
 //! - `dm_texts`, `dm_candidates`, `dm_cluster_ids`, `dm_clusters`: the same for direct messages the accounts sent, plus the recipient
 //!   (`target_user_id`).
 
-use std::sync::Arc;
-
 use datafusion::prelude::SessionContext;
 
-use super::cached_view::CachedView;
+use super::cached_view;
 use crate::error::Result;
 
 /// RULES.md: near-duplicates have a Jaccard similarity of 0.8 or more.
@@ -185,10 +184,7 @@ fn clusters_sql(texts: &str, cluster_ids: &str, extra_columns: &str) -> String {
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     ctx.sql(WRITE_APPS).await?.collect().await?;
     let plan = ctx.sql(&machine_runs_sql()).await?.into_unoptimized_plan();
-    ctx.register_table(
-        "machine_runs",
-        Arc::new(CachedView::new("machine_runs", plan)),
-    )?;
+    cached_view::register(ctx, "machine_runs", plan)?;
     ctx.sql(&activity_sql()).await?.collect().await?;
     register_text_views(ctx).await
 }
@@ -227,7 +223,7 @@ pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
     let cached = text_views();
     for (name, sql) in cached {
         let plan = ctx.sql(&sql).await?.into_unoptimized_plan();
-        ctx.register_table(name, Arc::new(CachedView::new(name, plan)))?;
+        cached_view::register(ctx, name, plan)?;
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ Examples:
   xaudit audit bot-log.jsonl --format sarif --out xaudit.sarif   # upload to code scanning
   xaudit audit bot-log.jsonl --format github --fail-on warn      # annotations in a workflow
   xaudit audit --store ./store --format junit --out junit.xml    # test results in CI
+  xaudit audit --store /shared/store --cluster df://127.0.0.1:50050   # on a cluster (xaudit cluster)
   NO_COLOR=1 xaudit audit export.zip        # or --color never: no escape sequences at all";
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,6 +77,8 @@ pub struct Args {
     fail_on: FailOn,
     #[command(flatten)]
     as_of: super::AsOfArgs,
+    #[command(flatten)]
+    cluster: super::ClusterArgs,
     /// Show DM text in the evidence (redacted by default).
     #[arg(long)]
     show_private: bool,
@@ -161,6 +164,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = AuditOptions {
         as_of: a.as_of.get()?,
         progress: super::rule_progress(),
+        engine: a.cluster.engine()?,
         ..Default::default()
     };
     let mut report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;

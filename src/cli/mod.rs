@@ -8,6 +8,7 @@ macro_rules! outln {
 }
 
 mod audit;
+mod cluster;
 mod generate;
 mod ingest;
 mod nightly;
@@ -39,6 +40,7 @@ Examples:
   xaudit nightly --store ./store --inbox ./inbox --reports ./reports
   xaudit suppress FINGERPRINT --store ./store --reason \"opt-in list, ticket OPS-12\"
   xaudit shell --store ./store
+  xaudit audit --store /shared/store --cluster df://scheduler:50050
   xaudit completions bash > ~/.local/share/bash-completion/completions/xaudit
   xaudit man | man -l -
 
@@ -135,6 +137,9 @@ enum Command {
     /// Look after a long-lived store: compact its files, check every version is readable.
     #[command(subcommand, after_help = store::AFTER_HELP)]
     Store(store::Command),
+    /// Run a scheduler or an executor of a cluster that audits run on (`--cluster`).
+    #[command(subcommand, after_help = cluster::AFTER_HELP)]
+    Cluster(cluster::Command),
     /// Print a completion script for a shell.
     #[command(after_help = "\
 Examples:
@@ -174,6 +179,8 @@ pub fn main() -> ExitCode {
         Command::Unsuppress(a) => runtime().and_then(|rt| rt.block_on(suppress::unsuppress(a))),
         Command::Suppressions(a) => runtime().and_then(|rt| rt.block_on(suppress::list(a))),
         Command::Store(c) => runtime().and_then(|rt| rt.block_on(stoppable(store::run(c)))),
+        // Not `stoppable`: each role ends cleanly on a signal itself.
+        Command::Cluster(c) => runtime().and_then(|rt| rt.block_on(cluster::run(c))),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "xaudit", &mut script);
@@ -314,5 +321,30 @@ impl AsOfArgs {
                 ),
             },
         }
+    }
+}
+
+/// Where the queries run: here, or on a cluster (`xaudit cluster`).
+#[derive(clap::Args, Clone, Default)]
+struct ClusterArgs {
+    /// Run the queries on this cluster (`xaudit cluster --help`) instead of in this process; the
+    /// report is built here all the same. Its executors must read the store at the same path.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
+    /// Partitions of each stage on the cluster: tasks its executors share.
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "cluster")]
+    cluster_partitions: usize,
+}
+
+impl ClusterArgs {
+    fn engine(&self) -> anyhow::Result<xaudit::audit::Engine> {
+        use xaudit::audit::Engine;
+        Ok(match &self.cluster {
+            None => Engine::Local,
+            Some(url) => Engine::Cluster {
+                url: xaudit::cluster::ClusterUrl::parse(url)?,
+                partitions: self.cluster_partitions,
+            },
+        })
     }
 }

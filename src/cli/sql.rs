@@ -22,6 +22,7 @@ Examples:
   xaudit sql --store ./store --maxrows 200 \"SELECT * FROM events ORDER BY ts\"   # on a terminal: 200 rows, not 40
   xaudit sql --store ./store --as-of 2026-11-01T00:00:00Z \"SELECT count(*) FROM trends\"
   xaudit sql --store ./store \"SELECT * FROM store_versions ORDER BY version\"
+  xaudit sql --store /shared/store --cluster df://127.0.0.1:50050 \"SELECT kind, count(*) FROM events GROUP BY kind\"
   xaudit sql --store ./store \"SELECT client, client_class(client), count(*) FROM events GROUP BY 1, 2 ORDER BY 3 DESC\"
   xaudit sql --store ./store \"SELECT account_id, unnest(sliding_bursts(ts, event_id, 3600, 100)) FROM activity WHERE kind = 'follow' GROUP BY account_id\"";
 
@@ -38,6 +39,8 @@ pub struct Args {
     maxrows: Option<usize>,
     #[command(flatten)]
     as_of: super::AsOfArgs,
+    #[command(flatten)]
+    cluster: super::ClusterArgs,
     /// The query.
     #[arg(required_unless_present_any = ["commands", "files"])]
     query: Option<String>,
@@ -61,7 +64,7 @@ pub struct Args {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
-    let ctx = xaudit::audit::session(&store, a.as_of.get()?).await?;
+    let ctx = xaudit::audit::session_on(&store, a.as_of.get()?, &a.cluster.engine()?).await?;
     let maxrows = MaxRows::new(a.maxrows, std::io::stdout().is_terminal());
     let Some(query) = &a.query else {
         let mut shell = xaudit::shell::Shell::new(ctx, a.format, false);

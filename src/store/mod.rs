@@ -30,7 +30,7 @@ pub use lock::{Contention, StoreLock};
 pub use maintenance::{CheckReport, Compacted, Problem};
 pub use retention::{KEEP_HISTORY, history_kept_notice, keeps_history};
 pub use rows::{batches_to_rows, column, query_rows};
-pub use session::{AsOf, SessionOptions};
+pub use session::{AsOf, SessionOptions, TableAccess, register_tables};
 pub use superseded::{Reason, SupersededRow, row_key};
 pub use time_travel::Pin;
 pub use writer::{ChunkBuilder, EventChunk, EventWriter, IdSet, RelationEvent, Stored};

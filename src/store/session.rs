@@ -11,6 +11,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::datasource::TableType;
+use datafusion::datasource::empty::EmptyTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
@@ -52,6 +53,30 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
         .with_information_schema(true)
         .with_target_partitions(2);
     let ctx = SessionContext::new_with_config(config);
+    register_tables(&ctx, store, pin, TableAccess::Delta).await?;
+    ctx.register_table("store_versions", Arc::new(StoreVersions::new(store)))?;
+    Ok(ctx)
+}
+
+/// How a session reads the store's Delta tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAccess {
+    /// Through delta-rs's table provider.
+    Delta,
+    /// As Parquet files: exactly the files of the pinned version, listed once (an empty table as
+    /// an empty one). A plan over these a distributed engine can ship: its executors read the
+    /// same files (delta-rs's own scan has no codec), and the version stays the one pinned.
+    Files,
+}
+
+/// Register every table of the store in `ctx` at `pin` (empty ones too, so queries work on a
+/// fresh store), and the `events` view over `event_log`.
+pub async fn register_tables(
+    ctx: &SessionContext,
+    store: &Store,
+    pin: Option<&Pin>,
+    access: TableAccess,
+) -> Result<()> {
     let mut may_hold_unholdable = false;
     for t in tables() {
         let table = match pin {
@@ -74,17 +99,63 @@ pub async fn session_at(store: &Store, pin: Option<&Pin>) -> Result<SessionConte
         } else {
             t.name
         };
-        match table {
-            Some(table) => register_delta(&ctx, store, name, table).await?,
-            None => {
+        match (table, access) {
+            (Some(table), TableAccess::Delta) => register_delta(ctx, store, name, table).await?,
+            (Some(table), TableAccess::Files) => register_files(ctx, store, name, &table)?,
+            (None, TableAccess::Delta) => {
                 let empty = MemTable::try_new(t.schema(), vec![vec![]])?;
                 ctx.register_table(name, Arc::new(empty))?;
             }
+            (None, TableAccess::Files) => {
+                ctx.register_table(name, Arc::new(EmptyTable::new(t.schema())))?;
+            }
         }
     }
-    register_events_view(&ctx, may_hold_unholdable).await?;
-    ctx.register_table("store_versions", Arc::new(StoreVersions::new(store)))?;
-    Ok(ctx)
+    register_events_view(ctx, may_hold_unholdable).await
+}
+
+/// Register the files of a Delta table's loaded version under `name` (see [`TableAccess::Files`]).
+/// Files alone say the table's rows only without partition columns, deletion vectors or column
+/// mapping (reader version 1), which is how xaudit writes its tables; anything else is refused.
+fn register_files(
+    ctx: &SessionContext,
+    store: &Store,
+    name: &str,
+    table: &deltalake::DeltaTable,
+) -> Result<()> {
+    use datafusion::datasource::file_format::parquet::ParquetFormat;
+    use datafusion::datasource::listing::{
+        ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+    };
+    let path = store.root().join(name);
+    let state = table.snapshot().map_err(|e| Error::store(&path, e))?;
+    let partitioned = !state.metadata().partition_columns().is_empty();
+    let reader_version = state.protocol().min_reader_version();
+    if partitioned || reader_version > 1 {
+        return Err(Error::Usage(format!(
+            "store {}: the table is partitioned or needs Delta reader version {reader_version} \
+             (deletion vectors, column mapping); a cluster reads a table by its Parquet files and \
+             cannot read this one (xaudit does not write such tables): audit it without --cluster",
+            path.display()
+        )));
+    }
+    let schema = state.snapshot().arrow_schema();
+    let urls = table
+        .get_file_uris()
+        .map_err(|e| Error::store(&path, e))?
+        .map(|uri| ListingTableUrl::parse(&uri))
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    if urls.is_empty() {
+        ctx.register_table(name, Arc::new(EmptyTable::new(schema)))?;
+        return Ok(());
+    }
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
 }
 
 /// Whether any file of the events table may hold a time outside what the engine holds, by the

@@ -22,7 +22,7 @@ use crate::model::time::format_ts;
 use super::Store;
 
 /// Which version of each table a session reads, and the moment it stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pin {
     /// The store (events) version.
     pub version: u64,
@@ -143,6 +143,20 @@ impl Store {
             None => chrono::Utc::now().timestamp_micros(),
         };
         self.pin(&commit, moment).await
+    }
+
+    /// The store as it is now, pinned, so that a reader started later (a cluster's executors)
+    /// reads what this one does whatever commits meanwhile: the latest events version and the
+    /// other tables as its commit records them. A store without events pins nothing.
+    pub async fn pin_latest(&self) -> Result<Pin> {
+        match self.version().await? {
+            Some(version) => self.pin_version(version).await,
+            None => Ok(Pin {
+                version: 0,
+                tables: BTreeMap::new(),
+                moment: chrono::Utc::now().timestamp_micros(),
+            }),
+        }
     }
 
     /// The store as it was at `moment` (µs since the epoch).

@@ -6,11 +6,12 @@
 //! post's n-grams with every DM's. NULL arguments give NULL.
 
 use ahash::AHashMap as HashMap;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{Array, Int64Builder, ListBuilder, StringBuilder, StructBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -18,6 +19,7 @@ use datafusion::prelude::SessionContext;
 
 use super::collect::micros;
 use super::{arc, utf8_arg};
+use crate::store::Pin;
 use crate::text::near_dup::hash_bytes;
 
 /// Shortest shared run reported; rules set their own (larger) thresholds on `words`.
@@ -68,13 +70,160 @@ fn longest_common_run(a: &[u64], b: &[u64]) -> usize {
 
 #[derive(Debug)]
 pub struct DmEcho {
-    index: Arc<Index>,
+    received: Received,
     signature: Signature,
+}
+
+/// Where the function's received DMs come from.
+#[derive(Debug)]
+enum Received {
+    /// Indexed when the function was made (a local audit).
+    Indexed(Arc<Index>),
+    /// In a store, indexed where the function first runs: on a cluster's executors, which read
+    /// the same store. They can be many and large, so a plan carries where they are, not them.
+    Stored {
+        source: StoredDms,
+        index: OnceLock<Arc<Index>>,
+    },
+}
+
+/// The received DMs of a store at a pinned version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredDms {
+    pub store: PathBuf,
+    pub pin: Pin,
 }
 
 impl DmEcho {
     /// `(account_id, event_id, sender, ts µs, normalized text)` of received DMs.
     pub fn new(received: Vec<(String, String, Option<String>, i64, String)>) -> Self {
+        DmEcho::with(Received::Indexed(Arc::new(Index::of(received))))
+    }
+
+    /// The DMs the accounts of `source` received, read and indexed when the function first runs.
+    pub fn stored(source: StoredDms) -> Self {
+        DmEcho::with(Received::Stored {
+            source,
+            index: OnceLock::new(),
+        })
+    }
+
+    fn with(received: Received) -> Self {
+        DmEcho {
+            received,
+            signature: Signature::any(3, Volatility::Immutable),
+        }
+    }
+
+    /// Indexes the DMs the store's accounts received.
+    pub async fn from_store(ctx: &SessionContext) -> crate::error::Result<Self> {
+        Ok(DmEcho::new(received_dms(ctx).await?))
+    }
+
+    /// Where the DMs are, as bytes, for a plan that travels to other processes; None for DMs
+    /// indexed here, which only this process has.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        match &self.received {
+            Received::Indexed(_) => None,
+            Received::Stored { source, .. } => {
+                Some(serde_json::to_vec(source).expect("paths and versions serialize"))
+            }
+        }
+    }
+
+    /// The function [`DmEcho::encode`] wrote.
+    pub fn decode(bytes: &[u8]) -> std::result::Result<Self, serde_json::Error> {
+        Ok(DmEcho::stored(serde_json::from_slice(bytes)?))
+    }
+
+    fn index(&self) -> Result<Arc<Index>> {
+        match &self.received {
+            Received::Indexed(index) => Ok(index.clone()),
+            Received::Stored { source, index } => {
+                if let Some(index) = index.get() {
+                    return Ok(index.clone());
+                }
+                let loaded = load(source)?;
+                Ok(index.get_or_init(|| loaded).clone())
+            }
+        }
+    }
+}
+
+/// `(account_id, event_id, sender, ts, normalized text)` of the DMs the session's accounts received.
+async fn received_dms(
+    ctx: &SessionContext,
+) -> crate::error::Result<Vec<(String, String, Option<String>, i64, String)>> {
+    #[derive(serde::Deserialize)]
+    struct Received {
+        account_id: String,
+        event_id: String,
+        actor_id: Option<String>,
+        ts: i64,
+        norm: Option<String>,
+    }
+    Ok(crate::store::query_rows::<Received>(
+        ctx,
+        "dm_echo: received DMs",
+        "SELECT account_id, event_id, actor_id, ts, normalize_text(text) AS norm
+         FROM events WHERE kind = 'dm_received' AND text IS NOT NULL",
+    )
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.account_id,
+            r.event_id,
+            r.actor_id,
+            r.ts,
+            r.norm.unwrap_or_default(),
+        )
+    })
+    .collect())
+}
+
+/// The index of a stored source. An executor decodes a new function for every task, so the
+/// indexes of the last sources it read are kept for the process.
+fn load(source: &StoredDms) -> Result<Arc<Index>> {
+    const KEPT: usize = 2;
+    static LOADED: Mutex<Vec<(StoredDms, Arc<Index>)>> = Mutex::new(Vec::new());
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, index)) = loaded.iter().find(|(s, _)| s == source) {
+        return Ok(index.clone());
+    }
+    // Reading the store is async and this runs inside a task of the caller's runtime: a thread
+    // of its own with a runtime of its own reads it, whatever kind of runtime the caller has.
+    let index = std::thread::scope(|scope| scope.spawn(|| read_index(source)).join())
+        .map_err(|_| {
+            DataFusionError::Internal("dm_echo: reading the received DMs panicked".into())
+        })?
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    if loaded.len() == KEPT {
+        loaded.remove(0);
+    }
+    loaded.push((source.clone(), index.clone()));
+    Ok(index)
+}
+
+fn read_index(source: &StoredDms) -> crate::error::Result<Arc<Index>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::io(&source.store, e))?;
+    runtime.block_on(async {
+        let store = crate::store::Store::existing(&source.store)?;
+        let ctx = store.session_at(Some(&source.pin)).await?;
+        ctx.register_udf(datafusion::logical_expr::ScalarUDF::from(
+            super::normalize_text::udf(),
+        ));
+        Ok(Arc::new(Index::of(received_dms(&ctx).await?)))
+    })
+}
+
+impl Index {
+    fn of(received: Vec<(String, String, Option<String>, i64, String)>) -> Index {
         let mut index = Index::default();
         for (account, event_id, sender, ts, norm) in received {
             let words = word_hashes(&norm);
@@ -93,53 +242,19 @@ impl DmEcho {
                 words,
             });
         }
-        DmEcho {
-            index: Arc::new(index),
-            signature: Signature::any(3, Volatility::Immutable),
-        }
-    }
-
-    /// Indexes the DMs the store's accounts received.
-    pub async fn from_store(ctx: &SessionContext) -> crate::error::Result<Self> {
-        #[derive(serde::Deserialize)]
-        struct Received {
-            account_id: String,
-            event_id: String,
-            actor_id: Option<String>,
-            ts: i64,
-            norm: Option<String>,
-        }
-        let rows = crate::store::query_rows::<Received>(
-            ctx,
-            "dm_echo: received DMs",
-            "SELECT account_id, event_id, actor_id, ts, normalize_text(text) AS norm
-             FROM events WHERE kind = 'dm_received' AND text IS NOT NULL",
-        )
-        .await?
-        .into_iter()
-        .map(|r| {
-            (
-                r.account_id,
-                r.event_id,
-                r.actor_id,
-                r.ts,
-                r.norm.unwrap_or_default(),
-            )
-        })
-        .collect();
-        Ok(DmEcho::new(rows))
+        index
     }
 
     /// `(dm index, shared run)` for the DMs of `account` received before `ts` that `norm` echoes.
     fn echoes(&self, account: &str, norm: &str, ts: i64) -> Vec<(usize, usize)> {
         let words = word_hashes(norm);
-        if words.len() < MIN_RUN || self.index.grams.is_empty() {
+        if words.len() < MIN_RUN || self.grams.is_empty() {
             return Vec::new();
         }
         let account = hash_bytes(account.as_bytes(), 6);
         let mut candidates: Vec<u32> = words
             .windows(MIN_RUN)
-            .filter_map(|w| self.index.grams.get(&(account, gram(w))))
+            .filter_map(|w| self.grams.get(&(account, gram(w))))
             .flatten()
             .copied()
             .collect();
@@ -148,8 +263,8 @@ impl DmEcho {
         candidates
             .into_iter()
             .map(|i| i as usize)
-            .filter(|i| self.index.dms[*i].ts < ts)
-            .map(|i| (i, longest_common_run(&words, &self.index.dms[i].words)))
+            .filter(|i| self.dms[*i].ts < ts)
+            .map(|i| (i, longest_common_run(&words, &self.dms[i].words)))
             .filter(|(_, run)| *run >= MIN_RUN)
             .collect()
     }
@@ -157,7 +272,11 @@ impl DmEcho {
 
 impl PartialEq for DmEcho {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.index, &other.index)
+        match (&self.received, &other.received) {
+            (Received::Indexed(a), Received::Indexed(b)) => Arc::ptr_eq(a, b),
+            (Received::Stored { source: a, .. }, Received::Stored { source: b, .. }) => a == b,
+            _ => false,
+        }
     }
 }
 
@@ -166,7 +285,10 @@ impl Eq for DmEcho {}
 impl std::hash::Hash for DmEcho {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         "dm_echo".hash(state);
-        self.index.dms.len().hash(state);
+        match &self.received {
+            Received::Indexed(index) => index.dms.len().hash(state),
+            Received::Stored { source, .. } => source.pin.version.hash(state),
+        }
     }
 }
 
@@ -200,6 +322,7 @@ impl ScalarUDFImpl for DmEcho {
         let accounts = utf8_arg(&args.args[0].to_array(n)?)?;
         let texts = utf8_arg(&args.args[1].to_array(n)?)?;
         let ts = micros(&args.args[2].to_array(n)?)?;
+        let index = self.index()?;
         let item = StructBuilder::new(
             fields(),
             vec![
@@ -218,8 +341,8 @@ impl ScalarUDFImpl for DmEcho {
                 out.append(false);
                 continue;
             }
-            for (dm, run) in self.echoes(accounts.value(i), texts.value(i), ts.value(i)) {
-                let d = &self.index.dms[dm];
+            for (dm, run) in index.echoes(accounts.value(i), texts.value(i), ts.value(i)) {
+                let d = &index.dms[dm];
                 let s = out.values();
                 s.field_builder::<StringBuilder>(0)
                     .expect("dm")
@@ -260,6 +383,7 @@ mod tests {
                 "my order never arrived and nobody answers".into(),
             ),
         ]);
+        let f = f.index().unwrap();
         assert_eq!(
             f.echoes(
                 "a",

@@ -42,7 +42,7 @@ use datafusion::prelude::SessionContext;
 
 pub use client_class::classify as client_class_of;
 pub use consent_phrase::consent_of;
-pub use dm_echo::DmEcho;
+pub use dm_echo::{DmEcho, StoredDms};
 pub use snowflake_time::SnowflakeTime;
 pub use trend_topics::TrendTopics;
 

@@ -68,6 +68,23 @@ impl TrendTopics {
         Ok(TrendTopics::new(names))
     }
 
+    /// The vocabulary as bytes, for a plan that travels to other processes (a cluster's executors):
+    /// the normalized topics, sorted, as a JSON array. Trend names are a small state: the plan
+    /// carries them.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut topics: Vec<&String> = self.topics.iter().collect();
+        topics.sort();
+        serde_json::to_vec(&topics).expect("strings serialize")
+    }
+
+    /// The function [`TrendTopics::encode`] wrote.
+    pub fn decode(bytes: &[u8]) -> std::result::Result<Self, serde_json::Error> {
+        // Normalizing a normalized topic leaves it as it is.
+        Ok(TrendTopics::new(serde_json::from_slice::<Vec<String>>(
+            bytes,
+        )?))
+    }
+
     /// The topics in a normalized text, in order of first appearance, each once.
     pub fn topics_in(&self, norm: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -165,5 +182,15 @@ mod tests {
                 .topics_in("anything")
                 .is_empty()
         );
+    }
+
+    /// A cluster's executors match the vocabulary the client loaded.
+    #[test]
+    fn the_vocabulary_survives_encoding() {
+        let f = TrendTopics::new(["#MondayMotivation", "Ajax Feyenoord", "#İstanbul"]);
+        let g = TrendTopics::decode(&f.encode()).unwrap();
+        assert_eq!(*g.topics, *f.topics);
+        assert_eq!(g.max_words, f.max_words);
+        assert_eq!(g.encode(), f.encode());
     }
 }
