@@ -4,8 +4,7 @@
 //! holds them empty: `trend_topics` (the store's trend names, small: the plan carries them) and
 //! `dm_echo` (the received DMs, possibly many: the plan carries the store and version, and each
 //! executor reads and indexes them once). Small in-memory tables (the evidence ids an audit looks
-//! up, the empty stand-ins of absent tables) travel as Arrow IPC. Everything else is Ballista's
-//! own codec.
+//! up) travel as Arrow IPC. Everything else is Ballista's own codec.
 
 use std::sync::Arc;
 

@@ -86,13 +86,18 @@ impl ClusterUrl {
         })
     }
 
+    /// `HOST:PORT`, an IPv6 host in brackets.
+    fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
     /// The scheduler's gRPC endpoint, as Ballista's client takes it.
     fn endpoint(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}", self.host, self.port)
-        } else {
-            format!("http://{}:{}", self.host, self.port)
-        }
+        format!("http://{}", self.authority())
     }
 
     /// The first address the name resolves to.
@@ -106,9 +111,7 @@ impl ClusterUrl {
                 cause: "the host name does not resolve".into(),
             })
     }
-}
 
-impl ClusterUrl {
     /// Fails with a clear error when nothing listens at the address: Ballista's own error comes
     /// only with the first query, and names no scheduler.
     async fn check_reachable(&self) -> Result<(), ClusterError> {
@@ -132,11 +135,7 @@ impl ClusterUrl {
 
 impl std::fmt::Display for ClusterUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "df://[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "df://{}:{}", self.host, self.port)
-        }
+        write!(f, "df://{}", self.authority())
     }
 }
 

@@ -19,8 +19,9 @@ use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use super::codec::{LogicalCodec, PhysicalCodec};
 use super::{ClusterError, ballista_error, session_config};
 
-/// `state` with xaudit's functions. Ballista's states start from a function list of their own,
-/// so they are added to the state it built.
+/// The scheduler's session state: Ballista's, with xaudit's functions added (its states start
+/// from a function list of their own) and without the rules a shipped plan cannot take
+/// ([`super::without_unshippable_rules`]).
 fn with_functions(state: SessionState) -> SessionState {
     let ctx = SessionContext::new_with_state(super::without_unshippable_rules(state));
     crate::udf::register_all(&ctx);
@@ -33,18 +34,15 @@ pub async fn run_scheduler(
     bind: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ClusterError> {
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| ClusterError::Bind {
-            role: "scheduler",
-            address: bind.to_string(),
-            cause: e.to_string(),
-        })?;
-    let address = listener.local_addr().map_err(|e| ClusterError::Bind {
+    let cannot_bind = |e: std::io::Error| ClusterError::Bind {
         role: "scheduler",
         address: bind.to_string(),
         cause: e.to_string(),
-    })?;
+    };
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(cannot_bind)?;
+    let address = listener.local_addr().map_err(cannot_bind)?;
     let mut config = SchedulerConfig::default()
         .with_hostname(address.ip().to_string())
         .with_port(address.port())
