@@ -25,7 +25,7 @@ backs AS (
     WHERE f.ts >= fb.ts AND f.ts <= fb.ts + INTERVAL '{{max_seconds}} seconds'
 ),
 agg AS (
-    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
+    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts, event_id) AS evidence
     FROM backs GROUP BY account_id HAVING count(*) >= {{min_follow_backs}}
 )
 SELECT g.account_id, g.first_seen, g.last_seen, CAST(g.n AS DOUBLE) AS value, g.n AS count, g.evidence,

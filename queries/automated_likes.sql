@@ -36,7 +36,7 @@ daily AS (
     FROM likes WHERE account_id IN (SELECT account_id FROM flagged) GROUP BY account_id
 ),
 fast AS (
-    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
+    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts, event_id) AS evidence
     FROM likes
     WHERE created IS NOT NULL AND ts >= created AND ts <= created + INTERVAL '{{fast_seconds}} seconds'
     GROUP BY account_id HAVING count(*) >= {{min_fast}}

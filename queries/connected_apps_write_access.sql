@@ -22,7 +22,7 @@ WITH latest AS (
     FROM connected_apps GROUP BY account_id, app_id
 ),
 events AS (
-    SELECT account_id, client_id AS app_id, array_agg(event_id ORDER BY ts) AS evidence FROM activity
+    SELECT account_id, client_id AS app_id, array_agg(event_id ORDER BY ts, event_id) AS evidence FROM activity
     WHERE kind = 'app_connected' GROUP BY account_id, client_id
 )
 SELECT l.account_id, coalesce(l.approved_at, l.observed_at) AS first_seen, l.observed_at AS last_seen,

@@ -16,7 +16,7 @@ WITH own AS (
 ),
 totals AS (SELECT account_id, count(*) AS total FROM own GROUP BY account_id),
 feed AS (
-    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence,
+    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts, event_id) AS evidence,
            array_agg(DISTINCT client ORDER BY client) AS clients
     FROM own WHERE client_class = 'feed' GROUP BY account_id HAVING count(*) >= {{min_posts}}
 )

@@ -26,7 +26,7 @@ repeated AS (
 ),
 same_post AS (
     SELECT r.account_id, min(r.ts) AS first_seen, max(r.ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
-           array_agg(r.event_id ORDER BY r.ts) AS evidence,
+           array_agg(r.event_id ORDER BY r.ts, r.event_id) AS evidence,
            concat(CAST(count(*) AS VARCHAR), ' automated replies to post ', r.target_post_id) AS message,
            true AS automated, r.target_post_id AS key
     FROM r JOIN repeated x ON r.account_id = x.account_id AND r.target_post_id = x.target_post_id

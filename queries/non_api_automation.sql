@@ -49,7 +49,7 @@ clock_counts AS (
        AND count(*) FILTER (WHERE date_part('second', o.ts) = 0) >= 0.5 * count(*)
 ),
 clock AS (
-    SELECT c.account_id, c.client, c.on_minute, c.n, array_agg(o.event_id ORDER BY o.ts) AS ids,
+    SELECT c.account_id, c.client, c.on_minute, c.n, array_agg(o.event_id ORDER BY o.ts, o.event_id) AS ids,
            min(o.ts) AS first_seen, max(o.ts) AS last_seen
     FROM clock_counts c JOIN own o ON o.account_id = c.account_id AND o.client = c.client
     WHERE date_part('second', o.ts) = 0
@@ -62,7 +62,7 @@ quick_runs AS (
 ),
 quick AS (
     SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
-           array_agg(i.event_id ORDER BY i.ts) AS ids
+           array_agg(i.event_id ORDER BY i.ts, i.event_id) AS ids
     FROM quick_runs r JOIN islands i
       ON i.account_id = r.account_id AND i.client = r.client AND i.quick_island = r.quick_island
     GROUP BY r.account_id, r.client, r.quick_island, r.n
@@ -74,14 +74,14 @@ awake_runs AS (
 ),
 awake AS (
     SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
-           array_agg(i.event_id ORDER BY i.ts) AS ids
+           array_agg(i.event_id ORDER BY i.ts, i.event_id) AS ids
     FROM awake_runs r JOIN islands i
       ON i.account_id = r.account_id AND i.client = r.client AND i.awake_island = r.awake_island
     GROUP BY r.account_id, r.client, r.awake_island, r.n
 ),
 regular AS (
     SELECT o.account_id, o.client, count(*) AS n, min(o.ts) AS first_seen, max(o.ts) AS last_seen,
-           array_agg(o.event_id ORDER BY o.ts) AS ids
+           array_agg(o.event_id ORDER BY o.ts, o.event_id) AS ids
     FROM own o JOIN machine_runs m ON o.account_id = m.account_id AND o.client = m.client AND o.kind = m.kind
          AND o.ts BETWEEN m.first_seen AND m.last_seen
     GROUP BY o.account_id, o.client

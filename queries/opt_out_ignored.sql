@@ -50,7 +50,7 @@ bad AS (
     WHERE automated = true AND NOT (nth = 1 AND ts <= last_out + INTERVAL '{{confirmation_minutes}} minutes')
 )
 SELECT b.account_id, min(b.ts) AS first_seen, max(b.ts) AS last_seen, CAST(count(*) AS DOUBLE) AS value, count(*) AS count,
-       array_agg(b.event_id ORDER BY b.ts) AS evidence,
+       array_agg(b.event_id ORDER BY b.ts, b.event_id) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated message' ELSE ' automated messages' END,
               ' to user ', b.u, ' after they opted out') AS message,
        true AS automated, concat(b.u, ':', CAST(min(b.last_out) AS VARCHAR)) AS key

@@ -15,7 +15,7 @@ WITH own AS (
 ),
 totals AS (SELECT account_id, count(*) AS total FROM own GROUP BY account_id),
 flagged AS (
-    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts) AS evidence
+    SELECT account_id, count(*) AS n, min(ts) AS first_seen, max(ts) AS last_seen, array_agg(event_id ORDER BY ts, event_id) AS evidence
     FROM own WHERE possibly_sensitive = true GROUP BY account_id HAVING count(*) >= {{min_posts}}
 )
 SELECT f.account_id, f.first_seen, f.last_seen, round(100.0 * f.n / t.total, 1) AS value, f.n AS count, f.evidence,

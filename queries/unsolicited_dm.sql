@@ -23,7 +23,7 @@ bad AS (
 )
 SELECT b.account_id, min(b.ts) AS first_seen, max(b.ts) AS last_seen,
        CAST(count(DISTINCT b.u) AS DOUBLE) AS value, count(*) AS count,
-       array_agg(b.event_id ORDER BY b.ts) AS evidence,
+       array_agg(b.event_id ORDER BY b.ts, b.event_id) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated DM to ' ELSE ' automated DMs to ' END,
               CAST(count(DISTINCT b.u) AS VARCHAR), CASE WHEN count(DISTINCT b.u) = 1 THEN ' user' ELSE ' users' END, ' who had not written first') AS message,
        true AS automated, 'unsolicited_dm' AS key

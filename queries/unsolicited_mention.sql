@@ -41,7 +41,7 @@ bursts AS (
 ),
 deny AS (SELECT account_id, unnest(b) AS burst FROM bursts),
 warn AS (
-    SELECT f.account_id, min(f.ts) AS first_seen, max(f.ts) AS last_seen, count(*) AS n, array_agg(f.event_id ORDER BY f.ts) AS evidence
+    SELECT f.account_id, min(f.ts) AS first_seen, max(f.ts) AS last_seen, count(*) AS n, array_agg(f.event_id ORDER BY f.ts, f.event_id) AS evidence
     FROM firsts f LEFT JOIN (SELECT DISTINCT account_id FROM deny) d ON f.account_id = d.account_id
     WHERE d.account_id IS NULL GROUP BY f.account_id
 )

@@ -28,7 +28,7 @@ ok AS (
 ),
 bad AS (SELECT r.* FROM r LEFT JOIN ok ON r.event_id = ok.event_id WHERE ok.event_id IS NULL)
 SELECT account_id, min(ts) AS first_seen, max(ts) AS last_seen, CAST(count(DISTINCT u) AS DOUBLE) AS value, count(*) AS count,
-       array_agg(event_id ORDER BY ts) AS evidence,
+       array_agg(event_id ORDER BY ts, event_id) AS evidence,
        concat(CAST(count(*) AS VARCHAR), CASE WHEN count(*) = 1 THEN ' automated reply to ' ELSE ' automated replies to ' END,
               CAST(count(DISTINCT u) AS VARCHAR), CASE WHEN count(DISTINCT u) = 1 THEN ' user' ELSE ' users' END, ' who had not engaged first') AS message,
        true AS automated, 'unsolicited_reply' AS key

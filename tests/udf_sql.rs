@@ -92,6 +92,29 @@ async fn regular_runs_from_sql_finds_a_ticking_sequence() {
     assert_eq!(r[0]["runs"][0]["cv"], 0.0);
 }
 
+/// rate_limits_exceeded passes each family's own limit: 555 DMs in a day (limit 500) went
+/// unreported when the posts' limit (2,400), met first in the batch, was applied to every group.
+/// Parameters are constant within a group, not across groups.
+#[tokio::test]
+async fn grouped_sequence_aggregates_take_each_groups_own_parameters() {
+    let r = query(
+        "WITH t(family, lim, ts, id) AS (VALUES
+            ('posts', 5, TIMESTAMP '2026-01-01T10:00:00Z', 'p1'), ('posts', 5, TIMESTAMP '2026-01-01T10:01:00Z', 'p2'),
+            ('posts', 5, TIMESTAMP '2026-01-01T10:02:00Z', 'p3'), ('posts', 5, TIMESTAMP '2026-01-01T10:03:00Z', 'p4'),
+            ('dms', 2, TIMESTAMP '2026-01-01T10:00:00Z', 'd1'), ('dms', 2, TIMESTAMP '2026-01-01T10:01:00Z', 'd2'),
+            ('dms', 2, TIMESTAMP '2026-01-01T10:02:00Z', 'd3'), ('dms', 2, TIMESTAMP '2026-01-01T10:03:00Z', 'd4'))
+         SELECT family, cardinality(sliding_bursts(ts, id, 3600, lim)) AS bursts
+         FROM t GROUP BY family, lim ORDER BY family",
+    )
+    .await;
+    assert_eq!(r[0]["family"], "dms");
+    assert_eq!(r[0]["bursts"], 1, "4 DMs in an hour are over a limit of 2");
+    assert_eq!(
+        r[1]["bursts"], 0,
+        "4 posts in an hour are not over a limit of 5"
+    );
+}
+
 /// The grouped collecting aggregates (the sequences, `cadence`) collect every group at once (DataFusion's groups
 /// accumulators): a group's result must not depend on how its rows were split into batches and
 /// partitions, on a FILTER clause's rows, or on DataFusion passing rows straight on as states

@@ -16,7 +16,9 @@ Examples (one machine, three terminals, then the audit):
   xaudit cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50061
   xaudit audit --store /shared/store --cluster df://127.0.0.1:50050
 
-Stop a role with Ctrl-C or SIGTERM.";
+Stop a role with Ctrl-C or SIGTERM. Each role logs warnings and errors to stderr; RUST_LOG
+chooses more (RUST_LOG=info shows every job and stage; RUST_LOG=ballista_scheduler=debug every
+task).";
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -46,6 +48,7 @@ pub enum Command {
 }
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    init_logging();
     match command {
         Command::Scheduler { bind } => {
             run_scheduler(bind, |address| {
@@ -78,4 +81,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A role runs for hours without a terminal to print to, so what its jobs did, and why a task
+/// failed, goes to its log; RUST_LOG (default `warn`) chooses how much.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // A second subscriber (in tests that start roles in-process) is not an error worth a stop.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }

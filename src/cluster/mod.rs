@@ -4,11 +4,13 @@
 //! - [`roles`]: `xaudit cluster scheduler` and `xaudit cluster executor`, with every xaudit
 //!   function registered;
 //! - [`codec`]: how the functions that carry state travel in a plan;
+//! - [`constant_leaves`]: the rewrite that keeps Ballista's tasks of one stage alike;
 //! - [`session`]: the client side, a session whose queries run on the cluster. Its tables are
 //!   the Parquet files of the pinned store version ([`crate::store::TableAccess::Files`]), which
 //!   every executor must be able to read at the same path.
 
 pub mod codec;
+pub mod constant_leaves;
 pub mod roles;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -156,16 +158,21 @@ pub fn session_config() -> SessionConfig {
     config
 }
 
-/// `state` without [`UNSHIPPABLE_RULES`].
-pub fn without_unshippable_rules(state: SessionState) -> SessionState {
+/// `state` made fit to plan what a cluster runs: without [`UNSHIPPABLE_RULES`], and with
+/// [`constant_leaves::ConstantLeavesAsMemory`] last among the physical rules (it matters where
+/// physical plans are made, on the scheduler; the client only sends logical plans).
+pub fn shippable(state: SessionState) -> SessionState {
     let rules = state
         .optimizers()
         .iter()
         .filter(|r| !UNSHIPPABLE_RULES.contains(&r.name()))
         .cloned()
         .collect();
+    let mut physical_rules = state.physical_optimizers().to_vec();
+    physical_rules.push(Arc::new(constant_leaves::ConstantLeavesAsMemory));
     SessionStateBuilder::new_from_existing(state)
         .with_optimizer_rules(rules)
+        .with_physical_optimizer_rules(physical_rules)
         .build()
 }
 
@@ -196,7 +203,7 @@ pub async fn session(
         .with_config(config)
         .build()
         .upgrade_for_ballista(url.endpoint())?;
-    let state = without_unshippable_rules(state);
+    let state = shippable(state);
     let ctx = SessionContext::new_with_state(state);
     crate::store::register_tables(&ctx, store, Some(pin), TableAccess::Files).await?;
     Ok(ctx)

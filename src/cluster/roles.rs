@@ -20,10 +20,9 @@ use super::codec::{LogicalCodec, PhysicalCodec};
 use super::{ClusterError, ballista_error, session_config};
 
 /// The scheduler's session state: Ballista's, with xaudit's functions added (its states start
-/// from a function list of their own) and without the rules a shipped plan cannot take
-/// ([`super::without_unshippable_rules`]).
+/// from a function list of their own), planning as a cluster must ([`super::shippable`]).
 fn with_functions(state: SessionState) -> SessionState {
-    let ctx = SessionContext::new_with_state(super::without_unshippable_rules(state));
+    let ctx = SessionContext::new_with_state(super::shippable(state));
     crate::udf::register_all(&ctx);
     ctx.state()
 }

@@ -109,9 +109,16 @@ pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {
 
 /// The first non-NULL value of a constant argument, as f64.
 fn first_value(a: &ArrayRef) -> Result<Option<f64>> {
-    let c = datafusion::arrow::compute::cast(a, &DataType::Float64)?;
-    let c = c.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+    let c = as_f64(a)?;
     Ok((0..c.len()).find(|&i| c.is_valid(i)).map(|i| c.value(i)))
+}
+
+fn as_f64(a: &ArrayRef) -> Result<Float64Array> {
+    let c = datafusion::arrow::compute::cast(a, &DataType::Float64)?;
+    Ok(
+        c.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+            .clone(),
+    )
 }
 
 /// Sets each of the two constant parameters not known yet from its argument column.
@@ -122,6 +129,25 @@ fn fill_params(params: &mut [Option<f64>; 2], a: &ArrayRef, b: &ArrayRef) -> Res
         }
     }
     Ok(())
+}
+
+/// The two parameter columns of a batch, read row by row for the row's own group: they are
+/// constant within a group, not across groups (rate_limits_exceeded's limit is its family's).
+struct ParamColumns([Float64Array; 2]);
+
+impl ParamColumns {
+    fn of(a: &ArrayRef, b: &ArrayRef) -> Result<Self> {
+        Ok(Self([as_f64(a)?, as_f64(b)?]))
+    }
+
+    /// Sets the group's parameters it does not know yet from row `row`.
+    fn fill(&self, params: &mut [Option<f64>; 2], row: usize) {
+        for (param, column) in params.iter_mut().zip(&self.0) {
+            if param.is_none() && column.is_valid(row) {
+                *param = Some(column.value(row));
+            }
+        }
+    }
 }
 
 /// The id of row `row`, empty where it is NULL (a group's ids are only evidence).
@@ -384,7 +410,6 @@ impl AggregateUDFImpl for SequenceAggregate {
         Ok(Box::new(SequenceGroups {
             groups: Vec::new(),
             held: 0,
-            params: [None, None],
             evaluate: self.evaluate,
             return_type: segments_type(&(self.extra)()),
         }))
@@ -433,8 +458,6 @@ struct SequenceGroups {
     groups: Vec<EventSequence>,
     /// The bytes of the groups' events (see [`EventSequence::held`]).
     held: usize,
-    /// The two constant arguments, the same for every group.
-    params: [Option<f64>; 2],
     evaluate: fn(&mut EventSequence) -> Result<ScalarValue>,
     return_type: DataType,
 }
@@ -445,10 +468,6 @@ impl SequenceGroups {
         let taken = emit_to.take_needed(&mut self.groups);
         self.held = self.groups.iter().map(EventSequence::held).sum();
         taken
-    }
-
-    fn set_params(&mut self, a: &ArrayRef, b: &ArrayRef) -> Result<()> {
-        fill_params(&mut self.params, a, b)
     }
 }
 
@@ -464,11 +483,13 @@ impl GroupsAccumulator for SequenceGroups {
             .resize_with(total_num_groups, EventSequence::default);
         let ts = micros(&values[0])?;
         let ids = utf8_arg(&values[1])?;
-        self.set_params(&values[2], &values[3])?;
+        let params = ParamColumns::of(&values[2], &values[3])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if ts.is_valid(row) && selected(opt_filter, row) {
                 let id = id_at(&ids, row);
-                self.groups[group].push(ts.value(row), id);
+                let group = &mut self.groups[group];
+                params.fill(&mut group.params, row);
+                group.push(ts.value(row), id);
                 self.held += EventSequence::EVENT_BYTES + id.len();
             }
         }
@@ -483,10 +504,7 @@ impl GroupsAccumulator for SequenceGroups {
         // Each group's events are dropped as soon as its segments are made.
         let segments = groups
             .into_iter()
-            .map(|mut group| {
-                group.params = self.params;
-                (self.evaluate)(&mut group)
-            })
+            .map(|mut group| (self.evaluate)(&mut group))
             .collect::<Result<Vec<_>>>()?;
         ScalarValue::iter_to_array(segments)
     }
@@ -507,8 +525,11 @@ impl GroupsAccumulator for SequenceGroups {
         let mut id_offsets = Vec::with_capacity(events + 1);
         id_offsets.push(0i32);
         let mut lengths = Vec::with_capacity(n);
+        let mut params: [Vec<Option<f64>>; 2] = [Vec::with_capacity(n), Vec::with_capacity(n)];
         for group in groups {
             lengths.push(group.times.len());
+            params[0].push(group.params[0]);
+            params[1].push(group.params[1]);
             times.extend_from_slice(&group.times);
             let base = id_bytes.len();
             id_offsets.extend(group.id_ends.iter().map(|&end| (base + end) as i32));
@@ -519,7 +540,7 @@ impl GroupsAccumulator for SequenceGroups {
             datafusion::arrow::buffer::Buffer::from_vec(id_bytes),
             None,
         )?;
-        let param = |p: Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(vec![p; n])) };
+        let [first, second] = params;
         Ok(vec![
             lists_of(
                 DataType::Int64,
@@ -527,8 +548,8 @@ impl GroupsAccumulator for SequenceGroups {
                 Arc::new(Int64Array::from(times)),
             )?,
             lists_of(DataType::Utf8, lengths, Arc::new(ids))?,
-            param(self.params[0]),
-            param(self.params[1]),
+            Arc::new(Float64Array::from(first)),
+            Arc::new(Float64Array::from(second)),
         ])
     }
 
@@ -543,10 +564,11 @@ impl GroupsAccumulator for SequenceGroups {
         let times = values[0].as_list::<i32>();
         let ids = values[1].as_list::<i32>();
         let id_values = utf8_arg(ids.values())?;
-        self.set_params(&values[2], &values[3])?;
+        let params = ParamColumns::of(&values[2], &values[3])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if times.is_valid(row) {
                 let group = &mut self.groups[group];
+                params.fill(&mut group.params, row);
                 let before = group.held();
                 group.extend_from_state_row(times, ids, &id_values, row);
                 self.held += group.held() - before;
