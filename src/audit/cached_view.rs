@@ -9,11 +9,14 @@ use async_trait::async_trait;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::view::ViewTable;
 use datafusion::catalog::{MemTable, Session, TableProvider};
+use datafusion::dataframe::{DataFrame, DataFrameWriteOptions};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream_partitioned};
+use datafusion::prelude::ParquetReadOptions;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Mutex;
 
@@ -26,19 +29,51 @@ pub struct CachedView {
     table: Mutex<Option<Arc<MemTable>>>,
 }
 
-/// Register `plan` as the view `name`: a [`CachedView`] in a local session; on a cluster, whose
-/// executors cannot read this process's memory, a plain view, computed where it is read.
-pub fn register(
+/// Register `plan` as the view `name`: a [`CachedView`] in a local session. On a cluster, whose
+/// executors cannot read this process's memory: with a view folder (`--cluster-views`), computed
+/// now on the cluster into Parquet files there and read back from them; without, a plain view,
+/// computed where it is read.
+pub async fn register(
     ctx: &datafusion::prelude::SessionContext,
     name: &str,
     plan: LogicalPlan,
 ) -> Result<()> {
-    let view: Arc<dyn TableProvider> = if crate::cluster::is_remote(ctx) {
-        Arc::new(datafusion::catalog::view::ViewTable::new(plan, None))
-    } else {
-        Arc::new(CachedView::new(name, plan))
+    if !crate::cluster::is_remote(ctx) {
+        ctx.register_table(name, Arc::new(CachedView::new(name, plan)))?;
+        return Ok(());
+    }
+    let Some(folder) = crate::cluster::view_folder(ctx) else {
+        ctx.register_table(name, Arc::new(ViewTable::new(plan, None)))?;
+        return Ok(());
     };
-    ctx.register_table(name, view)?;
+    let started = std::time::Instant::now();
+    let folder = folder.next(name);
+    // Made here: a view without rows leaves no file, and its folder must still read as empty.
+    std::fs::create_dir(&folder).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    // Read back as the plan's types (not what a Parquet reader would infer), every column
+    // nullable: a plain view in its place would give the rules those same types.
+    let arrow = plan.schema().as_arrow();
+    let schema = Schema::new_with_metadata(
+        arrow
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+        arrow.metadata().clone(),
+    );
+    // A trailing separator: the path is a folder the executors write their part files into.
+    let files = format!("{}/", folder.display());
+    DataFrame::new(ctx.state(), plan)
+        .write_parquet(&files, DataFrameWriteOptions::new(), None)
+        .await?;
+    let read = ParquetReadOptions::default().schema(&schema);
+    ctx.register_parquet(name, &files, read).await?;
+    if super::timings() {
+        eprintln!(
+            "{:>8.3} s  [{name}: written to {files}]",
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 

@@ -55,6 +55,9 @@ pub enum Engine {
     Cluster {
         url: crate::cluster::ClusterUrl,
         partitions: usize,
+        /// A folder the client and every executor reach at the same path, where the views
+        /// several rules read are computed once; without, they are computed where read.
+        views: Option<std::path::PathBuf>,
     },
 }
 
@@ -88,13 +91,18 @@ async fn session_at(store: &Store, pin: Option<&Pin>, engine: &Engine) -> Result
     use datafusion::logical_expr::ScalarUDF;
     let (ctx, received) = match engine {
         Engine::Local => (store.session_at(pin).await?, None),
-        Engine::Cluster { url, partitions } => {
+        Engine::Cluster {
+            url,
+            partitions,
+            views,
+        } => {
             // Executors read the same version as the client, whatever commits meanwhile.
             let pin = match pin {
                 Some(pin) => pin.clone(),
                 None => store.pin_latest().await?,
             };
-            let ctx = crate::cluster::session(store, &pin, url, *partitions).await?;
+            let ctx =
+                crate::cluster::session(store, &pin, url, *partitions, views.as_deref()).await?;
             let store =
                 std::path::absolute(store.root()).map_err(|e| crate::Error::io(store.root(), e))?;
             (ctx, Some(DmEcho::stored(StoredDms { store, pin })))

@@ -191,7 +191,7 @@ async fn run_sql(ctx: &SessionContext, rule: &Rule, sql: &str) -> Result<Vec<Rec
                 .await
                 .map_err(bad_sql)?
                 .into_unoptimized_plan();
-            cached_view::register(ctx, name.as_str(), plan)?;
+            cached_view::register(ctx, name.as_str(), plan).await?;
             registered.push(name.as_str());
         }
         ctx.sql(main)

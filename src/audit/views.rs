@@ -184,7 +184,7 @@ fn clusters_sql(texts: &str, cluster_ids: &str, extra_columns: &str) -> String {
 pub async fn register(ctx: &SessionContext) -> Result<()> {
     ctx.sql(WRITE_APPS).await?.collect().await?;
     let plan = ctx.sql(&machine_runs_sql()).await?.into_unoptimized_plan();
-    cached_view::register(ctx, "machine_runs", plan)?;
+    cached_view::register(ctx, "machine_runs", plan).await?;
     ctx.sql(&activity_sql()).await?.collect().await?;
     register_text_views(ctx).await
 }
@@ -223,7 +223,7 @@ pub async fn register_text_views(ctx: &SessionContext) -> Result<()> {
     let cached = text_views();
     for (name, sql) in cached {
         let plan = ctx.sql(&sql).await?.into_unoptimized_plan();
-        cached_view::register(ctx, name, plan)?;
+        cached_view::register(ctx, name, plan).await?;
     }
     Ok(())
 }

@@ -164,7 +164,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = AuditOptions {
         as_of: a.as_of.get()?,
         progress: super::rule_progress(),
-        engine: a.cluster.engine()?,
+        // The store is where every executor already reads at the same path.
+        engine: a.cluster.engine(Some(&store_dir))?,
         ..Default::default()
     };
     let mut report = xaudit::report::audit_report(&store, &rules, &config, &opts).await?;

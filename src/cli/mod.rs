@@ -20,7 +20,7 @@ mod store;
 mod suppress;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xaudit::text::inert::visible_lines;
 
@@ -334,16 +334,29 @@ struct ClusterArgs {
     /// Partitions of each stage on the cluster: tasks its executors share.
     #[arg(long, value_name = "N", default_value_t = 16, requires = "cluster")]
     cluster_partitions: usize,
+    /// A folder where the views several rules read (the near-duplicate stages, machine cadence
+    /// runs) are computed once, in a new folder inside it removed afterwards; the cluster's
+    /// scheduler and executors and this process must reach it at this same path. `audit`'s
+    /// default is the store's own folder; `sql` without it recomputes those views in every query
+    /// that reads them.
+    #[arg(long, value_name = "DIR", requires = "cluster")]
+    cluster_views: Option<std::path::PathBuf>,
 }
 
 impl ClusterArgs {
-    fn engine(&self) -> anyhow::Result<xaudit::audit::Engine> {
+    /// The engine; on a cluster, `default_views` is the views folder `--cluster-views` did not
+    /// name (None: plain views).
+    fn engine(&self, default_views: Option<&Path>) -> anyhow::Result<xaudit::audit::Engine> {
         use xaudit::audit::Engine;
         Ok(match &self.cluster {
             None => Engine::Local,
             Some(url) => Engine::Cluster {
                 url: xaudit::cluster::ClusterUrl::parse(url)?,
                 partitions: self.cluster_partitions,
+                views: self
+                    .cluster_views
+                    .clone()
+                    .or_else(|| default_views.map(Path::to_path_buf)),
             },
         })
     }

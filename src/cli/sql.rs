@@ -64,7 +64,7 @@ pub struct Args {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let store = Store::existing(&a.store.store)?;
-    let ctx = xaudit::audit::session_on(&store, a.as_of.get()?, &a.cluster.engine()?).await?;
+    let ctx = xaudit::audit::session_on(&store, a.as_of.get()?, &a.cluster.engine(None)?).await?;
     let maxrows = MaxRows::new(a.maxrows, std::io::stdout().is_terminal());
     let Some(query) = &a.query else {
         let mut shell = xaudit::shell::Shell::new(ctx, a.format, false);

@@ -55,9 +55,13 @@ impl PhysicalOptimizerRule for ConstantLeavesAsMemory {
 }
 
 fn as_memory_scan(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let partitions = node.properties().output_partitioning().partition_count();
+    let (placeholder, empty) = (node.is::<PlaceholderRowExec>(), node.is::<EmptyExec>());
+    if !placeholder && !empty {
+        return Ok(None);
+    }
     let schema = node.schema();
-    let batches: Vec<RecordBatch> = if node.is::<PlaceholderRowExec>() {
+    let mut batches = Vec::new();
+    if placeholder {
         let columns = schema
             .fields()
             .iter()
@@ -66,14 +70,11 @@ fn as_memory_scan(node: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execut
         let options = RecordBatchOptions::new().with_row_count(Some(1));
         // A field that cannot hold a null has no placeholder row to copy: leave the leaf.
         match RecordBatch::try_new_with_options(Arc::clone(&schema), columns, &options) {
-            Ok(row) => vec![row],
+            Ok(row) => batches.push(row),
             Err(_) => return Ok(None),
         }
-    } else if node.is::<EmptyExec>() {
-        Vec::new()
-    } else {
-        return Ok(None);
-    };
+    }
+    let partitions = node.properties().output_partitioning().partition_count();
     let scan = MemorySourceConfig::try_new(&vec![batches; partitions], schema, None)?;
     Ok(Some(DataSourceExec::from_data_source(scan)))
 }

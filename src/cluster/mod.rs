@@ -14,7 +14,9 @@ pub mod constant_leaves;
 pub mod roles;
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ballista_core::config::BallistaConfig;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
@@ -186,18 +188,72 @@ pub fn is_remote(ctx: &SessionContext) -> bool {
         .is_some()
 }
 
+/// Where a cluster session writes the views it computes once (`--cluster-views`): a folder of
+/// its own inside the one the user named, which the client and every executor reach at the same
+/// path. Removed with the session.
+#[derive(Debug)]
+pub struct ViewFolder {
+    path: PathBuf,
+    written: AtomicUsize,
+}
+
+impl ViewFolder {
+    /// A new, empty folder for this session inside `parent` (which must exist).
+    pub fn create(parent: &Path) -> crate::error::Result<Self> {
+        let parent = std::path::absolute(parent).map_err(|e| crate::Error::io(parent, e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path = parent.join(format!(".xaudit-views-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&path).map_err(|e| crate::Error::io(&path, e))?;
+        Ok(ViewFolder {
+            path,
+            written: AtomicUsize::new(0),
+        })
+    }
+
+    /// A folder not used before in this session for the files of the view `name` (a shared CTE's
+    /// name comes back with every rule that has it).
+    pub fn next(&self, name: &str) -> PathBuf {
+        let n = self.written.fetch_add(1, Ordering::Relaxed);
+        self.path.join(format!("{n:03}-{name}"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ViewFolder {
+    fn drop(&mut self) {
+        // Left behind only if the process is killed; the name says whose it was.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The folder the session's computed-once views are written to, if it has one.
+pub fn view_folder(ctx: &SessionContext) -> Option<Arc<ViewFolder>> {
+    ctx.state().config().get_extension::<ViewFolder>()
+}
+
 /// A session whose queries run on the cluster at `url`, over the store's tables at `pin`, with
-/// `partitions` partitions per stage. Nothing is sent before the first query.
+/// `partitions` partitions per stage. Nothing is sent before the first query. With `views`, the
+/// views an audit shares between rules are computed once into a new folder inside it; without,
+/// they are plain views, computed where they are read.
 pub async fn session(
     store: &Store,
     pin: &Pin,
     url: &ClusterUrl,
     partitions: usize,
+    views: Option<&Path>,
 ) -> crate::error::Result<SessionContext> {
     url.check_reachable().await?;
-    let config = session_config()
+    let mut config = session_config()
         .with_information_schema(true)
         .with_target_partitions(partitions.max(1));
+    if let Some(parent) = views {
+        config = config.with_extension(Arc::new(ViewFolder::create(parent)?));
+    }
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
