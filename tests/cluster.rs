@@ -174,11 +174,12 @@ async fn every_rule_on_a_cluster() {
             &config,
             &AuditOptions {
                 now,
-                // Plain views here; the process test computes them once into a folder.
+                // Views computed once into a folder, as `audit --cluster` does; plain views are
+                // held to the local engine by `plain_views_on_a_cluster_read_as_locally`.
                 engine: Engine::Cluster {
                     url,
                     partitions: 3,
-                    views: None,
+                    views: Some(dir.path().to_path_buf()),
                 },
                 ..Default::default()
             },
@@ -275,6 +276,65 @@ fn a_union_of_constant_rows_joined_to_the_events_ends() {
             })
             .collect();
         assert_eq!(joined, expected, "each constant row counts every event");
+    });
+}
+
+/// Without a views folder (`sql --cluster`'s default) the shared views are plain views, computed
+/// where they are read: the near-duplicate clusters and machine cadence runs read as locally.
+#[test]
+fn plain_views_on_a_cluster_read_as_locally() {
+    on_cluster_stacks(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("store")).unwrap();
+        let inputs: Vec<PathBuf> = [fixture("archives/current-2026"), fixture("logs")]
+            .into_iter()
+            .chain(fire_fixtures())
+            .collect();
+        ingest_all(&store, &inputs, false).await.unwrap();
+        let local = xaudit::audit::session(&store, None).await.unwrap();
+        let engine = Engine::Cluster {
+            url: standalone_cluster().await,
+            partitions: 3,
+            views: None,
+        };
+        let remote = xaudit::audit::session_on(&store, None, &engine)
+            .await
+            .unwrap();
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Row {
+            account_id: String,
+            key: String,
+            n: i64,
+        }
+        for (view, sql) in [
+            (
+                "post_clusters",
+                // Cluster ids are the engine's to number: their count, not their values.
+                "SELECT account_id, CAST(count(DISTINCT cluster_id) AS VARCHAR) AS key, \
+                 count(*) AS n FROM post_clusters GROUP BY 1 ORDER BY 1",
+            ),
+            (
+                "machine_runs",
+                "SELECT account_id, client AS key, count(*) AS n \
+                 FROM machine_runs GROUP BY 1, 2 ORDER BY 1, 2",
+            ),
+        ] {
+            let rows = |ctx: SessionContext| async move {
+                tokio::time::timeout(
+                    Duration::from_secs(120),
+                    xaudit::store::query_rows::<Row>(&ctx, "the test's query", sql),
+                )
+                .await
+                .unwrap_or_else(|_| panic!("{view}: no result within 120 s"))
+                .unwrap()
+            };
+            let expected = rows(local.clone()).await;
+            assert!(
+                !expected.is_empty(),
+                "{view} is empty: the test shows nothing"
+            );
+            assert_eq!(rows(remote.clone()).await, expected, "{view}");
+        }
     });
 }
 
@@ -387,8 +447,8 @@ fn report_without_clock(args: &[&str]) -> serde_json::Value {
 
 /// `xaudit cluster scheduler` and two `xaudit cluster executor` processes on 127.0.0.1 give the
 /// report a local audit gives, byte for byte apart from when it was made, with the shared views
-/// computed once into a folder (`--cluster-views`) that is empty again afterwards; every process
-/// the test started is stopped by its pid.
+/// computed once into a folder in the store that is gone afterwards; every process the test
+/// started is stopped by its pid.
 #[test]
 fn a_cluster_of_xaudit_processes_gives_the_local_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,8 +503,6 @@ fn a_cluster_of_xaudit_processes_gives_the_local_report() {
 
     let local = report_without_clock(&["audit", "--store", store_arg, "--format", "json"]);
     let url = format!("df://{scheduler_addr}");
-    let views = dir.path().join("views");
-    std::fs::create_dir(&views).unwrap();
     let remote = report_without_clock(&[
         "audit",
         "--store",
@@ -455,13 +513,15 @@ fn a_cluster_of_xaudit_processes_gives_the_local_report() {
         &url,
         "--cluster-partitions",
         "4",
-        "--cluster-views",
-        views.to_str().unwrap(),
     ]);
-    assert_eq!(
-        std::fs::read_dir(&views).unwrap().count(),
-        0,
-        "the audit leaves the views it wrote behind"
+    let left: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().starts_with(".xaudit-views"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the audit left its views in the store: {left:?}"
     );
     assert!(
         local
