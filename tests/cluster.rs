@@ -226,6 +226,21 @@ async fn every_rule_on_a_cluster() {
     assert_eq!(remote.store_version, local.store_version);
 }
 
+/// The rows of `sql`, failing the test if they take longer than 120 s: a job that never ends on
+/// the cluster must fail the test, not hold CI.
+async fn rows_within_deadline<T: serde::de::DeserializeOwned>(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Vec<T> {
+    tokio::time::timeout(
+        Duration::from_secs(120),
+        xaudit::store::query_rows::<T>(ctx, "the test's query", sql),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{sql}: no result within 120 s"))
+    .unwrap()
+}
+
 /// The hang issue 20's first step shipped with: a union of three constant rows joined to the
 /// events (rate_limits_exceeded's limits) never ended on a cluster, because tasks owning
 /// different branches of the union reported different numbers of metrics and the scheduler
@@ -249,24 +264,13 @@ fn a_union_of_constant_rows_joined_to_the_events_ends() {
             f: Option<String>,
             n: i64,
         }
-        let counts = |sql: &'static str| {
-            let ctx = ctx.clone();
-            async move {
-                tokio::time::timeout(
-                    Duration::from_secs(120),
-                    xaudit::store::query_rows::<Count>(&ctx, "the test's query", sql),
-                )
-                .await
-                .unwrap_or_else(|_| panic!("{sql}: no result within 120 s"))
-                .unwrap()
-            }
-        };
-        let joined = counts(
+        let joined: Vec<Count> = rows_within_deadline(
+            &ctx,
             "SELECT f, count(*) AS n FROM (SELECT 'a' AS f UNION ALL SELECT 'b' \
              UNION ALL SELECT 'c') l CROSS JOIN events GROUP BY f ORDER BY f",
         )
         .await;
-        let n = counts("SELECT count(*) AS n FROM events").await[0].n;
+        let n = rows_within_deadline::<Count>(&ctx, "SELECT count(*) AS n FROM events").await[0].n;
         assert!(n > 0);
         let expected: Vec<Count> = ["a", "b", "c"]
             .into_iter()
@@ -319,21 +323,13 @@ fn plain_views_on_a_cluster_read_as_locally() {
                  FROM machine_runs GROUP BY 1, 2 ORDER BY 1, 2",
             ),
         ] {
-            let rows = |ctx: SessionContext| async move {
-                tokio::time::timeout(
-                    Duration::from_secs(120),
-                    xaudit::store::query_rows::<Row>(&ctx, "the test's query", sql),
-                )
-                .await
-                .unwrap_or_else(|_| panic!("{view}: no result within 120 s"))
-                .unwrap()
-            };
-            let expected = rows(local.clone()).await;
+            let expected: Vec<Row> = rows_within_deadline(&local, sql).await;
             assert!(
                 !expected.is_empty(),
                 "{view} is empty: the test shows nothing"
             );
-            assert_eq!(rows(remote.clone()).await, expected, "{view}");
+            let found: Vec<Row> = rows_within_deadline(&remote, sql).await;
+            assert_eq!(found, expected, "{view}");
         }
     });
 }

@@ -49,18 +49,15 @@ pub async fn register(
     let started = std::time::Instant::now();
     let folder = folder.next(name);
     // Made here: a view without rows leaves no file, and its folder must still read as empty.
-    std::fs::create_dir(&folder).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    std::fs::create_dir(&folder).map_err(|e| {
+        DataFusionError::Execution(format!(
+            "cannot create the view folder {}: {e}",
+            folder.display()
+        ))
+    })?;
     // Read back as the plan's types (not what a Parquet reader would infer), every column
     // nullable: a plain view in its place would give the rules those same types.
-    let arrow = plan.schema().as_arrow();
-    let schema = Schema::new_with_metadata(
-        arrow
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_nullable(true))
-            .collect::<Vec<_>>(),
-        arrow.metadata().clone(),
-    );
+    let schema = nullable_schema(&plan, |_| None);
     // A trailing separator: the path is a folder the executors write their part files into.
     let files = format!("{}/", folder.display());
     DataFrame::new(ctx.state(), plan)
@@ -81,18 +78,7 @@ impl CachedView {
     pub fn new(name: impl Into<String>, plan: LogicalPlan) -> Self {
         // Every column nullable: the logical plan's nullability can be stricter than what its
         // physical plan reports (an aggregate, a CASE), and the batches must fit the schema.
-        let arrow = plan.schema().as_arrow();
-        let schema = Arc::new(Schema::new_with_metadata(
-            arrow
-                .fields()
-                .iter()
-                .map(|f| {
-                    let kept = kept_type(f.data_type()).unwrap_or_else(|| f.data_type().clone());
-                    f.as_ref().clone().with_data_type(kept).with_nullable(true)
-                })
-                .collect::<Vec<_>>(),
-            arrow.metadata().clone(),
-        ));
+        let schema = Arc::new(nullable_schema(&plan, kept_type));
         CachedView {
             name: name.into(),
             plan,
@@ -106,6 +92,22 @@ impl CachedView {
     pub async fn release(&self) {
         self.table.lock().await.take();
     }
+}
+
+/// `plan`'s schema with every column nullable, and of the type `retype` gives where it gives one.
+fn nullable_schema(plan: &LogicalPlan, retype: fn(&DataType) -> Option<DataType>) -> Schema {
+    let arrow = plan.schema().as_arrow();
+    Schema::new_with_metadata(
+        arrow
+            .fields()
+            .iter()
+            .map(|f| {
+                let kept = retype(f.data_type()).unwrap_or_else(|| f.data_type().clone());
+                f.as_ref().clone().with_data_type(kept).with_nullable(true)
+            })
+            .collect::<Vec<_>>(),
+        arrow.metadata().clone(),
+    )
 }
 
 /// How a view keeps a column of this type, when not as computed: strings as offsets and bytes

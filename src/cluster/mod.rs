@@ -218,10 +218,6 @@ impl ViewFolder {
         let n = self.written.fetch_add(1, Ordering::Relaxed);
         self.path.join(format!("{n:03}-{name}"))
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for ViewFolder {
