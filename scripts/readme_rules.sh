@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the rule table in README.md from the rule pack (tests/docs_match_code.rs checks it).
+# Regenerates the rule table in README.md from the rule pack (tests/it/docs_match_code.rs checks it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 table=$(cargo run -q -- rules --format md)

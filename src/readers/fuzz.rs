@@ -1,7 +1,7 @@
 //! Entry points for fuzzing the readers: each takes arbitrary bytes, reads them as one kind of
 //! input, strictly and leniently, and throws the result away. A reader may refuse any bytes; it
 //! must never panic, hang or run out of memory. The coverage-guided targets in `fuzz/` call
-//! these, and `tests/fuzz_smoke.rs` runs them over the fixtures and mutations of them in CI.
+//! these, and `tests/it/fuzz_smoke.rs` runs them over the fixtures and mutations of them in CI.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

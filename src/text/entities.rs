@@ -1,6 +1,6 @@
 //! Entities of a text that carries none (generic logs, some DMs), extracted by twitter-text's rules
 //! through `egg-mode-text`, a Rust port that ships twitter-text's conformance cases (tested in
-//! `tests/twitter_text_conformance.rs`).
+//! `tests/it/twitter_text_conformance.rs`).
 
 use egg_mode_text::{EntityKind, entities};
 
