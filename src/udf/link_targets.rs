@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 
@@ -18,30 +18,30 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let lists = args[0]
         .as_list_opt::<i32>()
         .ok_or_else(|| DataFusionError::Plan("link_targets takes the urls column".into()))?;
+    let links = lists
+        .values()
+        .as_struct_opt()
+        .ok_or_else(|| DataFusionError::Plan("link_targets: urls holds structs".into()))?;
+    // Read as strings once for the whole batch: cast row by row (a slice of one post's links at a
+    // time), the two columns took a tenth of the audit's first 11 seconds at 10M events.
+    let field = |name: &str| links.column_by_name(name).map(utf8_arg).transpose();
+    let (written, expanded) = (field("url")?, field("expanded")?);
+    fn pick(col: &Option<StringArray>, j: usize) -> Option<&str> {
+        col.as_ref().filter(|c| c.is_valid(j)).map(|c| c.value(j))
+    }
+    let offsets = lists.value_offsets();
     let mut out = StringBuilder::with_capacity(lists.len(), lists.len() * 24);
+    let mut targets = BTreeSet::new();
     for i in 0..lists.len() {
         if lists.is_null(i) {
             out.append_null();
             continue;
         }
-        let links = lists.value(i);
-        let links = links
-            .as_struct_opt()
-            .ok_or_else(|| DataFusionError::Plan("link_targets: urls holds structs".into()))?;
-        let field = |name: &str| -> Result<Option<datafusion::arrow::array::StringArray>> {
-            links.column_by_name(name).map(utf8_arg).transpose()
-        };
-        let (written, expanded) = (field("url")?, field("expanded")?);
-        let mut targets = BTreeSet::new();
-        for j in 0..links.len() {
-            let pick = |col: &Option<datafusion::arrow::array::StringArray>| {
-                col.as_ref()
-                    .filter(|c| c.is_valid(j))
-                    .map(|c| c.value(j).to_string())
-            };
-            if let Some(t) = pick(&expanded)
-                .or_else(|| pick(&written))
-                .and_then(|u| crate::text::links::target(&u))
+        targets.clear();
+        for j in offsets[i] as usize..offsets[i + 1] as usize {
+            if let Some(t) = pick(&expanded, j)
+                .or_else(|| pick(&written, j))
+                .and_then(crate::text::links::target)
             {
                 targets.insert(t);
             }
@@ -49,7 +49,13 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
         if targets.is_empty() {
             out.append_null();
         } else {
-            out.append_value(targets.into_iter().collect::<Vec<_>>().join(" "));
+            out.append_value(
+                targets
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
         }
     }
     Ok(arc(out.finish()))

@@ -364,3 +364,32 @@ async fn evasions_of_links_cards_and_phrases_are_caught_in_sql() {
     assert_eq!(kinds, ["payment_card", "payment_card"]);
     assert_eq!(r[0]["request"], serde_json::json!(["deel je"]));
 }
+
+/// Each row reads its own links from the batch's one list of structs: the second and third rows
+/// start past the first row's links, a NULL list gives NULL, and `url` stands in where `expanded`
+/// is NULL.
+#[tokio::test]
+async fn link_targets_reads_each_rows_own_links() {
+    let r = query(
+        "SELECT id, link_targets(urls) AS t FROM (VALUES
+            (1, make_array(named_struct('url', 'https://t.co/a', 'expanded', 'https://www.Example.com/p/1/#top'),
+                           named_struct('url', 'https://t.co/b', 'expanded', 'https://news.example.org/x?a=b'))),
+            (2, NULL),
+            (3, make_array(named_struct('url', 'https://shop.example.net/item/7', 'expanded', CAST(NULL AS VARCHAR)),
+                           named_struct('url', 'https://t.co/c', 'expanded', 'https://example.com/p/1'))),
+            (4, make_array(named_struct('url', 'not a link', 'expanded', CAST(NULL AS VARCHAR))))
+         ) AS v(id, urls) ORDER BY id",
+    )
+    .await;
+    let t: Vec<&serde_json::Value> = r.iter().map(|row| &row["t"]).collect();
+    assert_eq!(
+        t,
+        [
+            &serde_json::json!("example.com/p/1 news.example.org/x?a=b"),
+            &serde_json::Value::Null,
+            &serde_json::json!("example.com/p/1 shop.example.net/item/7"),
+            &serde_json::Value::Null,
+        ],
+        "{r:?}"
+    );
+}
