@@ -15,12 +15,15 @@
 WITH terms AS (
     -- unnest keeps only posts that name personal data, with the lexicon read once per post (a filter
     -- on the function's result would be pushed below it and read every post twice)
-    SELECT event_id, unnest(lexicon_terms(norm, 'personal_data')) AS term
+    SELECT event_id, norm, unnest(lexicon_terms(norm, 'personal_data')) AS term
     FROM post_texts WHERE kind IN ('post', 'reply', 'quote')
 ),
 candidates AS (
-    SELECT p.account_id, p.event_id, p.ts, p.automated, p.norm, t.data
-    FROM (SELECT event_id, array_agg(term) AS data FROM terms GROUP BY event_id) t
+    -- the text comes out of the aggregate (one per post): a filter on the join's post_texts side
+    -- was pushed into its scan and read two more lexicons in all 6.4M posts of a 10M-event store
+    -- instead of in the few that name personal data
+    SELECT p.account_id, p.event_id, p.ts, p.automated, t.norm, t.data
+    FROM (SELECT event_id, min(norm) AS norm, array_agg(term) AS data FROM terms GROUP BY event_id) t
     JOIN post_texts p ON p.event_id = t.event_id
 ),
 asks AS (

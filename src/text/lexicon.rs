@@ -34,12 +34,32 @@ struct Entry {
     prefix_last: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Category {
     /// Entries by their first word (exact).
     by_first: HashMap<String, Vec<Entry>>,
     /// One-word prefix entries (`fuck*`), checked against every word.
     prefixes: Vec<Entry>,
+    /// Per first byte, the lengths (bit `len`, 63 for longer) of the `by_first` words: most words
+    /// of a text are ruled out without hashing them (a category is read in every post).
+    first_lengths: [u64; 256],
+    /// The first bytes of the prefix entries.
+    prefix_starts: [bool; 256],
+}
+
+impl Default for Category {
+    fn default() -> Self {
+        Category {
+            by_first: HashMap::default(),
+            prefixes: Vec::new(),
+            first_lengths: [0; 256],
+            prefix_starts: [false; 256],
+        }
+    }
+}
+
+fn length_bit(word: &str) -> u64 {
+    1 << word.len().min(63)
 }
 
 impl Category {
@@ -58,9 +78,12 @@ impl Category {
             words,
             prefix_last,
         };
+        // A word of a normalized text is never empty, so it has a first byte.
         if e.prefix_last && e.words.len() == 1 {
+            self.prefix_starts[first.as_bytes()[0] as usize] = true;
             self.prefixes.push(e);
         } else {
+            self.first_lengths[first.as_bytes()[0] as usize] |= length_bit(&first);
             self.by_first.entry(first).or_default().push(e);
         }
     }
@@ -75,16 +98,23 @@ impl Category {
             }
         };
         for i in 0..words.len() {
-            if let Some(entries) = self.by_first.get(words[i]) {
+            let Some(&start) = words[i].as_bytes().first() else {
+                continue;
+            };
+            if self.first_lengths[start as usize] & length_bit(words[i]) != 0
+                && let Some(entries) = self.by_first.get(words[i])
+            {
                 for e in entries {
                     if matches_at(&words[i..], e) {
                         push(&e.term);
                     }
                 }
             }
-            for e in &self.prefixes {
-                if words[i].starts_with(e.words[0].as_str()) {
-                    push(&e.term);
+            if self.prefix_starts[start as usize] {
+                for e in &self.prefixes {
+                    if words[i].starts_with(e.words[0].as_str()) {
+                        push(&e.term);
+                    }
                 }
             }
         }
