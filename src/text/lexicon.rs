@@ -38,7 +38,8 @@ struct Entry {
 pub struct Category {
     /// Entries by their first word (exact).
     by_first: HashMap<String, Vec<Entry>>,
-    /// One-word prefix entries (`fuck*`), checked against every word.
+    /// One-word prefix entries (`fuck*`), checked against every word that starts with the first
+    /// byte of one of them.
     prefixes: Vec<Entry>,
     /// Per first byte, the lengths (bit `len`, 63 for longer) of the `by_first` words: most words
     /// of a text are ruled out without hashing them (a category is read in every post).
@@ -78,7 +79,7 @@ impl Category {
             words,
             prefix_last,
         };
-        // A word of a normalized text is never empty, so it has a first byte.
+        // `first` has a first byte: empty words are filtered out above.
         if e.prefix_last && e.words.len() == 1 {
             self.prefix_starts[first.as_bytes()[0] as usize] = true;
             self.prefixes.push(e);

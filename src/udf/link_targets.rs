@@ -31,13 +31,12 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     }
     let offsets = lists.value_offsets();
     let mut out = StringBuilder::with_capacity(lists.len(), lists.len() * 24);
-    let mut targets = BTreeSet::new();
     for i in 0..lists.len() {
         if lists.is_null(i) {
             out.append_null();
             continue;
         }
-        targets.clear();
+        let mut targets = BTreeSet::new();
         for j in offsets[i] as usize..offsets[i + 1] as usize {
             if let Some(t) = pick(&expanded, j)
                 .or_else(|| pick(&written, j))
@@ -49,13 +48,7 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
         if targets.is_empty() {
             out.append_null();
         } else {
-            out.append_value(
-                targets
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
+            out.append_value(targets.into_iter().collect::<Vec<_>>().join(" "));
         }
     }
     Ok(arc(out.finish()))

@@ -1,7 +1,7 @@
 //! The integration tests, as one test binary.
 //!
 //! Each file here was its own test crate once, and `cargo test` links and runs test crates one
-//! after another: 23 binaries of 300+ MB each linked against DataFusion, Delta and Ballista, and
+//! after another: 23 binaries, 14 of them over 300 MB (linked against DataFusion, Delta and Ballista), and
 //! a binary whose slowest test ran alone kept one of the two cores idle (the 110-ingest history
 //! test used 1.07 cores for 230 s). As modules of one crate they link once, and the harness runs
 //! every test across the cores (`RUST_TEST_THREADS`) whichever file it comes from. A module's
