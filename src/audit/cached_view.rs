@@ -46,7 +46,7 @@ pub async fn register(
         ctx.register_table(name, Arc::new(ViewTable::new(plan, None)))?;
         return Ok(());
     };
-    let started = std::time::Instant::now();
+    let lap = super::Lap::start();
     let folder = folder.next(name);
     // Made here: a view without rows leaves no file, and its folder must still read as empty.
     std::fs::create_dir(&folder).map_err(|e| {
@@ -65,12 +65,7 @@ pub async fn register(
         .await?;
     let read = ParquetReadOptions::default().schema(&schema);
     ctx.register_parquet(name, &files, read).await?;
-    if super::timings() {
-        eprintln!(
-            "{:>8.3} s  [{name}: written to {files}]",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    lap.report(format_args!("{name}: written to {files}"));
     Ok(())
 }
 
@@ -179,7 +174,7 @@ impl TableProvider for CachedView {
         let table = match cached.as_ref() {
             Some(table) => table.clone(),
             None => {
-                let started = std::time::Instant::now();
+                let lap = super::Lap::start();
                 let physical = state.create_physical_plan(&self.plan).await?;
                 // Keep the plan's partitions, so later scans stay parallel. Each batch is
                 // compacted as it comes: collected first, the batches as computed (strings still
@@ -208,12 +203,7 @@ impl TableProvider for CachedView {
                 }
                 if super::timings() {
                     let bytes = held_bytes(partitions.iter().flatten());
-                    eprintln!(
-                        "{:>8.3} s  [{}: {} MiB cached]",
-                        started.elapsed().as_secs_f64(),
-                        self.name,
-                        bytes >> 20
-                    );
+                    lap.report(format_args!("{}: {} MiB cached", self.name, bytes >> 20));
                 }
                 let partitions = spread(partitions, state.config().target_partitions());
                 let table = Arc::new(MemTable::try_new(self.schema.clone(), partitions)?);

@@ -138,6 +138,7 @@ pub async fn summarize(
         query_rows::<Absent>(ctx, "coverage: absent files", ABSENT),
     )?;
     let mut out: BTreeMap<String, DataSummary> = census
+        .tallies
         .iter()
         .map(|(account, tallies)| (account.clone(), DataSummary::of(tallies)))
         .collect();

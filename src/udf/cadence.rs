@@ -10,15 +10,18 @@
 //!   only; log2(24) ≈ 4.58 is all hours alike, which a bot posting round the clock approaches and
 //!   a person who sleeps does not;
 //! - `longest_active_hours`: the longest stretch, in hours, in which no gap reaches 6 hours: the
-//!   longest time the account went without a night's rest.
+//!   longest time the account went without a night's rest;
+//! - `days`: the events of each day (UTC) that has any, oldest first, as `{day, events}`.
 //!
-//! NULL times are ignored; an empty group gives `events` 0 and NULL statistics.
+//! NULL times are ignored; an empty group gives `events` 0, NULL statistics and no days.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StructArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray,
+    StructArray,
 };
+use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Int64Type};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -33,22 +36,38 @@ use super::int_lists::{lists_of, one_value_lists, selected, timed_rows};
 /// A gap this long is a rest (a night's sleep, at the least).
 const REST_MICROS: i64 = 6 * 3_600 * 1_000_000;
 
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
+
+fn day_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("day", DataType::Date32, false),
+        Field::new("events", DataType::Int64, false),
+    ])
+}
+
+fn days_item() -> FieldRef {
+    Arc::new(Field::new("item", DataType::Struct(day_fields()), false))
+}
+
 fn fields() -> Fields {
     Fields::from(vec![
         Field::new("events", DataType::Int64, false),
         Field::new("gap_cv", DataType::Float64, true),
         Field::new("hour_entropy", DataType::Float64, true),
         Field::new("longest_active_hours", DataType::Float64, true),
+        Field::new("days", DataType::List(days_item()), false),
     ])
 }
 
 /// The statistics of a sequence of times (µs), in the order of [`fields`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub events: i64,
     pub gap_cv: Option<f64>,
     pub hour_entropy: Option<f64>,
     pub longest_active_hours: Option<f64>,
+    /// Days since 1970-01-01 (UTC) with events, and their events, oldest first.
+    pub days: Vec<(i32, i64)>,
 }
 
 pub fn stats(times: &mut [i64]) -> Stats {
@@ -91,11 +110,21 @@ pub fn stats(times: &mut [i64]) -> Stats {
         }
         best as f64 / 3_600_000_000.0
     });
+    let mut days: Vec<(i32, i64)> = Vec::new();
+    for t in times.iter() {
+        // Floored, for times before 1970; a date beyond i32 days is no time an event has.
+        let day = t.div_euclid(DAY_MICROS) as i32;
+        match days.last_mut() {
+            Some((last, n)) if *last == day => *n += 1,
+            _ => days.push((day, 1)),
+        }
+    }
     Stats {
         events: n as i64,
         gap_cv,
         hour_entropy,
         longest_active_hours,
+        days,
     }
 }
 
@@ -182,6 +211,15 @@ impl Accumulator for CadenceAccumulator {
 
 /// The statistics as a struct array, one row each.
 fn stats_array(stats: &[Stats]) -> Result<StructArray> {
+    let all_days = || stats.iter().flat_map(|s| &s.days);
+    let days = StructArray::try_new(
+        day_fields(),
+        vec![
+            Arc::new(Date32Array::from_iter_values(all_days().map(|d| d.0))),
+            Arc::new(Int64Array::from_iter_values(all_days().map(|d| d.1))),
+        ],
+        None,
+    )?;
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(stats.iter().map(|s| s.events))),
         Arc::new(Float64Array::from_iter(stats.iter().map(|s| s.gap_cv))),
@@ -191,6 +229,12 @@ fn stats_array(stats: &[Stats]) -> Result<StructArray> {
         Arc::new(Float64Array::from_iter(
             stats.iter().map(|s| s.longest_active_hours),
         )),
+        Arc::new(ListArray::try_new(
+            days_item(),
+            OffsetBuffer::from_lengths(stats.iter().map(|s| s.days.len())),
+            Arc::new(days),
+            None,
+        )?),
     ];
     Ok(StructArray::try_new(fields(), columns, None)?)
 }
@@ -305,6 +349,7 @@ mod tests {
         assert_eq!(s.gap_cv, Some(0.0));
         assert!((s.hour_entropy.unwrap() - 24f64.log2()).abs() < 1e-9);
         assert_eq!(s.longest_active_hours, Some(167.0));
+        assert_eq!(s.days, (0..7).map(|d| (d, 24)).collect::<Vec<_>>());
     }
 
     #[test]
@@ -330,12 +375,21 @@ mod tests {
                 events: 0,
                 gap_cv: None,
                 hour_entropy: None,
-                longest_active_hours: None
+                longest_active_hours: None,
+                days: Vec::new(),
             }
         );
         let s = stats(&mut [5 * H, H]);
         assert_eq!(s.gap_cv, None);
         assert_eq!(s.hour_entropy, Some(1.0));
         assert_eq!(s.longest_active_hours, Some(4.0), "a 4 h gap is no rest");
+    }
+
+    /// The report's daily activity comes from here; days are UTC days, floored before 1970.
+    #[test]
+    fn days_split_at_utc_midnight_and_count_their_events() {
+        let day = 24 * H;
+        let s = stats(&mut [day, day - 1, 0, -1, 3 * day + 5]);
+        assert_eq!(s.days, [(-1, 1), (0, 2), (1, 1), (3, 1)]);
     }
 }

@@ -21,7 +21,7 @@ use datafusion::logical_expr::{
 use super::int_lists::{
     lists_of, one_row_list, one_value_lists, selected, take_list_scalar, timed_rows,
 };
-use super::utf8_arg;
+use super::{Strings, utf8_arg, utf8_copy};
 
 /// Event ids kept per segment in the result.
 const MAX_EVIDENCE: usize = 100;
@@ -151,7 +151,7 @@ impl ParamColumns {
 }
 
 /// The id of row `row`, empty where it is NULL (a group's ids are only evidence).
-fn id_at(ids: &StringArray, row: usize) -> &[u8] {
+fn id_at(ids: &Strings, row: usize) -> &[u8] {
     if ids.is_valid(row) {
         ids.value(row).as_bytes()
     } else {
@@ -162,11 +162,16 @@ fn id_at(ids: &StringArray, row: usize) -> &[u8] {
 /// A group's events. Ids are kept back to back in one buffer rather than one `String` each: a
 /// group can hold millions of likes, and the state is handed between partial aggregates as whole
 /// Arrow arrays rather than value by value.
+///
+/// Queries that look for segments on times alone pass NULL ids (`machine_runs` over every timed
+/// event, `automated_likes` over every like): until an id is not empty, none are kept, the state
+/// carries an empty list of them, and the events are sorted on their times alone. At 10M events
+/// the ids' ends and their sort keys were half of `machine_runs`' memory.
 #[derive(Debug, Default)]
 pub(super) struct EventSequence {
     times: Vec<i64>,
     id_bytes: Vec<u8>,
-    /// `id_ends[k]` is where id `k` ends in `id_bytes`.
+    /// `id_ends[k]` is where id `k` ends in `id_bytes`; empty while every id is empty.
     id_ends: Vec<usize>,
     /// The aggregate's two constant arguments (after time and id).
     pub params: [Option<f64>; 2],
@@ -182,6 +187,9 @@ pub(super) struct Sorted<'a> {
 impl Sorted<'_> {
     /// The id of the `k`th event in time order.
     pub fn id(&self, k: usize) -> &str {
+        if !self.seq.has_ids() {
+            return "";
+        }
         let bytes = self.seq.id_bytes_of(self.order[k] as usize);
         // Every id was copied whole from a UTF-8 string array.
         std::str::from_utf8(bytes).unwrap_or_default()
@@ -206,13 +214,29 @@ impl EventSequence {
         ]
     }
 
+    /// Whether an id is not empty, and each event's is kept.
+    fn has_ids(&self) -> bool {
+        !self.id_ends.is_empty()
+    }
+
     fn push(&mut self, ts: i64, id: &[u8]) {
+        if !self.has_ids() {
+            if id.is_empty() {
+                self.times.push(ts);
+                return;
+            }
+            // Every id so far was empty: each ends where it starts.
+            self.id_ends.resize(self.times.len(), 0);
+        }
         self.times.push(ts);
         self.id_bytes.extend_from_slice(id);
         self.id_ends.push(self.id_bytes.len());
     }
 
     fn id_bytes_of(&self, k: usize) -> &[u8] {
+        if !self.has_ids() {
+            return b"";
+        }
         let start = if k == 0 { 0 } else { self.id_ends[k - 1] };
         &self.id_bytes[start..self.id_ends[k]]
     }
@@ -223,7 +247,6 @@ impl EventSequence {
         let ids = utf8_arg(&values[1])?;
         self.set_params(&values[2], &values[3])?;
         self.times.reserve(ts.len());
-        self.id_ends.reserve(ts.len());
         for i in 0..ts.len() {
             if ts.is_valid(i) {
                 self.push(ts.value(i), id_at(&ids, i));
@@ -265,7 +288,8 @@ impl EventSequence {
         ])
     }
 
-    /// Appends row `row` of a state batch (the `times` and `ids` list columns).
+    /// Appends row `row` of a state batch (the `times` and `ids` list columns; a state without
+    /// ids has an empty list of them).
     fn extend_from_state_row(
         &mut self,
         times: &datafusion::arrow::array::ListArray,
@@ -275,10 +299,15 @@ impl EventSequence {
     ) {
         let time_values = times.values().as_primitive::<Int64Type>();
         let span = |offsets: &[i32]| offsets[row] as usize..offsets[row + 1] as usize;
-        let pairs = span(times.value_offsets()).zip(span(ids.value_offsets()));
-        self.times.reserve(pairs.len());
-        self.id_ends.reserve(pairs.len());
-        for (t, i) in pairs {
+        let (time_span, id_span) = (span(times.value_offsets()), span(ids.value_offsets()));
+        self.times.reserve(time_span.len());
+        if id_span.is_empty() {
+            for t in time_span {
+                self.push(time_values.value(t), b"");
+            }
+            return;
+        }
+        for (t, i) in time_span.zip(id_span) {
             self.push(time_values.value(t), id_values.value(i).as_bytes());
         }
     }
@@ -287,7 +316,7 @@ impl EventSequence {
         let ts = states[0].as_list::<i32>();
         let ids = states[1].as_list::<i32>();
         // The ids of every state in the batch, cast once rather than row by row.
-        let id_values = utf8_arg(ids.values())?;
+        let id_values = utf8_copy(ids.values())?;
         let span = |offsets: &[i32], row: usize| offsets[row] as usize..offsets[row + 1] as usize;
         let rows: Vec<usize> = (0..ts.len()).filter(|&row| ts.is_valid(row)).collect();
         // Room for the whole batch of states at once: growing by doubling while pushing could
@@ -300,8 +329,10 @@ impl EventSequence {
             bytes += (id_ends[ids.end] - id_ends[ids.start]) as usize;
         }
         self.times.reserve(events);
-        self.id_ends.reserve(events);
-        self.id_bytes.reserve(bytes);
+        if bytes > 0 {
+            self.id_ends.reserve(events);
+            self.id_bytes.reserve(bytes);
+        }
         for &row in &rows {
             self.extend_from_state_row(ts, ids, &id_values, row);
         }
@@ -309,6 +340,16 @@ impl EventSequence {
     }
 
     pub fn sorted(&self) -> Sorted<'_> {
+        if !self.has_ids() {
+            let mut times = self.times.clone();
+            // Stable, for its speed on sorted runs (below).
+            times.sort();
+            return Sorted {
+                times,
+                order: Vec::new(),
+                seq: self,
+            };
+        }
         let mut order: Vec<(i64, u32)> = self
             .times
             .iter()
@@ -332,12 +373,9 @@ impl EventSequence {
         }
     }
 
-    /// What one event costs besides its id's bytes: its time and where its id ends.
-    const EVENT_BYTES: usize = 16;
-
     /// The bytes of the events held (lengths, not capacities: cheap to keep count of).
     fn held(&self) -> usize {
-        self.times.len() * Self::EVENT_BYTES + self.id_bytes.len()
+        (self.times.len() + self.id_ends.len()) * 8 + self.id_bytes.len()
     }
 
     pub fn size(&self) -> usize {
@@ -486,11 +524,11 @@ impl GroupsAccumulator for SequenceGroups {
         let params = ParamColumns::of(&values[2], &values[3])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if ts.is_valid(row) && selected(opt_filter, row) {
-                let id = id_at(&ids, row);
                 let group = &mut self.groups[group];
                 params.fill(&mut group.params, row);
-                group.push(ts.value(row), id);
-                self.held += EventSequence::EVENT_BYTES + id.len();
+                let before = group.held();
+                group.push(ts.value(row), id_at(&ids, row));
+                self.held += group.held() - before;
             }
         }
         Ok(())
@@ -522,12 +560,14 @@ impl GroupsAccumulator for SequenceGroups {
             ));
         }
         let (mut times, mut id_bytes) = (Vec::with_capacity(events), Vec::with_capacity(bytes));
-        let mut id_offsets = Vec::with_capacity(events + 1);
+        let ids_held: usize = groups.iter().map(|g| g.id_ends.len()).sum();
+        let mut id_offsets = Vec::with_capacity(ids_held + 1);
         id_offsets.push(0i32);
-        let mut lengths = Vec::with_capacity(n);
+        let (mut lengths, mut id_lengths) = (Vec::with_capacity(n), Vec::with_capacity(n));
         let mut params: [Vec<Option<f64>>; 2] = [Vec::with_capacity(n), Vec::with_capacity(n)];
         for group in groups {
             lengths.push(group.times.len());
+            id_lengths.push(group.id_ends.len());
             params[0].push(group.params[0]);
             params[1].push(group.params[1]);
             times.extend_from_slice(&group.times);
@@ -547,7 +587,7 @@ impl GroupsAccumulator for SequenceGroups {
                 lengths.iter().copied(),
                 Arc::new(Int64Array::from(times)),
             )?,
-            lists_of(DataType::Utf8, lengths, Arc::new(ids))?,
+            lists_of(DataType::Utf8, id_lengths, Arc::new(ids))?,
             Arc::new(Float64Array::from(first)),
             Arc::new(Float64Array::from(second)),
         ])
@@ -563,7 +603,7 @@ impl GroupsAccumulator for SequenceGroups {
             .resize_with(total_num_groups, EventSequence::default);
         let times = values[0].as_list::<i32>();
         let ids = values[1].as_list::<i32>();
-        let id_values = utf8_arg(ids.values())?;
+        let id_values = utf8_copy(ids.values())?;
         let params = ParamColumns::of(&values[2], &values[3])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if times.is_valid(row) {
@@ -586,7 +626,7 @@ impl GroupsAccumulator for SequenceGroups {
     ) -> Result<Vec<ArrayRef>> {
         let ts = micros(&values[0])?;
         // NULL ids are kept as empty ones, as `update_batch` keeps them.
-        let ids = utf8_arg(&values[1])?;
+        let ids = utf8_copy(&values[1])?;
         let ids = datafusion::arrow::compute::kernels::zip::zip(
             &datafusion::arrow::compute::is_not_null(&ids)?,
             &ids,
@@ -610,5 +650,99 @@ impl GroupsAccumulator for SequenceGroups {
         std::mem::size_of_val(self)
             + self.groups.capacity() * std::mem::size_of::<EventSequence>()
             + self.held
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids_in_time_order(seq: &EventSequence) -> Vec<(i64, String)> {
+        let sorted = seq.sorted();
+        (0..sorted.times.len())
+            .map(|k| (sorted.times[k], sorted.id(k).to_string()))
+            .collect()
+    }
+
+    /// A sequence keeps no ids while they are all empty; the first real one must not shift the
+    /// ids of the events before it onto other events.
+    #[test]
+    fn an_id_after_empty_ones_stays_with_its_event() {
+        let mut seq = EventSequence::default();
+        seq.push(30, b"");
+        seq.push(10, b"");
+        assert!(!seq.has_ids());
+        seq.push(20, b"b");
+        seq.push(40, b"d");
+        assert_eq!(
+            ids_in_time_order(&seq),
+            [
+                (10, String::new()),
+                (20, "b".into()),
+                (30, String::new()),
+                (40, "d".into())
+            ]
+        );
+    }
+
+    /// Partial aggregates of one group can differ in whether they kept ids (one partition saw
+    /// only NULL ids): merged, every event keeps its own.
+    #[test]
+    fn states_with_and_without_ids_merge_into_one_group() {
+        let mut groups = SequenceGroups {
+            groups: Vec::new(),
+            held: 0,
+            evaluate: |_| unreachable!("not evaluated"),
+            return_type: DataType::Null,
+        };
+        let ts = |v: Vec<i64>| -> ArrayRef { Arc::new(Int64Array::from(v)) };
+        let ids = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+        let params = || -> ArrayRef { Arc::new(Float64Array::from(vec![Some(1.0); 3])) };
+        groups
+            .update_batch(
+                &[
+                    ts(vec![5, 1, 3]),
+                    ids(vec![None, None, Some("c")]),
+                    params(),
+                    params(),
+                ],
+                &[0, 1, 0],
+                None,
+                2,
+            )
+            .unwrap();
+        let state = groups.state(EmitTo::All).unwrap();
+        assert_eq!(groups.size(), std::mem::size_of_val(&groups));
+        let mut merged = SequenceGroups {
+            groups: Vec::new(),
+            held: 0,
+            evaluate: |_| unreachable!("not evaluated"),
+            return_type: DataType::Null,
+        };
+        merged
+            .update_batch(
+                &[
+                    ts(vec![4, 2]),
+                    ids(vec![Some("x"), Some("y")]),
+                    params(),
+                    params(),
+                ],
+                &[1, 0],
+                None,
+                2,
+            )
+            .unwrap();
+        merged.merge_batch(&state, &[1, 0], 2).unwrap();
+        assert_eq!(
+            ids_in_time_order(&merged.groups[0]),
+            [(1, String::new()), (2, "y".into())],
+            "a state without ids merged into a group with them"
+        );
+        assert_eq!(
+            ids_in_time_order(&merged.groups[1]),
+            [(3, "c".into()), (4, "x".into()), (5, String::new())]
+        );
+        let held: usize = merged.groups.iter().map(EventSequence::held).sum();
+        assert_eq!(merged.held, held, "the running count of held bytes");
     }
 }

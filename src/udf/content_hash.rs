@@ -2,7 +2,7 @@
 //! so equal texts group without comparing strings and cluster ids stay the same between audits.
 //! NULL gives NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array};
+use datafusion::arrow::array::{ArrayRef, Int64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 

@@ -2,7 +2,7 @@
 //! confirm LSH candidates. 0 when either text has under 3 words or when their numbers differ (a
 //! counter or a price makes other content); NULL when either is NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
+use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 

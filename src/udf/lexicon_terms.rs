@@ -3,7 +3,7 @@
 //! `negation`; en, nl and tr together, from `data/lexicons/`) found in a normalized text, as
 //! `list<utf8>` of the entries as written. NULL text gives NULL; an unknown category is an error.
 
-use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::error::{DataFusionError, Result};
 

@@ -7,12 +7,12 @@
 
 use std::collections::BTreeSet;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::{DataFusionError, Result};
 
 use super::scalar::Scalar;
-use super::{arc, utf8_arg};
+use super::{Strings, arc, utf8_arg};
 
 fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let lists = args[0]
@@ -26,7 +26,7 @@ fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     // time), the two columns took a tenth of the audit's first 11 seconds at 10M events.
     let field = |name: &str| links.column_by_name(name).map(utf8_arg).transpose();
     let (written, expanded) = (field("url")?, field("expanded")?);
-    fn pick(col: &Option<StringArray>, j: usize) -> Option<&str> {
+    fn pick(col: &Option<Strings>, j: usize) -> Option<&str> {
         col.as_ref().filter(|c| c.is_valid(j)).map(|c| c.value(j))
     }
     let offsets = lists.value_offsets();

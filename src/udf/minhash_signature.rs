@@ -2,7 +2,7 @@
 //! word 3-shingles, or character 5-grams for texts under 6 words. NULL for NULL and for texts
 //! under 3 words, which are never anyone's near-duplicate.
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Builder, ListBuilder};
+use datafusion::arrow::array::{ArrayRef, Int64Builder, ListBuilder};
 use datafusion::error::Result;
 
 use super::scalar::Scalar;

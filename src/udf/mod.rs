@@ -34,7 +34,7 @@ mod word_count;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF};
@@ -100,9 +100,64 @@ pub fn functions() -> Vec<(String, Option<Documentation>)> {
 }
 
 /// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.
-pub(crate) fn utf8_arg(a: &ArrayRef) -> Result<StringArray> {
+/// A copy of `a` as `Utf8`, for the kernels that want one.
+pub(crate) fn utf8_copy(a: &ArrayRef) -> Result<StringArray> {
     let c = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
     Ok(datafusion::arrow::array::AsArray::as_string::<i32>(&c).clone())
+}
+
+pub(crate) fn utf8_arg(a: &ArrayRef) -> Result<Strings> {
+    use datafusion::arrow::array::AsArray;
+    Ok(match a.data_type() {
+        DataType::Utf8View => Strings::View(a.as_string_view().clone()),
+        DataType::Utf8 => Strings::Utf8(a.as_string::<i32>().clone()),
+        _ => Strings::Utf8(utf8_copy(a)?),
+    })
+}
+
+/// A string argument as it came, read in place: scans give `Utf8View`, and casting it to `Utf8`
+/// copied every string of every batch a function read (the posts' texts, the likes' post ids).
+#[derive(Debug, Clone)]
+pub(crate) enum Strings {
+    Utf8(StringArray),
+    View(datafusion::arrow::array::StringViewArray),
+}
+
+impl Strings {
+    pub fn len(&self) -> usize {
+        match self {
+            Strings::Utf8(a) => a.len(),
+            Strings::View(a) => a.len(),
+        }
+    }
+
+    pub fn is_null(&self, i: usize) -> bool {
+        match self {
+            Strings::Utf8(a) => a.is_null(i),
+            Strings::View(a) => a.is_null(i),
+        }
+    }
+
+    pub fn is_valid(&self, i: usize) -> bool {
+        !self.is_null(i)
+    }
+
+    /// The string at `i` (empty where it is NULL).
+    pub fn value(&self, i: usize) -> &str {
+        match self {
+            Strings::Utf8(a) => a.value(i),
+            Strings::View(a) => a.value(i),
+        }
+    }
+
+    /// The bytes of all the strings, to size an output by.
+    pub fn text_bytes(&self) -> usize {
+        match self {
+            Strings::Utf8(a) => a.value_data().len(),
+            // A view's low 32 bits are its string's length.
+            Strings::View(a) => a.views().iter().map(|v| *v as u32 as usize).sum(),
+        }
+    }
 }
 
 pub(crate) fn to_array(

@@ -1,7 +1,7 @@
 //! `named_sites(text)`: the sites of the domains a text names without a scheme ("log in at
 //! paypal.com"), found by twitter-text's URL rules, as `list<utf8>`. NULL gives NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::error::Result;
 

@@ -2,7 +2,7 @@
 //! unescaped, NFKC, Turkish-safe case folding, URLs and @mentions removed, `#`, emoji and
 //! punctuation removed, digits kept. NULL gives NULL; text with no words gives `''`.
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 
@@ -11,7 +11,7 @@ use super::{arc, utf8_arg};
 
 fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let input = utf8_arg(&args[0])?;
-    let mut out = StringBuilder::with_capacity(input.len(), input.value_data().len());
+    let mut out = StringBuilder::with_capacity(input.len(), input.text_bytes());
     for i in 0..input.len() {
         if input.is_null(i) {
             out.append_null();

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, ListBuilder, StringBuilder, StructBuilder,
+    ArrayRef, BooleanBuilder, ListBuilder, StringBuilder, StructBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;

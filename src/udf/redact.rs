@@ -2,7 +2,7 @@
 //! (`•••• •••• •••• 6467`), so reports can say which card or account number without repeating it.
 //! NULL gives NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 
@@ -11,7 +11,7 @@ use super::{arc, utf8_arg};
 
 fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let input = utf8_arg(&args[0])?;
-    let mut out = StringBuilder::with_capacity(input.len(), input.value_data().len() * 2);
+    let mut out = StringBuilder::with_capacity(input.len(), input.text_bytes() * 2);
     for i in 0..input.len() {
         if input.is_null(i) {
             out.append_null();

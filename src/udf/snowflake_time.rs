@@ -1,7 +1,7 @@
 //! `snowflake_time(id)`: the creation time encoded in an X id (posts, DMs), NULL for ids from
 //! before snowflakes (2010) and for NULL. Used to tell how soon after a post was made it was liked.
 
-use datafusion::arrow::array::{Array, TimestampMicrosecondBuilder};
+use datafusion::arrow::array::TimestampMicrosecondBuilder;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::error::Result;
 use datafusion::logical_expr::{

@@ -8,7 +8,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::{arc, to_array, utf8_arg};
+use super::{arc, to_array, utf8_copy};
 
 #[derive(Debug)]
 pub struct StringMap {
@@ -62,7 +62,7 @@ impl ScalarUDFImpl for StringMap {
         // Store scans give Utf8View: read it in place rather than copying it to Utf8 first.
         match input.data_type() {
             DataType::Utf8View => map_all(input.as_string_view(), self.f, &mut out),
-            _ => map_all(&utf8_arg(&input)?, self.f, &mut out),
+            _ => map_all(&utf8_copy(&input)?, self.f, &mut out),
         }
         Ok(ColumnarValue::Array(arc(out.finish())))
     }

@@ -8,7 +8,7 @@
 use ahash::AHashSet as HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ListBuilder, StringBuilder};
+use datafusion::arrow::array::{ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::error::Result;
 use datafusion::logical_expr::{

@@ -1,7 +1,7 @@
 //! `url_host(url)`: the host of a URL, lowercase and without `www.` (`https://WWW.Example.com/a`
 //! gives `example.com`); works without a scheme. NULL for NULL and for text with no host.
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 

@@ -1,7 +1,7 @@
 //! `url_site(host)`: the site a host belongs to, approximately its registrable domain
 //! (`news.bbc.co.uk` gives `bbc.co.uk`), so two hosts of one site compare equal. NULL gives NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 

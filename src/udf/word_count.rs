@@ -2,7 +2,7 @@
 //! words, as `normalize_text` writes it); 0 for `''`, NULL for NULL. Texts under 3 words are never
 //! near-duplicates.
 
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array};
+use datafusion::arrow::array::{ArrayRef, Int64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 

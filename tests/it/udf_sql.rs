@@ -331,8 +331,12 @@ async fn cadence_from_sql_describes_a_ticking_account_and_ignores_nulls() {
     assert_eq!(bot["longest_active_hours"], 47.0);
     assert!((bot["hour_entropy"].as_f64().unwrap() - 24f64.log2()).abs() < 1e-9);
     assert_eq!(
+        bot["days"],
+        serde_json::json!([{"day": "2026-01-01", "events": 24}, {"day": "2026-01-02", "events": 24}])
+    );
+    assert_eq!(
         r[1]["c"],
-        serde_json::json!({"events": 0}),
+        serde_json::json!({"events": 0, "days": []}),
         "an empty group has no statistics"
     );
 }
