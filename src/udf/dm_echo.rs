@@ -80,9 +80,10 @@ pub struct DmEcho {
 enum Received {
     /// Indexed when the function was made.
     Indexed(Arc<Index>),
-    /// Read from a local session's events and indexed the first time the function runs. Most
-    /// audits run no rule that calls it, and indexing every received DM when the session started
-    /// was most of that start: 0.5 s of CPU and 0.2 GiB at 10M events (issue 21).
+    /// Read from a local session's events and indexed the first time the function runs. Indexed
+    /// when the session started, the received DMs were most of that start (about 1 s of CPU and
+    /// 0.2 GiB at 10M events, issue 21) for audits of a few rules and every `xaudit sql` too,
+    /// which never call the function.
     Deferred(Deferred),
     /// In a store, indexed where the function first runs: on a cluster's executors, which read
     /// the same store. They can be many and large, so a plan carries where they are, not them.
