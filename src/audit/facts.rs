@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::census::Census;
 use crate::error::Result;
+use crate::model::time::DAY_MICROS;
 use crate::store::query_rows;
 
 #[derive(Debug, Clone, Default)]
@@ -73,17 +74,25 @@ const APPS: &str = "SELECT account_id, app_id, last_value(name ORDER BY observed
     last_value(approved_at ORDER BY observed_at) AS approved_at
     FROM connected_apps GROUP BY account_id, app_id ORDER BY account_id, app_id";
 
-/// The activity groups of the report, by the number the rhythm query gives them; `None`: the
-/// kinds no group counts, whose days still show in the daily activity (with no events of a
-/// group).
-const GROUPS: [Option<&str>; 6] = [
-    Some("posts"),
-    Some("likes"),
-    Some("follows"),
-    Some("dms"),
-    Some("list_adds"),
-    None,
-];
+/// The report's cadences, by the number the rhythm query gives their group; the groups after
+/// them, list additions and then the kinds no group counts, only have days.
+const CADENCES: [&str; 4] = ["posts", "likes", "follows", "dms"];
+
+/// How many groups the rhythm query numbers.
+const GROUPS: usize = 6;
+
+/// The count of a day's activity that group `grp` of the rhythm query adds to: none for the kinds
+/// no group counts (the last group), whose days still show, with no activity.
+fn count_of(day: &mut DayActivity, grp: usize) -> Option<&mut u64> {
+    match grp {
+        0 => Some(&mut day.posts),
+        1 => Some(&mut day.likes),
+        2 => Some(&mut day.follows),
+        3 => Some(&mut day.dms),
+        4 => Some(&mut day.list_adds),
+        _ => None,
+    }
+}
 
 /// Cadence and daily activity per activity group, from timed events only (snapshot diffs have no
 /// real time), in one scan: `cadence` counts each group's days as it computes its rhythm. Apart,
@@ -115,7 +124,7 @@ struct App {
 #[derive(Deserialize)]
 struct GroupRhythm {
     account_id: String,
-    /// An index into [`GROUPS`].
+    /// Below [`GROUPS`]; see [`count_of`] and [`CADENCES`].
     grp: usize,
     c: Rhythm,
 }
@@ -190,8 +199,6 @@ pub async fn load(ctx: &SessionContext, census: &Census) -> Result<BTreeMap<Stri
     Ok(facts)
 }
 
-const DAY_MICROS: i64 = 86_400_000_000;
-
 /// Each group's cadence, and the days of all groups as the account's daily activity.
 fn add_rhythms(
     facts: &mut BTreeMap<String, AccountFacts>,
@@ -199,29 +206,25 @@ fn add_rhythms(
 ) -> Result<()> {
     let mut daily: BTreeMap<String, BTreeMap<i64, DayActivity>> = BTreeMap::new();
     for r in rhythms {
-        let group = GROUPS.get(r.grp).copied().ok_or_else(|| {
-            crate::Error::Internal(format!("account facts: cadence: no group {}", r.grp))
-        })?;
+        if r.grp >= GROUPS {
+            return Err(crate::Error::Internal(format!(
+                "account facts: cadence: no group {}",
+                r.grp
+            )));
+        }
         let days = daily.entry(r.account_id.clone()).or_default();
         for d in &r.c.days {
             let day = days.entry(d.day.div_euclid(DAY_MICROS)).or_default();
-            match group {
-                Some("posts") => day.posts += d.events,
-                Some("likes") => day.likes += d.events,
-                Some("follows") => day.follows += d.events,
-                Some("dms") => day.dms += d.events,
-                Some("list_adds") => day.list_adds += d.events,
-                _ => {}
+            if let Some(count) = count_of(day, r.grp) {
+                *count += d.events;
             }
         }
-        if let Some(group) = group
-            && group != "list_adds"
-        {
+        if let Some(name) = CADENCES.get(r.grp) {
             facts
                 .entry(r.account_id)
                 .or_default()
                 .cadence
-                .insert(group.to_string(), r.c.cadence);
+                .insert(name.to_string(), r.c.cadence);
         }
     }
     for (account, days) in daily {

@@ -170,6 +170,9 @@ pub fn holdable(micros: i64) -> bool {
     (ENGINE_MIN_MICROS..=ENGINE_MAX_MICROS).contains(&micros)
 }
 
+/// A day (UTC days have no leap seconds in Unix time), in µs.
+pub const DAY_MICROS: i64 = 86_400 * 1_000_000;
+
 /// 2006-03-21, the day the first post was made: the earliest time any X activity can have.
 /// Used as the lower bound of snapshot events whose start is unknown.
 pub const X_EPOCH_MICROS: i64 = 1_142_899_200_000_000;

@@ -36,8 +36,6 @@ use super::int_lists::{lists_of, one_value_lists, selected, timed_rows};
 /// A gap this long is a rest (a night's sleep, at the least).
 const REST_MICROS: i64 = 6 * 3_600 * 1_000_000;
 
-const DAY_MICROS: i64 = 86_400 * 1_000_000;
-
 fn day_fields() -> Fields {
     Fields::from(vec![
         Field::new("day", DataType::Date32, false),
@@ -113,7 +111,7 @@ pub fn stats(times: &mut [i64]) -> Stats {
     let mut days: Vec<(i32, i64)> = Vec::new();
     for t in times.iter() {
         // Floored, for times before 1970; a date beyond i32 days is no time an event has.
-        let day = t.div_euclid(DAY_MICROS) as i32;
+        let day = t.div_euclid(crate::model::time::DAY_MICROS) as i32;
         match days.last_mut() {
             Some((last, n)) if *last == day => *n += 1,
             _ => days.push((day, 1)),

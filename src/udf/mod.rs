@@ -99,13 +99,13 @@ pub fn functions() -> Vec<(String, Option<Documentation>)> {
     out
 }
 
-/// Any string array (Utf8, LargeUtf8, Utf8View) as Utf8.
-/// A copy of `a` as `Utf8`, for the kernels that want one.
+/// Any string array (Utf8, LargeUtf8, Utf8View) copied as Utf8, for the kernels that want one.
 pub(crate) fn utf8_copy(a: &ArrayRef) -> Result<StringArray> {
     let c = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
     Ok(datafusion::arrow::array::AsArray::as_string::<i32>(&c).clone())
 }
 
+/// A string argument read in place where it is `Utf8View` or `Utf8`; other string types copied.
 pub(crate) fn utf8_arg(a: &ArrayRef) -> Result<Strings> {
     use datafusion::arrow::array::AsArray;
     Ok(match a.data_type() {
@@ -142,7 +142,7 @@ impl Strings {
         !self.is_null(i)
     }
 
-    /// The string at `i` (empty where it is NULL).
+    /// The string at `i`; where it is NULL, whatever the array holds there.
     pub fn value(&self, i: usize) -> &str {
         match self {
             Strings::Utf8(a) => a.value(i),

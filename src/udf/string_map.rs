@@ -1,14 +1,14 @@
 //! A scalar function from one string to a label: any string type in (Utf8, LargeUtf8, Utf8View),
 //! `Utf8` out, NULL in gives NULL out. `client_class` and `consent_phrase` are made of it.
 
-use datafusion::arrow::array::{Array, ArrayAccessor, AsArray, StringBuilder};
+use datafusion::arrow::array::StringBuilder;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-use super::{arc, to_array, utf8_copy};
+use super::{Strings, arc, to_array, utf8_arg};
 
 #[derive(Debug)]
 pub struct StringMap {
@@ -57,24 +57,16 @@ impl ScalarUDFImpl for StringMap {
         Ok(DataType::Utf8)
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let input = to_array(&args.args[0], args.number_rows)?;
+        let input = utf8_arg(&to_array(&args.args[0], args.number_rows)?)?;
         let mut out = StringBuilder::with_capacity(input.len(), input.len() * 6);
-        // Store scans give Utf8View: read it in place rather than copying it to Utf8 first.
-        match input.data_type() {
-            DataType::Utf8View => map_all(input.as_string_view(), self.f, &mut out),
-            _ => map_all(&utf8_copy(&input)?, self.f, &mut out),
-        }
+        map_all(&input, self.f, &mut out);
         Ok(ColumnarValue::Array(arc(out.finish())))
     }
 }
 
 /// Map every value, reusing the previous label while the input repeats: events come grouped by
 /// account, so a batch holds long runs of one client name.
-fn map_all<'a>(
-    input: impl ArrayAccessor<Item = &'a str>,
-    f: fn(&str) -> Option<&'static str>,
-    out: &mut StringBuilder,
-) {
+fn map_all(input: &Strings, f: fn(&str) -> Option<&'static str>, out: &mut StringBuilder) {
     let mut last: Option<(&str, Option<&'static str>)> = None;
     for i in 0..input.len() {
         if input.is_null(i) {
