@@ -15,6 +15,15 @@ use unicode_normalization::UnicodeNormalization;
 /// @mentions removed, `#` dropped from hashtags, emoji and punctuation removed, whitespace
 /// collapsed. Digits are kept: a weather post with other numbers is other content.
 pub fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    normalize_into(text, &mut out);
+    out
+}
+
+/// [`normalize`] into `out` (its content replaced): a function normalizing millions of posts
+/// reuses one buffer rather than allocating a string for each.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
     let unescaped: Cow<str> = if text.contains('&') {
         html_escape::decode_html_entities(text)
     } else {
@@ -27,9 +36,8 @@ pub fn normalize(text: &str) -> String {
         Cow::Owned(unescaped.nfkc().collect())
     };
     if nfkc.is_ascii() {
-        return normalize_ascii(nfkc.as_bytes());
+        return normalize_ascii(nfkc.as_bytes(), out);
     }
-    let mut out = String::with_capacity(nfkc.len());
     for token in nfkc.split_whitespace() {
         if starts_with_ignore_case(token, "http://")
             || starts_with_ignore_case(token, "https://")
@@ -67,13 +75,11 @@ pub fn normalize(text: &str) -> String {
             }
         }
     }
-    out
 }
 
-/// [`normalize`] for ASCII text (most posts), byte by byte: the same result without the Unicode
-/// tables.
-fn normalize_ascii(text: &[u8]) -> String {
-    let mut out = String::with_capacity(text.len());
+/// [`normalize`] for ASCII text (most posts), byte by byte, into the empty `out`: the same result
+/// without the Unicode tables.
+fn normalize_ascii(text: &[u8], out: &mut String) {
     for token in text
         .split(|b| b.is_ascii_whitespace())
         .filter(|t| !t.is_empty())
@@ -98,7 +104,6 @@ fn normalize_ascii(text: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 /// The number of words of a normalized text (single spaces between words, none at the ends).

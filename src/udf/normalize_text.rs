@@ -12,11 +12,13 @@ use super::{arc, utf8_arg};
 fn body(args: &[ArrayRef]) -> Result<ArrayRef> {
     let input = utf8_arg(&args[0])?;
     let mut out = StringBuilder::with_capacity(input.len(), input.text_bytes());
+    let mut norm = String::new();
     for i in 0..input.len() {
         if input.is_null(i) {
             out.append_null();
         } else {
-            out.append_value(crate::text::normalize(input.value(i)));
+            crate::text::normalize_into(input.value(i), &mut norm);
+            out.append_value(&norm);
         }
     }
     Ok(arc(out.finish()))
