@@ -26,17 +26,6 @@ WITH own AS (
     WHERE client_class = 'official' AND origin <> 'snapshot'
       AND kind IN ('post', 'reply', 'quote', 'repost', 'like', 'follow', 'unfollow', 'dm_sent', 'list_add')
 ),
--- consecutive actions of one app less than a minute apart are one quick island, less than six
--- hours apart one awake island
-islands AS (
-    SELECT account_id, client, event_id, ts,
-           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '1 minute' THEN 1 ELSE 0 END) OVER w AS quick_island,
-           sum(CASE WHEN gap IS NULL OR gap >= INTERVAL '6 hours' THEN 1 ELSE 0 END) OVER w AS awake_island
-    FROM (SELECT account_id, client, event_id, ts,
-                 ts - lag(ts) OVER (PARTITION BY account_id, client ORDER BY ts, event_id) AS gap
-          FROM own)
-    WINDOW w AS (PARTITION BY account_id, client ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING)
-),
 -- seconds count only for accounts whose inputs record them (a log with minute precision has :00
 -- everywhere)
 clock_counts AS (
@@ -55,29 +44,31 @@ clock AS (
     WHERE date_part('second', o.ts) = 0
     GROUP BY c.account_id, c.client, c.on_minute, c.n
 ),
--- islands are counted first and only the few long ones gather their event ids
-quick_runs AS (
-    SELECT account_id, client, quick_island, count(*) AS n FROM islands
-    GROUP BY account_id, client, quick_island HAVING count(*) >= {{quick_run}}
+-- runs of one app's consecutive actions without a pause (of a minute for a quick run, six hours
+-- for an awake one) are looked for on times alone, and only the apps with one gather their runs'
+-- event ids
+quick_apps AS (
+    SELECT account_id, client FROM own GROUP BY account_id, client
+    HAVING cardinality(gap_runs(ts, CAST(NULL AS VARCHAR), 60, {{quick_run}})) > 0
 ),
 quick AS (
-    SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
-           array_agg(i.event_id ORDER BY i.ts, i.event_id) AS ids
-    FROM quick_runs r JOIN islands i
-      ON i.account_id = r.account_id AND i.client = r.client AND i.quick_island = r.quick_island
-    GROUP BY r.account_id, r.client, r.quick_island, r.n
+    SELECT account_id, client, r['events'] AS n, r['first_seen'] AS first_seen, r['last_seen'] AS last_seen,
+           r['evidence'] AS ids
+    FROM (SELECT o.account_id, o.client, unnest(gap_runs(o.ts, o.event_id, 60, {{quick_run}})) AS r
+          FROM own o JOIN quick_apps a ON o.account_id = a.account_id AND o.client = a.client
+          GROUP BY o.account_id, o.client)
 ),
-awake_runs AS (
-    SELECT account_id, client, awake_island, count(*) AS n FROM islands
-    GROUP BY account_id, client, awake_island
-    HAVING count(*) >= 24 AND max(ts) - min(ts) >= INTERVAL '{{rest_hours}} hours'
+awake_apps AS (
+    SELECT account_id, client FROM own GROUP BY account_id, client
+    HAVING cardinality(gap_runs(ts, CAST(NULL AS VARCHAR), 21600, 24)) > 0
 ),
 awake AS (
-    SELECT r.account_id, r.client, r.n, min(i.ts) AS first_seen, max(i.ts) AS last_seen,
-           array_agg(i.event_id ORDER BY i.ts, i.event_id) AS ids
-    FROM awake_runs r JOIN islands i
-      ON i.account_id = r.account_id AND i.client = r.client AND i.awake_island = r.awake_island
-    GROUP BY r.account_id, r.client, r.awake_island, r.n
+    SELECT account_id, client, r['events'] AS n, r['first_seen'] AS first_seen, r['last_seen'] AS last_seen,
+           r['evidence'] AS ids
+    FROM (SELECT o.account_id, o.client, unnest(gap_runs(o.ts, o.event_id, 21600, 24)) AS r
+          FROM own o JOIN awake_apps a ON o.account_id = a.account_id AND o.client = a.client
+          GROUP BY o.account_id, o.client)
+    WHERE r['last_seen'] - r['first_seen'] >= INTERVAL '{{rest_hours}} hours'
 ),
 regular AS (
     SELECT o.account_id, o.client, count(*) AS n, min(o.ts) AS first_seen, max(o.ts) AS last_seen,

@@ -23,8 +23,8 @@ use super::int_lists::{
 };
 use super::{Strings, utf8_arg, utf8_copy};
 
-/// Event ids kept per segment in the result.
-const MAX_EVIDENCE: usize = 100;
+/// Event ids a segment cites in the result, unless its aggregate cites all (`gap_runs`).
+pub(super) const MAX_EVIDENCE: usize = 100;
 
 fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -55,11 +55,13 @@ pub(super) fn segments_type(extra: &[Field]) -> DataType {
 }
 
 /// The result value: one struct per segment `[start, end]` of the sorted events, with the extra
-/// columns (one value per segment) between the times and the evidence.
+/// columns (one value per segment) between the times and the evidence (the first
+/// `evidence_limit` ids of each segment).
 pub(super) fn segments_value(
     events: &Sorted<'_>,
     segments: &[(usize, usize)],
     extra: Vec<(Field, ArrayRef)>,
+    evidence_limit: usize,
 ) -> Result<ScalarValue> {
     let (fields, extra_columns): (Vec<Field>, Vec<ArrayRef>) = extra.into_iter().unzip();
     let times = |pick: fn(&(usize, usize)) -> usize| -> ArrayRef {
@@ -75,7 +77,7 @@ pub(super) fn segments_value(
     };
     let mut evidence = ListBuilder::new(StringBuilder::new());
     for &(start, end) in segments {
-        for k in (start..=end).take(MAX_EVIDENCE) {
+        for k in (start..=end).take(evidence_limit) {
             evidence.values().append_value(events.id(k));
         }
         evidence.append(true);

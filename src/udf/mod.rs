@@ -10,6 +10,7 @@ mod consent_phrase;
 mod content_hash;
 mod dm_echo;
 pub mod docs;
+mod gap_runs;
 mod int_lists;
 mod jaccard;
 mod lexicon_terms;
@@ -73,6 +74,7 @@ pub fn register_all(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(connected_components::udaf()));
     ctx.register_udaf(AggregateUDF::from(sliding_bursts::udaf()));
     ctx.register_udaf(AggregateUDF::from(regular_runs::udaf()));
+    ctx.register_udaf(AggregateUDF::from(gap_runs::udaf()));
     ctx.register_udaf(AggregateUDF::from(cadence::udaf()));
 }
 

@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 
-use super::collect::{EventSequence, SequenceAggregate, segments_value};
+use super::collect::{EventSequence, MAX_EVIDENCE, SequenceAggregate, segments_value};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -52,6 +52,7 @@ fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
         &events,
         &spans,
         vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
+        MAX_EVIDENCE,
     )
 }
 

@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 
-use super::collect::{EventSequence, SequenceAggregate, segments_value};
+use super::collect::{EventSequence, MAX_EVIDENCE, SequenceAggregate, segments_value};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -52,6 +52,7 @@ fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
         &events,
         &spans,
         vec![(peak_f, Arc::new(peak)), (events_f, Arc::new(count))],
+        MAX_EVIDENCE,
     )
 }
 

@@ -92,6 +92,30 @@ async fn regular_runs_from_sql_finds_a_ticking_sequence() {
     assert_eq!(r[0]["runs"][0]["cv"], 0.0);
 }
 
+/// `non_api_automation` finds its quick and awake runs with `gap_runs`, on times alone (NULL
+/// ids): a pause of the gap or more ends a run, a run needs its minimum of events, and NULL
+/// times are ignored.
+#[tokio::test]
+async fn gap_runs_from_sql_ends_runs_at_a_pause_and_keeps_long_ones() {
+    let r = query(
+        "WITH t AS (
+             SELECT to_timestamp_seconds(1767225600 + 30 * value) AS ts, CAST(value AS VARCHAR) AS id FROM generate_series(0, 59)
+             UNION ALL SELECT to_timestamp_seconds(1767225600 + 30 * 59 + 60), 'after a minute'
+             UNION ALL SELECT CAST(NULL AS TIMESTAMP), 'no time')
+         SELECT gap_runs(ts, id, 60, 50) AS runs, gap_runs(ts, CAST(NULL AS VARCHAR), 61, 50) AS joined FROM t",
+    )
+    .await;
+    let runs = r[0]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["events"], 60);
+    assert_eq!(runs[0]["seconds"], 30 * 59);
+    assert_eq!(runs[0]["evidence"][0], "0");
+    assert_eq!(
+        r[0]["joined"][0]["events"], 61,
+        "a gap under 61 s joins the last event"
+    );
+}
+
 /// rate_limits_exceeded passes each family's own limit: 555 DMs in a day (limit 500) went
 /// unreported when the posts' limit (2,400), met first in the batch, was applied to every group.
 /// Parameters are constant within a group, not across groups.
