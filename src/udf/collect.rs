@@ -97,6 +97,32 @@ pub(super) fn segments_value(
     )?)))
 }
 
+/// The number of events of each segment `[start, end]`, as a result column.
+pub(super) fn segment_events(segments: &[(usize, usize)]) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(
+        segments.iter().map(|(start, end)| (end - start + 1) as i64),
+    ))
+}
+
+/// The parameters of a sequence that takes a span of seconds and a count (`sliding_bursts`,
+/// `gap_runs`): the span in µs, and the count, if given. `names` says which in the error for a
+/// negative one.
+pub(super) fn seconds_and_count(
+    params: [Option<f64>; 2],
+    names: &str,
+) -> Result<(i64, Option<usize>)> {
+    let [seconds, count] = params;
+    if seconds.is_some_and(|s| s < 0.0) || count.is_some_and(|c| c < 0.0) {
+        return Err(datafusion::error::DataFusionError::Plan(format!(
+            "{names} must not be negative"
+        )));
+    }
+    Ok((
+        (seconds.unwrap_or(0.0) * 1_000_000.0) as i64,
+        count.map(|c| c as usize),
+    ))
+}
+
 /// Any timestamp unit (or integers taken as microseconds) to i64 microseconds.
 pub(super) fn micros(a: &ArrayRef) -> Result<Int64Array> {
     let a = match a.data_type() {
@@ -658,6 +684,27 @@ impl GroupsAccumulator for SequenceGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sliding_bursts` and `gap_runs` read their span and count alike: seconds as µs, a missing
+    /// count as none, and a negative one refused with the function's own names.
+    #[test]
+    fn a_span_of_seconds_and_a_count_are_read_and_negatives_refused() {
+        assert_eq!(
+            seconds_and_count([Some(1.5), Some(3.0)], "f: a and b").unwrap(),
+            (1_500_000, Some(3))
+        );
+        assert_eq!(
+            seconds_and_count([None, None], "f: a and b").unwrap(),
+            (0, None)
+        );
+        for negative in [[Some(-1.0), None], [None, Some(-1.0)]] {
+            let err = seconds_and_count(negative, "f: a and b").unwrap_err();
+            assert!(
+                err.to_string().contains("f: a and b must not be negative"),
+                "{err}"
+            );
+        }
+    }
 
     fn ids_in_time_order(seq: &EventSequence) -> Vec<(i64, String)> {
         let sorted = seq.sorted();

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::Int64Array;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 
-use super::collect::{EventSequence, SequenceAggregate, segments_value};
+use super::collect::{
+    EventSequence, SequenceAggregate, seconds_and_count, segment_events, segments_value,
+};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -33,22 +35,12 @@ pub fn udaf() -> SequenceAggregate {
 }
 
 fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
-    let [max_gap, min_events] = seq.params;
-    if max_gap.is_some_and(|g| g < 0.0) || min_events.is_some_and(|m| m < 0.0) {
-        return Err(DataFusionError::Plan(
-            "gap_runs: max_gap_seconds and min_events must not be negative".into(),
-        ));
-    }
-    let max_gap = (max_gap.unwrap_or(0.0) * 1_000_000.0) as i64;
-    let min_events = min_events.map(|m| m as usize).unwrap_or(usize::MAX).max(1);
+    let (max_gap, min_events) =
+        seconds_and_count(seq.params, "gap_runs: max_gap_seconds and min_events")?;
+    let min_events = min_events.unwrap_or(usize::MAX).max(1);
     let events = seq.sorted();
     let runs = find_runs(&events.times, max_gap, min_events);
     let [events_f, seconds_f] = extra_fields();
-    let count = Int64Array::from(
-        runs.iter()
-            .map(|(start, end)| (end - start + 1) as i64)
-            .collect::<Vec<_>>(),
-    );
     let seconds = Int64Array::from(
         runs.iter()
             .map(|(start, end)| (events.times[*end] - events.times[*start]) / 1_000_000)
@@ -57,7 +49,10 @@ fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
     segments_value(
         &events,
         &runs,
-        vec![(events_f, Arc::new(count)), (seconds_f, Arc::new(seconds))],
+        vec![
+            (events_f, segment_events(&runs)),
+            (seconds_f, Arc::new(seconds)),
+        ],
         // A finding on a run cites every one of its events (and counts them once across its
         // runs): the ids come out whole, not as the other sequences' first 100.
         usize::MAX,

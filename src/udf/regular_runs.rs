@@ -13,12 +13,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Float64Array, Int64Array};
+use datafusion::arrow::array::Float64Array;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 
-use super::collect::{EventSequence, MAX_EVIDENCE, SequenceAggregate, segments_value};
+use super::collect::{
+    EventSequence, MAX_EVIDENCE, SequenceAggregate, segment_events, segments_value,
+};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -41,17 +43,12 @@ fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
         max_cv.unwrap_or(0.0),
     );
     let [events_f, cv_f] = extra_fields();
-    let count = Int64Array::from(
-        runs.iter()
-            .map(|r| (r.end - r.start + 1) as i64)
-            .collect::<Vec<_>>(),
-    );
     let cv = Float64Array::from(runs.iter().map(|r| r.cv).collect::<Vec<_>>());
     let spans: Vec<(usize, usize)> = runs.iter().map(|r| (r.start, r.end)).collect();
     segments_value(
         &events,
         &spans,
-        vec![(events_f, Arc::new(count)), (cv_f, Arc::new(cv))],
+        vec![(events_f, segment_events(&spans)), (cv_f, Arc::new(cv))],
         MAX_EVIDENCE,
     )
 }

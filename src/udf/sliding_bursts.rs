@@ -12,9 +12,12 @@ use std::sync::Arc;
 use datafusion::arrow::array::Int64Array;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::ScalarValue;
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 
-use super::collect::{EventSequence, MAX_EVIDENCE, SequenceAggregate, segments_value};
+use super::collect::{
+    EventSequence, MAX_EVIDENCE, SequenceAggregate, seconds_and_count, segment_events,
+    segments_value,
+};
 
 fn extra_fields() -> [Field; 2] {
     [
@@ -29,29 +32,18 @@ pub fn udaf() -> SequenceAggregate {
 }
 
 fn evaluate(seq: &mut EventSequence) -> Result<ScalarValue> {
-    let [window, threshold] = seq.params;
-    if window.is_some_and(|w| w < 0.0) || threshold.is_some_and(|t| t < 0.0) {
-        return Err(DataFusionError::Plan(
-            "sliding_bursts: window_seconds and threshold must not be negative".into(),
-        ));
-    }
-    let window = (window.unwrap_or(0.0) * 1_000_000.0) as i64;
-    let threshold = threshold.map(|t| t as usize).unwrap_or(usize::MAX);
+    let (window, threshold) =
+        seconds_and_count(seq.params, "sliding_bursts: window_seconds and threshold")?;
+    let threshold = threshold.unwrap_or(usize::MAX);
     let events = seq.sorted();
     let bursts = segment(&events.times, window, threshold);
     let [peak_f, events_f] = extra_fields();
     let peak = Int64Array::from(bursts.iter().map(|b| b.peak as i64).collect::<Vec<_>>());
-    let count = Int64Array::from(
-        bursts
-            .iter()
-            .map(|b| (b.end - b.start + 1) as i64)
-            .collect::<Vec<_>>(),
-    );
     let spans: Vec<(usize, usize)> = bursts.iter().map(|b| (b.start, b.end)).collect();
     segments_value(
         &events,
         &spans,
-        vec![(peak_f, Arc::new(peak)), (events_f, Arc::new(count))],
+        vec![(peak_f, Arc::new(peak)), (events_f, segment_events(&spans))],
         MAX_EVIDENCE,
     )
 }
